@@ -1,0 +1,79 @@
+import { PERSONAL_FIELDS } from './catalog.js';
+import { specificsSchemas } from './schemas.js';
+
+// The curated Parquet schema, derived from the catalog so every day has the same columns and
+// types. Top-level columns are the staging line (DESIGN.md); `event_specifics` is one STRUCT
+// holding the union of every event's specifics fields (null where an event lacks the field),
+// so `event_specifics.score` works in DuckDB, Athena and Spark alike.
+
+export type DuckDbType = 'VARCHAR' | 'BIGINT' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP';
+
+export interface Column {
+  name: string;
+  type: DuckDbType | string;
+  /** Required columns are never null in curated data. */
+  nullable: boolean;
+}
+
+function duckdbTypeOf(property: { type?: string }): DuckDbType {
+  switch (property.type) {
+    case 'string':
+      return 'VARCHAR';
+    case 'integer':
+      return 'BIGINT';
+    case 'number':
+      return 'DOUBLE';
+    case 'boolean':
+      return 'BOOLEAN';
+    default:
+      throw new Error(`no Parquet type for JSON Schema type ${String(property.type)}`);
+  }
+}
+
+/** Every specifics field of every event (personal fields excluded), with one type each. */
+export function specificsFields(): { name: string; type: DuckDbType }[] {
+  const fields = new Map<string, DuckDbType>();
+  for (const [schemaName, schema] of Object.entries(specificsSchemas)) {
+    for (const [name, property] of Object.entries(schema.properties)) {
+      if (PERSONAL_FIELDS.includes(name)) continue;
+      const type = duckdbTypeOf(property as { type?: string });
+      const seen = fields.get(name);
+      if (seen && seen !== type) {
+        throw new Error(
+          `field ${name} is ${seen} in one schema and ${type} in ${schemaName}: make them agree`,
+        );
+      }
+      fields.set(name, type);
+    }
+  }
+  return [...fields].map(([name, type]) => ({ name, type })).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The STRUCT type of event_specifics in curated Parquet. */
+export function specificsStructType(): string {
+  return `STRUCT(${specificsFields()
+    .map((f) => `"${f.name}" ${f.type}`)
+    .join(', ')})`;
+}
+
+/** Curated columns in file order. `language` is also the partition key (`unknown` when null). */
+export function curatedColumns(): Column[] {
+  return [
+    { name: 'event_uuid', type: 'VARCHAR', nullable: false },
+    { name: 'event_name', type: 'VARCHAR', nullable: false },
+    { name: 'event_type', type: 'VARCHAR', nullable: false },
+    { name: 'event_subtype', type: 'VARCHAR', nullable: false },
+    { name: 'created_at', type: 'TIMESTAMP', nullable: false },
+    { name: 'received_at', type: 'TIMESTAMP', nullable: false },
+    { name: 'user_uuid', type: 'VARCHAR', nullable: true },
+    { name: 'language', type: 'VARCHAR', nullable: true },
+    { name: 'subscription_status', type: 'VARCHAR', nullable: true },
+    { name: 'subscription_type', type: 'VARCHAR', nullable: true },
+    { name: 'country', type: 'VARCHAR', nullable: true },
+    { name: 'enrichment_status', type: 'VARCHAR', nullable: true },
+    { name: 'event_specifics', type: specificsStructType(), nullable: false },
+  ];
+}
+
+/** Value of the `language` partition for events without a language. */
+export const UNKNOWN_LANGUAGE = 'unknown';

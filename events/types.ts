@@ -1,0 +1,83 @@
+import type { CATALOG, EventName } from './catalog.js';
+import type { specificsSchemas } from './schemas.js';
+
+// TypeScript types derived from the schemas, so a field added to a schema appears in the type.
+
+type Primitive<P> = P extends { enum: readonly (infer E)[] }
+  ? E
+  : P extends { type: 'string' }
+    ? string
+    : P extends { type: 'integer' | 'number' }
+      ? number
+      : P extends { type: 'boolean' }
+        ? boolean
+        : unknown;
+
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/** The object type a flat JSON Schema of primitive properties describes. */
+export type FromSchema<S extends { properties: object; required: readonly string[] }> = Simplify<
+  {
+    -readonly [K in keyof S['properties'] as K extends S['required'][number] ? K : never]: Primitive<
+      S['properties'][K]
+    >;
+  } & {
+    -readonly [K in keyof S['properties'] as K extends S['required'][number] ? never : K]?: Primitive<
+      S['properties'][K]
+    >;
+  }
+>;
+
+export type UserSpecifics = FromSchema<typeof specificsSchemas.user>;
+export type SubscriptionSpecifics = FromSchema<typeof specificsSchemas.subscription>;
+export type LessonSpecifics = FromSchema<typeof specificsSchemas.lesson>;
+export type GameSpecifics = FromSchema<typeof specificsSchemas.game>;
+export type SessionSpecifics = FromSchema<typeof specificsSchemas.session>;
+export type InstallSpecifics = FromSchema<typeof specificsSchemas.app_installed>;
+export type NotificationSpecifics = FromSchema<typeof specificsSchemas.notification>;
+
+type SchemaOf<N extends EventName> = Extract<(typeof CATALOG)[number], { name: N }>['schema'];
+
+/** event_specifics of an event name. */
+export type SpecificsOf<N extends EventName> = FromSchema<(typeof specificsSchemas)[SchemaOf<N>]>;
+
+/** An input event as a producer sends it. */
+export type InputEvent<N extends EventName = EventName> = {
+  [K in N]: {
+    event_uuid: string;
+    /** Epoch seconds (fractions allowed) or an ISO-8601 string. */
+    created_at: number | string;
+    event_name: K;
+    event_specifics: SpecificsOf<K>;
+  };
+}[N];
+
+export type SubscriptionStatus = SubscriptionSpecifics['subscription_status'];
+export type SubscriptionType = SubscriptionSpecifics['subscription_type'];
+
+/** How complete the enrichment of a lesson event was. */
+export type EnrichmentStatus =
+  | 'complete'
+  | 'missing_user'
+  | 'missing_subscription'
+  | 'missing_user_and_subscription';
+
+/**
+ * One line of staging NDJSON, as the transform writes it (DESIGN.md "Output line").
+ * Timestamps are ISO-8601 UTC with milliseconds. Lesson fields are null on other events.
+ */
+export interface StagedEvent {
+  event_uuid: string;
+  event_name: EventName;
+  event_type: string;
+  event_subtype: string;
+  created_at: string;
+  received_at: string;
+  user_uuid: string | null;
+  language: string | null;
+  event_specifics: Record<string, unknown>;
+  subscription_status: string | null;
+  subscription_type: string | null;
+  country: string | null;
+  enrichment_status: EnrichmentStatus | null;
+}

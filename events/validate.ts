@@ -1,0 +1,105 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { CATALOG, type EventDefinition, eventDefinition } from './catalog.js';
+import { envelopeSchema, specificsSchemas } from './schemas.js';
+import type { InputEvent } from './types.js';
+
+// ajv-formats is CommonJS with `exports.default`; under NodeNext the default import is the module.
+const addFormats = ((addFormatsModule as { default?: unknown }).default ?? addFormatsModule) as (
+  ajv: Ajv,
+  formats: string[],
+) => Ajv;
+
+/** One violation, with the JSON pointer of the offending value (`/event_specifics/score`). */
+export interface Violation {
+  path: string;
+  message: string;
+}
+
+export type ValidationFailure = {
+  ok: false;
+  reason: 'schema_violation' | 'unknown_event';
+  errors: Violation[];
+};
+
+export type ValidationSuccess = {
+  ok: true;
+  event: InputEvent;
+  definition: EventDefinition;
+  /** created_at as epoch milliseconds, whichever form the producer used. */
+  createdAtMs: number;
+};
+
+export type ValidationResult = ValidationSuccess | ValidationFailure;
+
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+addFormats(ajv, ['uuid', 'date-time']);
+
+const validateEnvelope = ajv.compile(envelopeSchema);
+const validateSpecifics = new Map<string, ValidateFunction>(
+  Object.entries(specificsSchemas).map(([name, schema]) => [name, ajv.compile(schema)]),
+);
+// Compile every schema up front so a bad schema fails at start, not on the first event of its kind.
+for (const d of CATALOG) if (!validateSpecifics.has(d.schema)) throw new Error(`no schema ${d.schema}`);
+
+function violations(errors: ErrorObject[] | null | undefined, prefix = ''): Violation[] {
+  return (errors ?? []).map((e) => {
+    const missing =
+      e.keyword === 'required' ? `/${(e.params as { missingProperty: string }).missingProperty}` : '';
+    const extra =
+      e.keyword === 'enum' ? `: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` : '';
+    return {
+      path: `${prefix}${e.instancePath}${missing}` || '/',
+      message: `${e.message ?? e.keyword}${extra}`,
+    };
+  });
+}
+
+/**
+ * Validates a parsed event: the envelope, that the name is in the catalog, then the specifics
+ * against the name's schema. Returns every violation, not just the first.
+ */
+export function validateEvent(value: unknown): ValidationResult {
+  if (!validateEnvelope(value)) {
+    const errors = violations(validateEnvelope.errors);
+    // A oneOf failure on created_at reports each branch; one clear line reads better.
+    const compact = errors.filter(
+      (e) => !(e.path === '/created_at' && e.message !== 'must match exactly one schema in oneOf'),
+    );
+    return { ok: false, reason: 'schema_violation', errors: compact.map(clarifyCreatedAt) };
+  }
+  const event = value as {
+    event_uuid: string;
+    created_at: number | string;
+    event_name: string;
+    event_specifics: unknown;
+  };
+  const definition = eventDefinition(event.event_name);
+  if (!definition) {
+    return {
+      ok: false,
+      reason: 'unknown_event',
+      errors: [{ path: '/event_name', message: `unknown event name "${event.event_name}"` }],
+    };
+  }
+  const createdAtMs =
+    typeof event.created_at === 'number' ? event.created_at * 1000 : Date.parse(event.created_at);
+  if (!Number.isFinite(createdAtMs)) {
+    return {
+      ok: false,
+      reason: 'schema_violation',
+      errors: [{ path: '/created_at', message: 'not a valid time' }],
+    };
+  }
+  const check = validateSpecifics.get(definition.schema)!;
+  if (!check(event.event_specifics)) {
+    return { ok: false, reason: 'schema_violation', errors: violations(check.errors, '/event_specifics') };
+  }
+  return { ok: true, event: value as InputEvent, definition, createdAtMs };
+}
+
+function clarifyCreatedAt(v: Violation): Violation {
+  return v.path === '/created_at'
+    ? { path: v.path, message: 'must be epoch seconds (number) or an ISO-8601 date-time string' }
+    : v;
+}

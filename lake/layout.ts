@@ -1,0 +1,113 @@
+// The lake layout of DESIGN.md, defined once: prefixes, partition keys, the Firehose prefix
+// expressions and key builders/parsers. The transform, the local Firehose, compaction, SQL and
+// the CDK stack all import from here.
+
+export const PREFIX = {
+  staging: 'staging/',
+  quarantine: 'quarantine/',
+  errors: 'errors/',
+  curatedEvents: 'curated/events/',
+  manifests: 'curated/_manifests/',
+} as const;
+
+export type Dataset = 'staging' | 'quarantine';
+
+/** Partition keys the transform returns in `metadata.partitionKeys`, in prefix order. */
+export const PARTITION_KEYS = ['dataset', 'year', 'month', 'day', 'hour', 'minute'] as const;
+export type PartitionKeys = Record<(typeof PARTITION_KEYS)[number], string>;
+
+/** Firehose S3 prefix with dynamic partitioning (keys from the Lambda). */
+export const FIREHOSE_PREFIX =
+  '!{partitionKeyFromLambda:dataset}/year=!{partitionKeyFromLambda:year}/month=!{partitionKeyFromLambda:month}/' +
+  'day=!{partitionKeyFromLambda:day}/hour=!{partitionKeyFromLambda:hour}/minute=!{partitionKeyFromLambda:minute}/';
+
+/** Firehose error prefix: no partition-key namespace allowed; arrival time of the oldest record. */
+export const FIREHOSE_ERROR_PREFIX =
+  'errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/';
+
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+
+/** Partition keys for a dataset at a UTC instant (event time for staging, arrival for quarantine). */
+export function partitionKeysAt(dataset: Dataset, epochMs: number): PartitionKeys {
+  const d = new Date(epochMs);
+  return {
+    dataset,
+    year: pad(d.getUTCFullYear(), 4),
+    month: pad(d.getUTCMonth() + 1),
+    day: pad(d.getUTCDate()),
+    hour: pad(d.getUTCHours()),
+    minute: pad(d.getUTCMinutes()),
+  };
+}
+
+/** A UTC day, `YYYY-MM-DD`. */
+export type Day = string;
+
+const DAY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** Parses and checks a `YYYY-MM-DD` UTC day; throws with a clear message otherwise. */
+export function parseDay(text: string): { year: string; month: string; day: string; startMs: number } {
+  const m = DAY_RE.exec(text);
+  const startMs = m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : Number.NaN;
+  if (!m || Number.isNaN(startMs) || new Date(startMs).toISOString().slice(0, 10) !== text) {
+    throw new Error(`"${text}" is not a UTC day: expected YYYY-MM-DD, e.g. 2026-11-20`);
+  }
+  return { year: m[1]!, month: m[2]!, day: m[3]!, startMs };
+}
+
+export function dayOf(epochMs: number): Day {
+  return new Date(epochMs).toISOString().slice(0, 10);
+}
+
+/** Prefix of one day of a minute-partitioned dataset (staging or quarantine). */
+export function dayPrefix(dataset: Dataset, day: Day): string {
+  const { year, month, day: dd } = parseDay(day);
+  return `${dataset}/year=${year}/month=${month}/day=${dd}/`;
+}
+
+/** Prefix of one hour of a minute-partitioned dataset. */
+export function hourPrefix(dataset: Dataset, day: Day, hour: number): string {
+  return `${dayPrefix(dataset, day)}hour=${pad(hour)}/`;
+}
+
+/** Prefix of the processing-failed objects of a day (arrival time). */
+export function errorsDayPrefix(day: Day, outputType = 'processing-failed'): string {
+  const { year, month, day: dd } = parseDay(day);
+  return `${PREFIX.errors}${outputType}/year=${year}/month=${month}/day=${dd}/`;
+}
+
+/** Prefix of the curated Parquet of one day (all languages). */
+export function curatedDayPrefix(day: Day): string {
+  const { year, month, day: dd } = parseDay(day);
+  return `${PREFIX.curatedEvents}year=${year}/month=${month}/day=${dd}/`;
+}
+
+/** Key of a curated Parquet file: `<run>-<n>.parquet` under the day and language. */
+export function curatedFileKey(day: Day, language: string, runId: string, n: number): string {
+  return `${curatedDayPrefix(day)}language=${language}/${runId}-${n}.parquet`;
+}
+
+export function manifestKey(day: Day): string {
+  parseDay(day);
+  return `${PREFIX.manifests}${day}.json`;
+}
+
+const HIVE_RE = /(?:^|\/)(year|month|day|hour|minute|language)=([^/]+)/g;
+
+/** Reads the Hive-style partition values out of a key (`year=2026/month=11/...`). */
+export function parsePartitions(
+  key: string,
+): Partial<Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'language', string>> {
+  const out: Record<string, string> = {};
+  for (const m of key.matchAll(HIVE_RE)) out[m[1]!] = m[2]!;
+  return out;
+}
+
+/** The dataset a lake key belongs to, by its first prefix. */
+export function datasetOfKey(key: string): 'staging' | 'quarantine' | 'errors' | 'curated' | null {
+  if (key.startsWith(PREFIX.staging)) return 'staging';
+  if (key.startsWith(PREFIX.quarantine)) return 'quarantine';
+  if (key.startsWith(PREFIX.errors)) return 'errors';
+  if (key.startsWith('curated/')) return 'curated';
+  return null;
+}

@@ -1,0 +1,52 @@
+// DynamoDB tables: key names and types defined once, for the transform, the local runtime
+// (dynalite table creation) and the CDK stack. Table names are configurable; keys are not.
+
+export interface TableKey {
+  partitionKey: { name: string; type: 'S' };
+  sortKey?: { name: string; type: 'S' };
+}
+
+export const TABLES = {
+  /** One item per event_uuid: first record_id, payload fingerprint, expires_at (TTL, epoch s). */
+  dedup: {
+    partitionKey: { name: 'event_uuid', type: 'S' },
+    ttlAttribute: 'expires_at',
+    defaultName: 'firelake-dedup',
+    envVar: 'DEDUP_TABLE',
+  },
+  /** Current user state: country, active, updated_at (event time), last event uuid. */
+  users: {
+    partitionKey: { name: 'user_uuid', type: 'S' },
+    defaultName: 'firelake-users',
+    envVar: 'USERS_TABLE',
+  },
+  /** Current subscription state per user and language. */
+  subscriptions: {
+    partitionKey: { name: 'user_uuid', type: 'S' },
+    sortKey: { name: 'language', type: 'S' },
+    defaultName: 'firelake-subscriptions',
+    envVar: 'SUBSCRIPTIONS_TABLE',
+  },
+} as const satisfies Record<
+  string,
+  TableKey & { defaultName: string; envVar: string; ttlAttribute?: string }
+>;
+
+export type TableId = keyof typeof TABLES;
+
+/** Attribute names of items, shared by writers and readers. */
+export const ATTR = {
+  recordId: 'record_id',
+  fingerprint: 'fingerprint',
+  expiresAt: 'expires_at',
+  firstSeenAt: 'first_seen_at',
+  country: 'country',
+  active: 'active',
+  updatedAt: 'updated_at',
+  lastEventUuid: 'last_event_uuid',
+  subscriptionStatus: 'subscription_status',
+  subscriptionType: 'subscription_type',
+  subscriptionPeriod: 'subscription_period',
+} as const;
+
+export const DEFAULT_DEDUP_TTL_HOURS = 168;
