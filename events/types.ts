@@ -81,3 +81,39 @@ export interface StagedEvent {
   country: string | null;
   enrichment_status: EnrichmentStatus | null;
 }
+
+/** Why a record went to quarantine (DESIGN.md). */
+export const QUARANTINE_REASONS = [
+  'invalid_utf8',
+  'invalid_json',
+  'schema_violation',
+  'unknown_event',
+  'future_timestamp',
+  'too_late',
+  'duplicate',
+  'uuid_conflict',
+] as const;
+export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
+
+/**
+ * One line of quarantine NDJSON. Everything needed to fix and replay the record: the original
+ * payload (personal fields removed) or its base64 when it is not UTF-8, and every violation.
+ * A `duplicate` is a thin tombstone: uuid, arrival and the record that was kept, no payload.
+ */
+export interface QuarantineRecord {
+  reason: QuarantineReason;
+  /** Firehose arrival time, ISO-8601 UTC ms; quarantine is partitioned by it. */
+  received_at: string;
+  record_id: string;
+  event_uuid: string | null;
+  event_name: string | null;
+  /** Event time when it could be read, ISO-8601 UTC ms. */
+  created_at: string | null;
+  errors: { path: string; message: string }[];
+  /** The original record as text, personal fields removed; null on tombstones and non-UTF-8. */
+  payload: string | null;
+  /** The original bytes in base64 when they are not valid UTF-8. */
+  payload_base64: string | null;
+  /** duplicate / uuid_conflict: the record_id that first wrote this uuid. */
+  first_record_id: string | null;
+}

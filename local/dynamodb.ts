@@ -1,0 +1,83 @@
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import {
+  CreateTableCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { TABLES, type TableId } from '../transform/tables.js';
+
+/** Table names, by table id; configurable, keys are not. */
+export type TableNames = Record<TableId, string>;
+
+export const DEFAULT_TABLE_NAMES: TableNames = {
+  dedup: TABLES.dedup.defaultName,
+  users: TABLES.users.defaultName,
+  subscriptions: TABLES.subscriptions.defaultName,
+};
+
+export interface LocalDynamo {
+  /** http://127.0.0.1:<port>, for AWS_ENDPOINT_URL_DYNAMODB. */
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts dynalite (DynamoDB on LevelDB) on loopback: persisted under `path`, or in memory when
+ * no path is given. Port 0 picks a free port.
+ */
+export async function startDynalite(options: { path?: string; port?: number } = {}): Promise<LocalDynamo> {
+  if (options.path) mkdirSync(options.path, { recursive: true });
+  const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Creates the three tables from the shared key definitions (on-demand); existing ones are kept. */
+export async function createTables(
+  client: DynamoDBClient,
+  names: TableNames = DEFAULT_TABLE_NAMES,
+): Promise<void> {
+  for (const id of Object.keys(TABLES) as TableId[]) {
+    const def = TABLES[id];
+    const keys = [def.partitionKey, ...('sortKey' in def ? [def.sortKey] : [])];
+    try {
+      await client.send(
+        new CreateTableCommand({
+          TableName: names[id],
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: keys.map((k) => ({ AttributeName: k.name, AttributeType: k.type })),
+          KeySchema: keys.map((k, i) => ({ AttributeName: k.name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
+    await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1 }, { TableName: names[id] });
+    if ('ttlAttribute' in def) {
+      // dynalite accepts but does not enforce TTL; the dedup condition checks expires_at itself.
+      await client
+        .send(
+          new UpdateTimeToLiveCommand({
+            TableName: names[id],
+            TimeToLiveSpecification: { Enabled: true, AttributeName: def.ttlAttribute },
+          }),
+        )
+        .catch(() => undefined);
+    }
+  }
+}
