@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FIREHOSE_LIMITS } from '../lake/delivery.js';
+import type { DeliveryStream, PutResult } from './delivery-stream.js';
+
+// The Firehose API on loopback, as @aws-sdk/client-firehose speaks it (awsJson 1.1): POST /
+// with X-Amz-Target Firehose_20150804.<Operation>, JSON bodies, errors as JSON with __type.
+// SigV4 signatures are accepted without verification: this endpoint has no account.
+
+const TARGET_PREFIX = 'Firehose_20150804.';
+const CONTENT_TYPE = 'application/x-amz-json-1.1';
+// Base64 of 4 MiB plus JSON framing, with room: a larger body is refused before parsing.
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+export interface FirehoseServer {
+  /** http://127.0.0.1:<port>, for AWS_ENDPOINT_URL_FIREHOSE. */
+  endpoint: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface FirehoseServerOptions {
+  streams: readonly DeliveryStream[];
+  host?: string;
+  port?: number;
+  accountId?: string;
+  log?: (line: string) => void;
+}
+
+/** An API error as Firehose returns it: HTTP status, `__type`, message. */
+class ApiError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export async function startFirehoseServer(options: FirehoseServerOptions): Promise<FirehoseServer> {
+  const streams = new Map(options.streams.map((s) => [s.name, s]));
+  const accountId = options.accountId ?? '000000000000';
+  const log = options.log ?? (() => {});
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error) => {
+      log(`firehose endpoint: ${(error as Error).stack ?? error}`);
+      if (!res.headersSent) send(res, 500, { __type: 'InternalFailure', message: 'internal error' });
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      if (req.method !== 'POST' || (req.url ?? '/').split('?')[0] !== '/') {
+        throw new ApiError(
+          'UnknownOperationException',
+          `${req.method} ${req.url} is not a Firehose operation`,
+          404,
+        );
+      }
+      const target = String(req.headers['x-amz-target'] ?? '');
+      if (!target.startsWith(TARGET_PREFIX)) {
+        throw new ApiError('UnknownOperationException', 'missing or unknown X-Amz-Target');
+      }
+      const body = await readJson(req);
+      const operation = target.slice(TARGET_PREFIX.length);
+      switch (operation) {
+        case 'PutRecordBatch':
+          return send(res, 200, putRecordBatch(body));
+        case 'PutRecord':
+          return send(res, 200, putRecord(body));
+        case 'ListDeliveryStreams':
+          return send(res, 200, { DeliveryStreamNames: [...streams.keys()], HasMoreDeliveryStreams: false });
+        default:
+          throw new ApiError('UnknownOperationException', `operation ${operation} is not supported locally`);
+      }
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      send(res, error.status, { __type: error.type, message: error.message });
+    }
+  }
+
+  function streamOf(body: Record<string, unknown>): DeliveryStream {
+    const name = body.DeliveryStreamName;
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new ApiError(
+        'ValidationException',
+        "1 validation error detected: Value null at 'deliveryStreamName' failed to satisfy constraint: Member must not be null",
+      );
+    }
+    const stream = streams.get(name);
+    if (!stream) {
+      throw new ApiError(
+        'ResourceNotFoundException',
+        `Firehose ${name} under account ${accountId} not found.`,
+      );
+    }
+    return stream;
+  }
+
+  function putRecordBatch(body: Record<string, unknown>) {
+    const stream = streamOf(body);
+    const records = body.Records;
+    if (
+      !Array.isArray(records) ||
+      records.length < 1 ||
+      records.length > FIREHOSE_LIMITS.maxRecordsPerBatch
+    ) {
+      throw new ApiError(
+        'ValidationException',
+        `1 validation error detected: Value at 'records' failed to satisfy constraint: Member must have length between 1 and ${FIREHOSE_LIMITS.maxRecordsPerBatch}`,
+      );
+    }
+    const data = records.map((r, i) => decodeRecord(r, `records.${i + 1}.member.data`));
+    const total = data.reduce((sum, d) => sum + d.length, 0);
+    if (total > FIREHOSE_LIMITS.maxBatchBytes) {
+      throw new ApiError(
+        'InvalidArgumentException',
+        `Records size exceeds ${FIREHOSE_LIMITS.maxBatchBytes} bytes limit (got ${total}).`,
+      );
+    }
+    const results: PutResult[] = stream.put(data);
+    const failed = results.filter((r) => 'ErrorCode' in r).length;
+    return { FailedPutCount: failed, Encrypted: false, RequestResponses: results };
+  }
+
+  function putRecord(body: Record<string, unknown>) {
+    const stream = streamOf(body);
+    const data = decodeRecord(body.Record, 'record.data');
+    const [result] = stream.put([data]);
+    if (!result || 'ErrorCode' in result) {
+      throw new ApiError('ServiceUnavailableException', result?.ErrorMessage ?? 'Slow down.', 503);
+    }
+    return { RecordId: result.RecordId, Encrypted: false };
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port, address } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+  return {
+    endpoint: `http://${host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+function decodeRecord(record: unknown, path: string): Buffer {
+  const data = (record as { Data?: unknown } | null)?.Data;
+  if (typeof data !== 'string') {
+    throw new ApiError(
+      'ValidationException',
+      `1 validation error detected: Value null at '${path}' failed to satisfy constraint: Member must not be null`,
+    );
+  }
+  if (data.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(data)) {
+    throw new ApiError('SerializationException', `Value at '${path}' is not valid base64`);
+  }
+  const bytes = Buffer.from(data, 'base64');
+  if (bytes.length > FIREHOSE_LIMITS.maxRecordBytes) {
+    throw new ApiError(
+      'ValidationException',
+      `1 validation error detected: Value at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${FIREHOSE_LIMITS.maxRecordBytes}`,
+    );
+  }
+  return bytes;
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) {
+      req.resume();
+      throw new ApiError('InvalidArgumentException', `request body is over ${MAX_BODY_BYTES} bytes`, 413);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    const parsed = JSON.parse(Buffer.concat(chunks, size).toString('utf8')) as unknown;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new Error('not an object');
+    return parsed as Record<string, unknown>;
+  } catch (error) {
+    throw new ApiError(
+      'SerializationException',
+      `request body is not a JSON object: ${(error as Error).message}`,
+    );
+  }
+}
+
+function send(res: ServerResponse, status: number, body: Record<string, unknown>): void {
+  const text = JSON.stringify(body);
+  const headers: Record<string, string | number> = {
+    'content-type': CONTENT_TYPE,
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': randomUUID(),
+  };
+  if (typeof body.__type === 'string') headers['x-amzn-errortype'] = body.__type;
+  res.writeHead(status, headers);
+  res.end(text);
+}
