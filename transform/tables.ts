@@ -40,6 +40,8 @@ export const ATTR = {
   fingerprint: 'fingerprint',
   expiresAt: 'expires_at',
   firstSeenAt: 'first_seen_at',
+  /** dedup: what identifies one delivery of a record across Firehose retries (transform/dedup.ts). */
+  deliveryKey: 'delivery_key',
   country: 'country',
   active: 'active',
   updatedAt: 'updated_at',

@@ -1,0 +1,55 @@
+import { DEFAULT_DEDUP_TTL_HOURS, TABLES, type TableId } from './tables.js';
+
+/** Everything the transform needs to know, read once (cold start, or by the local runtime). */
+export interface TransformConfig {
+  /** DynamoDB table names by table id; keys come from transform/tables.ts. */
+  tables: Record<TableId, string>;
+  /** How long an event_uuid is remembered for deduplication (DEDUP_TTL_HOURS). */
+  dedupTtlHours: number;
+  /** Events older than this, relative to their arrival, go to quarantine as `too_late`. */
+  lateWindowDays: number;
+  /** Events further ahead of their arrival than this are `future_timestamp`. Default 5 minutes. */
+  maxFutureSkewMs?: number;
+  /** DynamoDB requests in flight at once per invocation. Default 32. */
+  dynamoConcurrency?: number;
+}
+
+export const DEFAULT_LATE_WINDOW_DAYS = 7;
+export const DEFAULT_MAX_FUTURE_SKEW_MS = 5 * 60_000;
+export const DEFAULT_DYNAMO_CONCURRENCY = 32;
+
+export class TransformConfigError extends Error {
+  override name = 'TransformConfigError';
+}
+
+/**
+ * Reads the transform's configuration from environment variables. Collects every problem and
+ * throws one error naming them all, so a misconfigured function fails at cold start, clearly.
+ */
+export function loadTransformConfig(env: Record<string, string | undefined>): TransformConfig {
+  const problems: string[] = [];
+  const table = (id: TableId): string => {
+    const name = TABLES[id].envVar;
+    const value = env[name]?.trim();
+    if (!value) problems.push(`${name} is not set (the ${id} table name)`);
+    return value ?? '';
+  };
+  const positive = (name: string, fallback: number, integer: boolean): number => {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+      problems.push(`${name}="${raw}" is not a positive ${integer ? 'whole ' : ''}number`);
+    }
+    return n;
+  };
+  const config: TransformConfig = {
+    tables: { dedup: table('dedup'), users: table('users'), subscriptions: table('subscriptions') },
+    dedupTtlHours: positive('DEDUP_TTL_HOURS', DEFAULT_DEDUP_TTL_HOURS, false),
+    lateWindowDays: positive('LATE_WINDOW_DAYS', DEFAULT_LATE_WINDOW_DAYS, false),
+  };
+  if (problems.length > 0) {
+    throw new TransformConfigError(`transform configuration: ${problems.join('; ')}`);
+  }
+  return config;
+}

@@ -1,0 +1,160 @@
+import { type Dynamo, DynamoUnavailableError, type Item, mapLimit } from './dynamo.js';
+import { ATTR, TABLES } from './tables.js';
+
+// Deduplication by event_uuid: first within the batch, then across batches with one conditional
+// PutItem per event on the dedup table.
+//
+// Retry safety. Firehose retries a whole batch after an error or timeout, and a marker written
+// by the failed attempt must not turn the retry into a "duplicate" (that would lose the event).
+// Whether recordIds stay the same across retries is undocumented, so the marker also keeps a
+// delivery key that is a property of the record itself and so the same on every retry: the
+// Kinesis sequence number for a Kinesis source, else Firehose's approximateArrivalTimestamp
+// (a client that resends the event makes a new record with a new arrival time). A write may
+// take over a marker when it is the same payload (fingerprint) AND the same record_id or the
+// same delivery key, or when the marker is older than the dedup window:
+//   - the same batch retried: same fingerprint and delivery key -> not a duplicate;
+//   - a client resend: same fingerprint, another arrival and record -> duplicate;
+//   - the same uuid with another payload -> uuid_conflict, whatever the delivery.
+// The one leak is a resend arriving in the same millisecond and split into another batch: it is
+// staged twice, and compaction drops it by event_uuid. Never the other way round (no loss).
+// Within a batch the kept record of a uuid is the earliest arrival (then position), not the
+// first seen, so a retry that reorders records keeps the same one.
+
+export interface DedupCandidate {
+  recordId: string;
+  arrivalMs: number;
+  /** `k:<shard>:<sequence>:<subsequence>` (Kinesis source) or `a:<arrival ms>` (Direct PUT). */
+  deliveryKey: string;
+  uuid: string;
+  fingerprint: string;
+}
+
+export type DedupOutcome = { kind: 'new' } | { kind: 'duplicate' | 'uuid_conflict'; firstRecordId: string };
+
+export interface DedupOptions {
+  table: string;
+  nowMs: number;
+  ttlHours: number;
+}
+
+const CONDITION = 'attribute_not_exists(#uuid) OR #exp < :now OR (#fp = :fp AND (#rid = :rid OR #dk = :dk))';
+const NAMES = {
+  '#uuid': TABLES.dedup.partitionKey.name,
+  '#exp': ATTR.expiresAt,
+  '#fp': ATTR.fingerprint,
+  '#rid': ATTR.recordId,
+  '#dk': ATTR.deliveryKey,
+};
+/** Rounds of write-then-read when a marker expires or vanishes between the two. */
+const MAX_ROUNDS = 3;
+
+interface Owner {
+  recordId: string;
+  fingerprint: string;
+}
+
+/** One outcome per candidate, in the same order. Throws DynamoUnavailableError on outage. */
+export async function deduplicate(
+  dynamo: Dynamo,
+  candidates: readonly DedupCandidate[],
+  options: DedupOptions,
+): Promise<DedupOutcome[]> {
+  // The kept record of each uuid: earliest arrival, then earliest position.
+  const winners = new Map<string, number>();
+  for (let i = 0; i < candidates.length; i++) {
+    const c = candidates[i]!;
+    const w = winners.get(c.uuid);
+    if (w === undefined || c.arrivalMs < candidates[w]!.arrivalMs) winners.set(c.uuid, i);
+  }
+  const owners = new Map<string, Owner | 'new'>();
+  let pending = [...winners.values()];
+  const nowS = Math.floor(options.nowMs / 1000);
+  const expiresAt = nowS + Math.round(options.ttlHours * 3600);
+  for (let round = 0; pending.length > 0; round++) {
+    if (round >= MAX_ROUNDS) {
+      throw new DynamoUnavailableError(
+        `dedup markers of ${pending.length} events kept changing between write and read; retry the batch`,
+      );
+    }
+    const written = await mapLimit(pending, dynamo.concurrency, (i) =>
+      dynamo.putIfCondition(markerPut(candidates[i]!, options.table, nowS, expiresAt)),
+    );
+    const failed: number[] = [];
+    pending.forEach((i, n) => {
+      if (written[n]) owners.set(candidates[i]!.uuid, 'new');
+      else failed.push(i);
+    });
+    pending = [];
+    if (failed.length === 0) break;
+    const stored = await readMarkers(
+      dynamo,
+      options.table,
+      failed.map((i) => candidates[i]!.uuid),
+    );
+    for (const i of failed) {
+      const c = candidates[i]!;
+      const item = stored.get(c.uuid);
+      const expired = item === undefined || Number(item[ATTR.expiresAt]?.N ?? 0) < nowS;
+      const fingerprint = item?.[ATTR.fingerprint]?.S ?? '';
+      const recordId = item?.[ATTR.recordId]?.S ?? '';
+      const sameDelivery =
+        fingerprint === c.fingerprint &&
+        (recordId === c.recordId || item?.[ATTR.deliveryKey]?.S === c.deliveryKey);
+      if (sameDelivery) owners.set(c.uuid, 'new');
+      else if (expired)
+        pending.push(i); // gone or expired since the write: write again
+      else owners.set(c.uuid, { recordId, fingerprint });
+    }
+  }
+  return candidates.map((c, i) => {
+    const owner = owners.get(c.uuid)!;
+    const winner = winners.get(c.uuid)!;
+    if (owner === 'new') {
+      if (winner === i) return { kind: 'new' };
+      const kept = candidates[winner]!;
+      return outcome(c, { recordId: kept.recordId, fingerprint: kept.fingerprint });
+    }
+    return outcome(c, owner);
+  });
+}
+
+function outcome(c: DedupCandidate, owner: Owner): DedupOutcome {
+  return {
+    kind: c.fingerprint === owner.fingerprint ? 'duplicate' : 'uuid_conflict',
+    firstRecordId: owner.recordId,
+  };
+}
+
+function markerPut(c: DedupCandidate, table: string, nowS: number, expiresAt: number) {
+  return {
+    TableName: table,
+    Item: {
+      [TABLES.dedup.partitionKey.name]: { S: c.uuid },
+      [ATTR.recordId]: { S: c.recordId },
+      [ATTR.fingerprint]: { S: c.fingerprint },
+      [ATTR.deliveryKey]: { S: c.deliveryKey },
+      [ATTR.firstSeenAt]: { N: String(c.arrivalMs) },
+      [ATTR.expiresAt]: { N: String(expiresAt) },
+    },
+    ConditionExpression: CONDITION,
+    ExpressionAttributeNames: NAMES,
+    ExpressionAttributeValues: {
+      ':now': { N: String(nowS) },
+      ':fp': { S: c.fingerprint },
+      ':rid': { S: c.recordId },
+      ':dk': { S: c.deliveryKey },
+    },
+  };
+}
+
+async function readMarkers(dynamo: Dynamo, table: string, uuids: string[]): Promise<Map<string, Item>> {
+  const keys = [...new Set(uuids)].map((u) => ({ [TABLES.dedup.partitionKey.name]: { S: u } }));
+  // Consistent read: the marker that just failed our condition must be visible.
+  const found = await dynamo.batchGet([{ table, keys }], true);
+  const byUuid = new Map<string, Item>();
+  for (const item of found.get(table) ?? []) {
+    const uuid = item[TABLES.dedup.partitionKey.name]?.S;
+    if (uuid) byUuid.set(uuid, item);
+  }
+  return byUuid;
+}

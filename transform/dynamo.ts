@@ -1,0 +1,148 @@
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  PutItemCommand,
+  type PutItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
+
+// The DynamoDB calls of the transform, counted (the metrics report requests per event) and
+// wrapped: a failure that the SDK's own retries could not fix becomes a DynamoUnavailableError,
+// which the handler lets through so Firehose retries the whole batch.
+
+export type Item = Record<string, AttributeValue>;
+
+/** The one method of DynamoDBClient the transform uses (an in-process stub can stand in). */
+export type DynamoSender = Pick<DynamoDBClient, 'send'>;
+
+export class DynamoUnavailableError extends Error {
+  override name = 'DynamoUnavailableError';
+}
+
+export interface CallCounts {
+  reads: number;
+  writes: number;
+}
+
+/** BatchGetItem takes at most 100 keys a call. */
+export const BATCH_GET_MAX_KEYS = 100;
+const UNPROCESSED_ATTEMPTS = 8;
+
+export class Dynamo {
+  readonly calls: CallCounts = { reads: 0, writes: 0 };
+
+  constructor(
+    private readonly client: DynamoSender,
+    readonly concurrency: number,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  ) {}
+
+  /** A conditional PutItem: true when written, false when the condition failed. */
+  async putIfCondition(input: PutItemCommandInput): Promise<boolean> {
+    this.calls.writes++;
+    try {
+      await this.client.send(new PutItemCommand(input));
+      return true;
+    } catch (error) {
+      if (
+        error instanceof ConditionalCheckFailedException ||
+        (error as Error).name === 'ConditionalCheckFailedException'
+      ) {
+        return false;
+      }
+      throw unavailable(`PutItem on ${input.TableName}`, error);
+    }
+  }
+
+  /**
+   * Reads many keys of one or more tables: 100 keys a BatchGetItem, calls in parallel (bounded),
+   * UnprocessedKeys retried with exponential backoff and jitter. Returns the items found, by
+   * table; keys must be distinct (the caller deduplicates across the batch).
+   */
+  async batchGet(
+    requests: { table: string; keys: Item[] }[],
+    consistent: boolean,
+  ): Promise<Map<string, Item[]>> {
+    const found = new Map<string, Item[]>();
+    const chunks: { table: string; key: Item }[][] = [];
+    let chunk: { table: string; key: Item }[] = [];
+    for (const { table, keys } of requests) {
+      found.set(table, []);
+      for (const key of keys) {
+        chunk.push({ table, key });
+        if (chunk.length === BATCH_GET_MAX_KEYS) {
+          chunks.push(chunk);
+          chunk = [];
+        }
+      }
+    }
+    if (chunk.length > 0) chunks.push(chunk);
+    await mapLimit(chunks, this.concurrency, async (part) => {
+      let pending: Record<string, { Keys: Item[]; ConsistentRead: boolean }> = {};
+      for (const { table, key } of part) {
+        const entry = pending[table] ?? { Keys: [], ConsistentRead: consistent };
+        entry.Keys.push(key);
+        pending[table] = entry;
+      }
+      for (let attempt = 0; ; attempt++) {
+        this.calls.reads++;
+        let answer: Awaited<ReturnType<typeof this.sendBatchGet>>;
+        try {
+          answer = await this.sendBatchGet(pending);
+        } catch (error) {
+          throw unavailable('BatchGetItem', error);
+        }
+        for (const [table, items] of Object.entries(answer.Responses ?? {})) found.get(table)?.push(...items);
+        const rest = answer.UnprocessedKeys ?? {};
+        if (Object.keys(rest).length === 0) return;
+        if (attempt + 1 >= UNPROCESSED_ATTEMPTS) {
+          throw new DynamoUnavailableError(
+            `BatchGetItem left keys unprocessed after ${UNPROCESSED_ATTEMPTS} attempts (throttled)`,
+          );
+        }
+        pending = rest as typeof pending;
+        // Full jitter, 50 ms doubling, capped at 2 s.
+        await this.sleep(Math.random() * Math.min(2_000, 50 * 2 ** attempt));
+      }
+    });
+    return found;
+  }
+
+  private sendBatchGet(requestItems: Record<string, { Keys: Item[]; ConsistentRead: boolean }>) {
+    return this.client.send(new BatchGetItemCommand({ RequestItems: requestItems }));
+  }
+}
+
+function unavailable(what: string, error: unknown): DynamoUnavailableError {
+  return new DynamoUnavailableError(`${what} failed after the SDK's retries: ${(error as Error).message}`, {
+    cause: error,
+  });
+}
+
+/**
+ * Runs fn over items with at most `limit` in flight. The first failure stops new work and
+ * rejects (after the calls in flight settle, so nothing runs on after the invocation ends).
+ */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<R>,
+) {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (!failure && next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i]!, i);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
+  return results;
+}

@@ -1,0 +1,28 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { FirehoseTransformationHandler } from 'aws-lambda';
+import { dynamoDbClient } from '../aws/clients.js';
+import { loadTransformConfig } from './config.js';
+import { emfSink } from './metrics.js';
+import { createTransform } from './transform.js';
+
+// The Lambda entry: config and clients once at cold start (a missing variable fails the init
+// with a message naming it), then each invocation is the domain function. DynamoDB's endpoint
+// comes from the SDK's AWS_ENDPOINT_URL_DYNAMODB when set.
+const config = loadTransformConfig(process.env);
+const logger = new Logger({ serviceName: 'firelake-transform' });
+const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Firelake',
+  serviceName: 'transform',
+});
+const transform = createTransform({ dynamodb: dynamoDbClient(), config, metrics: emfSink(metrics), logger });
+
+export const handler: FirehoseTransformationHandler = async (event) => {
+  try {
+    return await transform(event);
+  } catch (error) {
+    // Thrown on purpose (DynamoDB down): Firehose retries the batch; dedup makes that safe.
+    logger.error('batch failed, Firehose will retry it', { invocationId: event.invocationId, error });
+    throw error;
+  }
+};
