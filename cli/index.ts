@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { serveCommand } from './serve.js';
 
 // One CLI, `firelake`; one commander command per file in this folder.
 const program = new Command('firelake')
@@ -6,7 +7,7 @@ const program = new Command('firelake')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const command of [] as Command[]) program.addCommand(command);
+for (const command of [serveCommand] as Command[]) program.addCommand(command);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,84 @@
+import { join } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_DATA_DIR } from '../lake/open.js';
+import { DEFAULT_FIREHOSE_PORT, type LocalPipeline, startLocalPipeline } from '../local/runtime.js';
+
+// `firelake serve`: the local Firehose endpoint and DynamoDB, long-running, for any producer
+// that uses the AWS SDK. stdout carries only the `export` lines a producer needs.
+
+export function parsePort(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) {
+    throw new InvalidArgumentError('Expected a TCP port from 0 to 65535 (0 picks a free one).');
+  }
+  return n;
+}
+
+interface ServeOptions {
+  dataDir: string;
+  lake?: string;
+  port: number;
+  host: string;
+}
+
+export const serveCommand = new Command('serve')
+  .description(
+    'run the local Firehose endpoint and DynamoDB (dynalite) until SIGINT/SIGTERM, which flush every buffer into the lake',
+  )
+  .option(
+    '--data-dir <dir>',
+    'local data: DynamoDB in <dir>/dynamodb, the lake in <dir>/lake',
+    DEFAULT_DATA_DIR,
+  )
+  .option('--lake <lake>', 'lake folder or s3://bucket[/prefix] (default: <data-dir>/lake)')
+  .option('--port <port>', 'Firehose endpoint port (0: any free port)', parsePort, DEFAULT_FIREHOSE_PORT)
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .action(async (options: ServeOptions) => {
+    const log = (line: string) => console.error(`[serve] ${line}`);
+    const pipeline = await startLocalPipeline({
+      dataDir: options.dataDir,
+      lake: options.lake ?? join(options.dataDir, 'lake'),
+      port: options.port,
+      host: options.host,
+      log,
+    });
+    process.stdout.write(exportLines(pipeline.env));
+    log(`ready: paste the export lines above into a producer's shell; Ctrl-C flushes and stops`);
+    await serveUntilSignal(pipeline, log);
+  });
+
+/** `export NAME=value` lines, shell-quoted where needed. */
+export function exportLines(env: Record<string, string>): string {
+  return Object.entries(env)
+    .map(([k, v]) => `export ${k}=${/^[\w.:/@-]+$/.test(v) ? v : `'${v.replaceAll("'", "'\\''")}'`}\n`)
+    .join('');
+}
+
+async function serveUntilSignal(pipeline: LocalPipeline, log: (line: string) => void): Promise<void> {
+  const stats = () => pipeline.stream.stats();
+  let last = '';
+  const ticker = setInterval(() => {
+    const s = stats();
+    const line = `received ${s.incomingRecords} records (${s.throttledRecords} throttled); ${s.okRecords} ok, ${s.droppedRecords} dropped, ${s.failedRecords} to errors/; ${s.dataObjects + s.errorObjects} objects written; backlog ${(s.backlogBytes / 1024).toFixed(0)} KiB`;
+    if (line !== last) log(line);
+    last = line;
+  }, 10_000);
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  clearInterval(ticker);
+  log(`${signal}: flushing every buffer through the transform into the lake (again to abort)`);
+  const abort = () => {
+    log('second signal: exiting without flushing');
+    process.exit(130);
+  };
+  process.once('SIGINT', abort);
+  process.once('SIGTERM', abort);
+  await pipeline.close();
+  const s = stats();
+  log(
+    `flushed: ${s.incomingRecords} records received, ${s.okRecords} ok, ${s.failedRecords} to errors/, ${s.dataObjects} data objects; bye`,
+  );
+}

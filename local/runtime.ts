@@ -1,0 +1,154 @@
+import { join, resolve } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dynamoDbClient } from '../aws/clients.js';
+import { type DeliveryStreamConfig, LOCAL_DELIVERY } from '../lake/delivery.js';
+import { openLake } from '../lake/open.js';
+import type { ObjectStore } from '../lake/store.js';
+import { DEFAULT_LATE_WINDOW_DAYS, type TransformConfig } from '../transform/config.js';
+import { DEFAULT_DEDUP_TTL_HOURS } from '../transform/tables.js';
+import { createTransform } from '../transform/transform.js';
+import { type DeliveredObject, DeliveryStream, type TransformFunction } from './delivery-stream.js';
+import {
+  createTables,
+  DEFAULT_TABLE_NAMES,
+  type LocalDynamo,
+  startDynalite,
+  type TableNames,
+} from './dynamodb.js';
+import { type FirehoseServer, startFirehoseServer } from './firehose-server.js';
+
+// The embedded default: DynamoDB (dynalite), the local Firehose endpoint with its delivery
+// stream, the real transform in-process, and the lake; started together, stopped together.
+
+export const LOCAL_REGION = 'us-east-1';
+/** The default port of `firelake serve`'s Firehose endpoint (any free port with --port 0). */
+export const DEFAULT_FIREHOSE_PORT = 4573;
+
+export interface LocalPipelineOptions {
+  /** DynamoDB under `<dataDir>/dynamodb`, the lake under `<dataDir>/lake` unless `lake` is given. */
+  dataDir?: string;
+  /** Keep DynamoDB in memory instead of `<dataDir>/dynamodb` (tests, benchmarks). */
+  inMemoryDynamo?: boolean;
+  /** `--lake` value or an open store. */
+  lake?: string | ObjectStore;
+  host?: string;
+  /** Firehose endpoint port; 0 picks a free one. */
+  port?: number;
+  delivery?: DeliveryStreamConfig;
+  tableNames?: TableNames;
+  /** The transform to run; the real one (transform/) by default. */
+  transform?: TransformFunction;
+  /** Transform settings beyond the table names (late window, TTL). */
+  transformConfig?: Partial<Omit<TransformConfig, 'tables'>>;
+  maxBacklogBytes?: number;
+  maxConcurrentInvocations?: number;
+  log?: (line: string) => void;
+  onObject?: (object: DeliveredObject) => void;
+}
+
+export interface LocalPipeline {
+  firehoseEndpoint: string;
+  dynamodbEndpoint: string;
+  region: string;
+  streamName: string;
+  store: ObjectStore;
+  stream: DeliveryStream;
+  /** What a producer needs, as environment variables (DESIGN.md). */
+  env: Record<string, string>;
+  /** Everything buffered, through the transform, into the lake. */
+  flush(): Promise<void>;
+  /** Flushes, then stops the endpoint and DynamoDB. */
+  close(): Promise<void>;
+}
+
+export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
+  const log = options.log ?? (() => {});
+  const dataDir = resolve(options.dataDir ?? './data');
+  const delivery = options.delivery ?? LOCAL_DELIVERY;
+  const tables = options.tableNames ?? DEFAULT_TABLE_NAMES;
+  const store =
+    typeof options.lake === 'object' ? options.lake : openLake(options.lake ?? join(dataDir, 'lake'));
+
+  // The in-process SDK clients reach dynalite through the SDK's own endpoint variable, as the
+  // Lambda would; dummy credentials only when none are set (dynalite accepts any).
+  process.env.AWS_REGION ??= LOCAL_REGION;
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  const region = process.env.AWS_REGION;
+
+  const dynamoPath = options.inMemoryDynamo ? undefined : join(dataDir, 'dynamodb');
+  const dynamo: LocalDynamo = await startDynalite({ path: dynamoPath });
+  let dynamodb: DynamoDBClient | undefined;
+  let server: FirehoseServer | undefined;
+  try {
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+    dynamodb = dynamoDbClient({ region });
+    await createTables(dynamodb, tables);
+    log(`dynamodb: dynalite at ${dynamo.endpoint}${dynamoPath ? `, data in ${dynamoPath}` : ' (in memory)'}`);
+
+    const transform =
+      options.transform ??
+      createTransform({
+        dynamodb,
+        config: {
+          tables,
+          dedupTtlHours: DEFAULT_DEDUP_TTL_HOURS,
+          lateWindowDays: DEFAULT_LATE_WINDOW_DAYS,
+          ...options.transformConfig,
+        },
+      });
+    const stream = new DeliveryStream({
+      config: delivery,
+      store,
+      transform,
+      region,
+      maxBacklogBytes: options.maxBacklogBytes,
+      maxConcurrentInvocations: options.maxConcurrentInvocations,
+      log,
+      onObject: options.onObject,
+    });
+    server = await startFirehoseServer({
+      streams: [stream],
+      host: options.host,
+      port: options.port ?? 0,
+      log,
+    });
+    log(`firehose: stream ${stream.name} at ${server.endpoint}, lake at ${store.location}`);
+
+    const firehose = server;
+    const client = dynamodb;
+    let closing: Promise<void> | undefined;
+    return {
+      firehoseEndpoint: firehose.endpoint,
+      dynamodbEndpoint: dynamo.endpoint,
+      region,
+      streamName: stream.name,
+      store,
+      stream,
+      env: {
+        AWS_ENDPOINT_URL_FIREHOSE: firehose.endpoint,
+        AWS_REGION: region,
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        FIRELAKE_STREAM: stream.name,
+      },
+      flush: () => stream.flush(),
+      close: () => {
+        closing ??= (async () => {
+          // Refuse new records ("Slow down.", producers retry), drain every buffer through the
+          // transform into the lake, then stop the endpoint.
+          await stream.close();
+          await firehose.close();
+          client.destroy();
+          await dynamo.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await server?.close();
+    dynamodb?.destroy();
+    await dynamo.close();
+    throw error;
+  }
+}
