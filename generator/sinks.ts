@@ -1,0 +1,318 @@
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import { FIREHOSE_LIMITS } from '../lake/delivery.js';
+
+/** Where generated records go. write() returns a promise only when the caller must wait. */
+export interface Sink {
+  readonly kind: 'firehose' | 'file' | 'stdout';
+  write(record: string | Buffer): Promise<void> | undefined;
+  /** Flushes everything, waits for it to be delivered (or given up), and releases resources. */
+  close(): Promise<SinkCounters>;
+  counters(): SinkCounters;
+}
+
+export interface SinkCounters {
+  /** Records accepted by the destination. */
+  delivered: number;
+  /** Records given up on after retries, or refused before sending (too large). */
+  undelivered: number;
+  /** Record resends after a per-record or whole-call failure. */
+  retried: number;
+}
+
+export class SinkError extends Error {
+  override readonly name = 'SinkError';
+}
+
+/** Lines are gathered into chunks of about this many characters before each write. */
+const CHUNK_CHARS = 1 << 20;
+
+class StreamSink implements Sink {
+  private pending = '';
+  private delivered = 0;
+  private buffered = 0;
+  private error: Error | undefined;
+
+  constructor(
+    readonly kind: 'file' | 'stdout',
+    private readonly out: Writable,
+    private readonly owned: boolean,
+  ) {
+    out.on('error', (e) => {
+      this.error ??= e;
+    });
+  }
+
+  write(record: string | Buffer): Promise<void> | undefined {
+    if (this.error)
+      return Promise.reject(new SinkError(`cannot write to ${this.kind}`, { cause: this.error }));
+    this.buffered++;
+    if (typeof record === 'string') {
+      // String concatenation builds a rope: far cheaper than a Buffer per line.
+      this.pending += `${record}\n`;
+      return this.pending.length >= CHUNK_CHARS ? this.flush() : undefined;
+    }
+    this.pushChunk();
+    this.out.write(record);
+    return this.flushWith('\n');
+  }
+
+  private pushChunk(): boolean {
+    if (this.pending.length === 0) return true;
+    const ok = this.out.write(this.pending);
+    this.pending = '';
+    this.delivered += this.buffered;
+    this.buffered = 0;
+    return ok;
+  }
+
+  private flushWith(tail: string): Promise<void> | undefined {
+    this.pending += tail;
+    return this.flush();
+  }
+
+  private flush(): Promise<void> | undefined {
+    if (this.pushChunk()) return undefined;
+    // Backpressure: wait for the stream to drain rather than buffer a whole day in memory.
+    return this.drained();
+  }
+
+  private async drained(): Promise<void> {
+    await Promise.race([
+      once(this.out, 'drain'),
+      once(this.out, 'error').then(([e]) => {
+        throw new SinkError(`cannot write to ${this.kind}`, { cause: e });
+      }),
+    ]);
+  }
+
+  async close(): Promise<SinkCounters> {
+    const wait = this.flush();
+    if (wait) await wait;
+    if (this.owned) {
+      this.out.end();
+      await once(this.out, 'finish');
+    } else if (this.out.writableNeedDrain) {
+      await once(this.out, 'drain');
+    }
+    if (this.error) throw new SinkError(`cannot write to ${this.kind}`, { cause: this.error });
+    return this.counters();
+  }
+
+  counters(): SinkCounters {
+    return { delivered: this.delivered, undelivered: 0, retried: 0 };
+  }
+}
+
+/** NDJSON to a file (created or truncated), in large buffered writes that respect backpressure. */
+export function fileSink(path: string): Sink {
+  return new StreamSink('file', createWriteStream(path, { highWaterMark: 4 * CHUNK_CHARS }), true);
+}
+
+/** NDJSON to stdout (left open at the end). */
+export function stdoutSink(): Sink {
+  return new StreamSink('stdout', process.stdout, false);
+}
+
+export interface FirehoseSinkOptions {
+  client: FirehoseClient;
+  streamName: string;
+  /** PutRecordBatch calls in flight at once (new batches and resends). Default 8. */
+  maxInFlight?: number;
+  /** Sends of one record before it is given up as undelivered. Default 8. */
+  maxAttempts?: number;
+  /** Full-jitter exponential backoff: a resend waits random(0, min(max, base * 2^attempt)). */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** A partly filled batch is sent after this long (keeps latency low at low rates). */
+  lingerMs?: number;
+  /** Source of jitter; Math.random by default (it changes timing, never content). */
+  jitter?: () => number;
+}
+
+/** Whole-call errors worth retrying; anything else (no such stream, bad credentials) stops the run. */
+const RETRYABLE_ERRORS = new Set([
+  'ServiceUnavailableException',
+  'ThrottlingException',
+  'InternalFailure',
+  'InternalServerError',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+
+function retryable(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number }; code?: string };
+  if (e.name && RETRYABLE_ERRORS.has(e.name)) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined) return status >= 500 || status === 429;
+  // No HTTP answer at all: a network error (connection reset, refused, timed out).
+  return true;
+}
+
+class FirehoseSink implements Sink {
+  readonly kind = 'firehose' as const;
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
+  private linger: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
+  private readonly tasks = new Set<Promise<void>>();
+  private delivered = 0;
+  private undelivered = 0;
+  private retried = 0;
+  private fatal: Error | undefined;
+
+  private readonly maxInFlight: number;
+  private readonly maxAttempts: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly lingerMs: number;
+  private readonly jitter: () => number;
+
+  constructor(private readonly options: FirehoseSinkOptions) {
+    this.maxInFlight = options.maxInFlight ?? 8;
+    this.maxAttempts = options.maxAttempts ?? 8;
+    this.baseDelayMs = options.baseDelayMs ?? 100;
+    this.maxDelayMs = options.maxDelayMs ?? 10_000;
+    this.lingerMs = options.lingerMs ?? 200;
+    this.jitter = options.jitter ?? Math.random;
+    if (!(this.maxInFlight >= 1)) throw new RangeError('maxInFlight must be at least 1');
+    if (!(this.maxAttempts >= 1)) throw new RangeError('maxAttempts must be at least 1');
+  }
+
+  write(record: string | Buffer): Promise<void> | undefined {
+    if (this.fatal) return Promise.reject(this.fatal);
+    const data = typeof record === 'string' ? Buffer.from(record) : record;
+    if (data.length > FIREHOSE_LIMITS.maxRecordBytes) {
+      // Firehose would reject the whole call; refuse this record alone, counted.
+      this.undelivered++;
+      return undefined;
+    }
+    let wait: Promise<void> | undefined;
+    if (
+      this.batch.length === FIREHOSE_LIMITS.maxRecordsPerBatch ||
+      this.batchBytes + data.length > FIREHOSE_LIMITS.maxBatchBytes
+    ) {
+      wait = this.dispatch();
+    }
+    this.batch.push(data);
+    this.batchBytes += data.length;
+    if (this.batch.length === 1 && this.lingerMs > 0) {
+      this.linger = setTimeout(() => {
+        this.linger = undefined;
+        void this.dispatch();
+      }, this.lingerMs);
+    }
+    return wait;
+  }
+
+  /** Sends the current batch once a slot in the in-flight window is free. */
+  private dispatch(): Promise<void> | undefined {
+    if (this.linger) {
+      clearTimeout(this.linger);
+      this.linger = undefined;
+    }
+    if (this.batch.length === 0) return undefined;
+    const records = this.batch;
+    this.batch = [];
+    this.batchBytes = 0;
+    if (this.inFlight < this.maxInFlight) {
+      this.start(records);
+      return undefined;
+    }
+    return new Promise<void>((resolve) => {
+      this.waiting.push(() => {
+        this.start(records);
+        resolve();
+      });
+    });
+  }
+
+  private start(records: Buffer[]): void {
+    this.inFlight++;
+    const task = this.deliver(records)
+      .catch((error: unknown) => {
+        this.fatal ??= new SinkError(
+          `Firehose stream ${this.options.streamName}: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
+      })
+      .finally(() => {
+        this.tasks.delete(task);
+        this.inFlight--;
+        this.waiting.shift()?.();
+      });
+    this.tasks.add(task);
+  }
+
+  /** Sends records, then resends only the ones that failed, with backoff, until done or given up. */
+  private async deliver(records: Buffer[]): Promise<void> {
+    let pending = records;
+    for (let attempt = 1; ; attempt++) {
+      let failed: Buffer[];
+      try {
+        const out = await this.options.client.send(
+          new PutRecordBatchCommand({
+            DeliveryStreamName: this.options.streamName,
+            Records: pending.map((Data) => ({ Data })),
+          }),
+        );
+        const responses = out.RequestResponses ?? [];
+        if (responses.length !== pending.length) {
+          this.undelivered += pending.length;
+          throw new SinkError(
+            `PutRecordBatch answered ${responses.length} results for ${pending.length} records`,
+          );
+        }
+        failed = pending.filter((_, i) => responses[i]!.ErrorCode !== undefined);
+        this.delivered += pending.length - failed.length;
+      } catch (error) {
+        if (error instanceof SinkError || !retryable(error)) {
+          if (!(error instanceof SinkError)) this.undelivered += pending.length;
+          throw error;
+        }
+        // The whole call failed after the SDK's own retries: every record is still unsent.
+        failed = pending;
+      }
+      if (failed.length === 0) return;
+      if (attempt >= this.maxAttempts || this.fatal) {
+        this.undelivered += failed.length;
+        return;
+      }
+      this.retried += failed.length;
+      const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** attempt);
+      await sleep(this.jitter() * ceiling);
+      pending = failed;
+    }
+  }
+
+  async close(): Promise<SinkCounters> {
+    while (this.batch.length > 0 || this.tasks.size > 0 || this.waiting.length > 0) {
+      const wait = this.dispatch();
+      if (wait) await wait;
+      if (this.tasks.size > 0) await Promise.race(this.tasks);
+    }
+    if (this.fatal) throw this.fatal;
+    return this.counters();
+  }
+
+  counters(): SinkCounters {
+    return { delivered: this.delivered, undelivered: this.undelivered, retried: this.retried };
+  }
+}
+
+/**
+ * Firehose PutRecordBatch: batches of at most 500 records and 4 MiB, records over 1,000 KiB
+ * refused (counted undelivered), failed records resent alone with full-jitter backoff, at most
+ * `maxInFlight` calls at once. A resend after a lost answer can still duplicate a record:
+ * Firehose itself is at-least-once, and the lake's dedup is built for it.
+ */
+export function firehoseSink(options: FirehoseSinkOptions): Sink {
+  return new FirehoseSink(options);
+}
