@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { compactCommand } from './compact.js';
 import { serveCommand } from './serve.js';
 
 // One CLI, `firelake`; one commander command per file in this folder.
@@ -7,7 +8,7 @@ const program = new Command('firelake')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const command of [serveCommand] as Command[]) program.addCommand(command);
+for (const command of [serveCommand, compactCommand] as Command[]) program.addCommand(command);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,86 @@
+import { Command, Option } from 'commander';
+import { type CompactionSummary, compactDay } from '../compaction/compact.js';
+import { compactNightly, DEFAULT_LATE_WINDOW_DAYS, type NightlySummary } from '../compaction/nightly.js';
+import { DEFAULT_LAKE, openLake } from '../lake/open.js';
+import { parseDayOption, parsePositiveInt } from './options.js';
+
+interface CompactFlags {
+  date?: string;
+  nightly?: boolean;
+  lateWindow: number;
+  lake: string;
+  force?: boolean;
+  json?: boolean;
+  memoryLimit?: number;
+  threads?: number;
+  workDir?: string;
+}
+
+function parseNonNegativeInt(text: string): number {
+  return text === '0' ? 0 : parsePositiveInt(text);
+}
+
+export const compactCommand = new Command('compact')
+  .description('compact staging NDJSON of a UTC day into curated Parquet (deduplicated, by language)')
+  .addOption(new Option('--date <YYYY-MM-DD>', 'the UTC day to compact').argParser(parseDayOption))
+  .option(
+    '--nightly',
+    'the nightly run: yesterday (or --date) plus late-window days with new staging objects',
+  )
+  .option(
+    '--late-window <days>',
+    'days before the nightly day checked for late objects',
+    parseNonNegativeInt,
+    DEFAULT_LATE_WINDOW_DAYS,
+  )
+  .option('--lake <path|s3://bucket/prefix>', 'the lake', DEFAULT_LAKE)
+  .option('--force', 'recompact even if staging is unchanged; publish even if staging objects vanished')
+  .option('--json', 'print the summary as JSON on stdout')
+  .option('--memory-limit <MiB>', "DuckDB's memory limit (default: 60% of this machine)", parsePositiveInt)
+  .option('--threads <n>', 'DuckDB threads (default: every core)', parsePositiveInt)
+  .option('--work-dir <dir>', 'folder for downloads and DuckDB spill files (default: the OS temp folder)')
+  .action(async (flags: CompactFlags, command: Command) => {
+    if (!flags.date && !flags.nightly) command.error('error: give --date YYYY-MM-DD, or --nightly');
+    const options = {
+      store: openLake(flags.lake),
+      force: flags.force,
+      memoryLimitMiB: flags.memoryLimit,
+      threads: flags.threads,
+      workDir: flags.workDir,
+      log: (line: string) => console.error(line),
+    };
+    if (flags.nightly) {
+      const summary = await compactNightly({ ...options, day: flags.date, lateWindowDays: flags.lateWindow });
+      console.log(flags.json ? JSON.stringify(summary, null, 2) : formatNightly(summary));
+      if (!summary.ok) process.exitCode = 1;
+      return;
+    }
+    const summary = await compactDay({ ...options, day: flags.date! });
+    console.log(flags.json ? JSON.stringify(summary, null, 2) : formatDay(summary));
+  });
+
+export function formatDay(s: CompactionSummary): string {
+  const lines = [
+    s.status === 'unchanged'
+      ? `${s.day}: unchanged (${s.note})`
+      : `${s.day}: published run ${s.run_id}${s.previous_run_id ? ` (replaces ${s.previous_run_id})` : ''}`,
+    `  staging: ${s.objects} objects, ${(s.object_bytes / 2 ** 20).toFixed(1)} MiB, ${s.rows_read} lines`,
+    `  curated: ${s.rows} rows, ${s.duplicates_dropped} duplicates dropped, ${s.files.length} file(s), ${(s.parquet_bytes / 2 ** 20).toFixed(1)} MiB`,
+    `  by language: ${Object.entries(s.rows_by_language)
+      .map(([l, n]) => `${l}=${n}`)
+      .join(' ')}`,
+  ];
+  if (s.status === 'published')
+    lines.push(`  removed ${s.deleted_files} file(s) of earlier runs; ${s.elapsed_ms} ms`);
+  if (s.note && s.status === 'published') lines.push(`  note: ${s.note}`);
+  return lines.join('\n');
+}
+
+function formatNightly(s: NightlySummary): string {
+  return s.days
+    .map((d) => {
+      if (d.summary) return formatDay(d.summary);
+      return `${d.day}: ${d.status}${d.error ? ` (${d.error})` : ''}`;
+    })
+    .join('\n');
+}

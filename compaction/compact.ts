@@ -1,0 +1,445 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { availableParallelism, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { listValue, structValue } from '@duckdb/node-api';
+import { curatedColumns, UNKNOWN_LANGUAGE } from '../events/curated.js';
+import {
+  curatedDayPrefix,
+  curatedFileKey,
+  type Day,
+  dayPrefix,
+  manifestKey,
+  parseDay,
+  parsePartitions,
+} from '../lake/layout.js';
+import { listAll, type ObjectInfo, type ObjectStore, PreconditionFailedError } from '../lake/store.js';
+import { type Engine, openEngine } from './engine.js';
+import {
+  CompactionError,
+  ConcurrentRunError,
+  MissingDayError,
+  StagingShrunkError,
+  UnreadableObjectError,
+} from './errors.js';
+import {
+  curatedSchemaVersion,
+  type Manifest,
+  type ManifestFile,
+  type ManifestVersion,
+  readManifest,
+  serializeManifest,
+} from './manifest.js';
+
+// Compaction of one UTC day: staging NDJSON.gz -> deduplicated, typed, zstd Parquet by language,
+// published by one conditional write of the day's manifest.
+//
+// Resources stay bounded by streaming hour by hour: download one hour's objects to the work
+// folder, load them into an on-disk DuckDB table, delete them. DuckDB spills to the work folder
+// past its memory limit, so memory is set by `memoryLimitMiB`, and the work folder holds at most
+// one hour of gzip input, the staged day in DuckDB's compressed storage, and the output Parquet.
+
+/** Files are cut near this size: inside the 128 MB - 1 GB band that suits Athena and Spark. */
+export const DEFAULT_FILE_SIZE_BYTES = 512 * 1024 * 1024;
+/**
+ * Rows per row group: 4x DuckDB's default (122,880), about 30-60 MB of zstd Parquet here. Large
+ * enough for Athena's and Spark's per-row-group overhead, small enough that DuckDB still reads a
+ * day's file with every core and the writer's buffer stays well under the memory limit.
+ */
+export const DEFAULT_ROW_GROUP_SIZE = 491_520;
+const DOWNLOAD_CONCURRENCY = 8;
+
+export interface CompactDayOptions {
+  store: ObjectStore;
+  day: Day;
+  /** Recompact even when staging is unchanged since the published run; publish even if staging shrank. */
+  force?: boolean;
+  /** Folder for downloads, DuckDB's database and spill files (default: the OS temp folder). */
+  workDir?: string;
+  /** DuckDB memory_limit in MiB (default: 60% of this machine's memory). */
+  memoryLimitMiB?: number;
+  /** DuckDB threads (default: the cores available). */
+  threads?: number;
+  fileSizeBytes?: number;
+  rowGroupSize?: number;
+  /** Progress lines (objects, rows, bytes); the CLI sends them to stderr. */
+  log?: (line: string) => void;
+  /** Test seam: runs after the files are uploaded, right before the manifest switch. */
+  beforePublish?: (runId: string) => Promise<void>;
+  /** Run id (default: UTC time + random); must be unique per run. */
+  runId?: string;
+}
+
+export interface CompactionSummary {
+  day: Day;
+  /** published: a new manifest is live; unchanged: staging matched the live manifest, nothing done. */
+  status: 'published' | 'unchanged';
+  run_id: string;
+  previous_run_id: string | null;
+  manifest_key: string;
+  objects: number;
+  object_bytes: number;
+  rows_read: number;
+  rows: number;
+  duplicates_dropped: number;
+  rows_by_language: Record<string, number>;
+  files: ManifestFile[];
+  parquet_bytes: number;
+  /** Curated files removed after the switch: the previous run's, and orphans of killed runs. */
+  deleted_files: number;
+  elapsed_ms: number;
+  /** Why nothing was done, or what went wrong after publishing (the day is published either way). */
+  note?: string;
+}
+
+export function newRunId(now = new Date()): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Compacts one day. Throws MissingDayError, UnreadableObjectError, ConcurrentRunError, ... */
+export async function compactDay(options: CompactDayOptions): Promise<CompactionSummary> {
+  const started = new Date();
+  const { store, day } = options;
+  parseDay(day);
+  const log = options.log ?? (() => {});
+  const runId = options.runId ?? newRunId(started);
+
+  const previous = await readManifest(store, day);
+  const stagingPrefix = dayPrefix('staging', day);
+  const objects = (await listAll(store, stagingPrefix)).filter((o) => o.key.endsWith('.gz'));
+  if (objects.length === 0) throw new MissingDayError(day, stagingPrefix, store.location);
+  const objectBytes = objects.reduce((sum, o) => sum + o.size, 0);
+
+  if (previous && !options.force) {
+    const change = stagingChange(previous.manifest, objects);
+    if (change.missing.length > 0) throw new StagingShrunkError(day, change.missing);
+    if (change.added.length === 0 && previous.manifest.schema_version === curatedSchemaVersion()) {
+      log(`${day}: unchanged since run ${previous.manifest.run_id} (${objects.length} staging objects)`);
+      return unchangedSummary(previous, objects.length, objectBytes, started);
+    }
+    if (change.added.length > 0)
+      log(`${day}: ${change.added.length} staging object(s) new since the last run`);
+  }
+
+  log(`${day}: run ${runId}, ${objects.length} staging objects, ${mib(objectBytes)} gzip`);
+  const dir = join(options.workDir ?? tmpdir(), `firelake-compaction-${runId}`);
+  const uploaded: string[] = [];
+  let published = false;
+  try {
+    await mkdir(dir, { recursive: true });
+    const engine = await openEngine({
+      dir: join(dir, 'duckdb'),
+      memoryLimitMiB: options.memoryLimitMiB ?? Math.floor((totalmem() / 2 ** 20) * 0.6),
+      threads: options.threads ?? availableParallelism(),
+    });
+    let built: Built;
+    try {
+      built = await build(engine, store, day, objects, runId, dir, options, log, uploaded);
+    } finally {
+      engine.close();
+    }
+
+    const manifest: Manifest = {
+      format: 1,
+      day,
+      run_id: runId,
+      started_at: started.toISOString(),
+      published_at: '',
+      schema_version: curatedSchemaVersion(),
+      rows: built.rows,
+      rows_by_language: built.rowsByLanguage,
+      files: built.files,
+      staging_objects: objects.map((o) => ({ key: o.key, etag: o.etag, size: o.size })),
+      rows_read: built.rowsRead,
+      duplicates_dropped: built.rowsRead - built.rows,
+    };
+    await options.beforePublish?.(runId);
+    manifest.published_at = new Date().toISOString();
+    try {
+      await store.put(manifestKey(day), serializeManifest(manifest), {
+        contentType: 'application/json',
+        ...(previous ? { ifMatch: previous.etag } : { ifNoneMatch: true }),
+      });
+    } catch (error) {
+      if (error instanceof PreconditionFailedError)
+        throw new ConcurrentRunError(day, runId, { cause: error });
+      throw error;
+    }
+    published = true;
+    log(`${day}: published run ${runId}: ${built.rows} rows in ${built.files.length} file(s)`);
+
+    const { deleted, note } = await removeStaleFiles(store, day, manifest, previous, started, log);
+    return {
+      day,
+      status: 'published',
+      run_id: runId,
+      previous_run_id: previous?.manifest.run_id ?? null,
+      manifest_key: manifestKey(day),
+      objects: objects.length,
+      object_bytes: objectBytes,
+      rows_read: built.rowsRead,
+      rows: built.rows,
+      duplicates_dropped: built.rowsRead - built.rows,
+      rows_by_language: built.rowsByLanguage,
+      files: built.files,
+      parquet_bytes: built.files.reduce((sum, f) => sum + f.bytes, 0),
+      deleted_files: deleted,
+      elapsed_ms: Date.now() - started.getTime(),
+      ...(note ? { note } : {}),
+    };
+  } finally {
+    if (!published && uploaded.length > 0) {
+      // Not published (an error, or another run won): our files are garbage. If this cleanup
+      // fails too, the next successful run removes them as orphans.
+      await store.delete(uploaded).catch((error: unknown) => {
+        log(`${day}: could not remove ${uploaded.length} unpublished file(s): ${(error as Error).message}`);
+      });
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+interface Built {
+  rowsRead: number;
+  rows: number;
+  rowsByLanguage: Record<string, number>;
+  files: ManifestFile[];
+}
+
+async function build(
+  engine: Engine,
+  store: ObjectStore,
+  day: Day,
+  objects: ObjectInfo[],
+  runId: string,
+  dir: string,
+  options: CompactDayOptions,
+  log: (line: string) => void,
+  uploaded: string[],
+): Promise<Built> {
+  const columns = structValue(Object.fromEntries(curatedColumns().map((c) => [c.name, c.type])));
+  const hours = groupByHour(objects);
+  let rowsRead = 0;
+  let created = false;
+  let ordinal = 0;
+  for (const [hour, hourObjects] of hours) {
+    const hourDir = join(dir, `hour-${hour}`);
+    const paths = hourObjects.map(() => join(hourDir, `${ordinal++}.gz`));
+    await download(store, hourObjects, paths);
+    try {
+      if (!created) {
+        await engine.run('create-staged', { files: listValue(paths), columns });
+        created = true;
+      }
+      const rows = await engine.run('load-hour', { files: listValue(paths), columns });
+      rowsRead += rows;
+      const bytes = hourObjects.reduce((sum, o) => sum + o.size, 0);
+      log(
+        `${day} hour ${hour}: ${hourObjects.length} objects, ${mib(bytes)}, ${rows} rows (${rowsRead} so far)`,
+      );
+    } catch (error) {
+      throw await unreadable(engine, error, hourObjects, paths, columns);
+    } finally {
+      await rm(hourDir, { recursive: true, force: true });
+    }
+  }
+
+  const bad = await engine.rows<{ _object: number; lines: string }>('bad-lines');
+  if (bad.length > 0) {
+    const first = bad[0]!;
+    throw new UnreadableObjectError(
+      objects[first._object]!.key,
+      `${first.lines} line(s) lack a required field (event_uuid, event_name, created_at, received_at, ...)` +
+        (bad.length > 1 ? `; ${bad.length - 1} more object(s) too` : ''),
+    );
+  }
+
+  await engine.run('dedup', { unknown_language: UNKNOWN_LANGUAGE });
+  await engine.run('drop-staged');
+  const byLanguage = await engine.rows<{ language: string; rows: string }>('rows-by-language');
+  const rowsByLanguage = Object.fromEntries(byLanguage.map((r) => [r.language, Number(r.rows)]));
+  const rows = Object.values(rowsByLanguage).reduce((a, b) => a + b, 0);
+  log(`${day}: ${rowsRead} rows read, ${rowsRead - rows} duplicates dropped, ${rows} rows to write`);
+
+  const files: ManifestFile[] = [];
+  for (const { language } of byLanguage) {
+    const outDir = join(dir, 'out', String(files.length));
+    await mkdir(outDir, { recursive: true });
+    await engine.run('write-language', {
+      language,
+      dir: outDir,
+      row_group_size: options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE,
+      file_size_bytes: options.fileSizeBytes ?? DEFAULT_FILE_SIZE_BYTES,
+    });
+    const parts = (await readdir(outDir))
+      .filter((f) => f.endsWith('.parquet'))
+      .sort((a, b) => partNumber(a) - partNumber(b))
+      .map((f) => join(outDir, f));
+    const counts = await engine.rows<{ file_name: string; rows: string }>('file-rows', {
+      files: listValue(parts),
+    });
+    const rowsOf = new Map(counts.map((c) => [c.file_name, Number(c.rows)]));
+    for (const [n, path] of parts.entries()) {
+      const key = curatedFileKey(day, partitionValue(language), runId, n);
+      const bytes = (await stat(path)).size;
+      uploaded.push(key);
+      await store.putFile(key, path, { contentType: 'application/vnd.apache.parquet' });
+      await rm(path);
+      files.push({ key, language, rows: rowsOf.get(path) ?? 0, bytes });
+      log(`${day}: wrote ${key} (${rowsOf.get(path)} rows, ${mib(bytes)})`);
+    }
+  }
+  const written = files.reduce((sum, f) => sum + f.rows, 0);
+  if (written !== rows) {
+    throw new CompactionError(`wrote ${written} rows to Parquet but the day has ${rows}: not publishing`);
+  }
+  return { rowsRead, rows, rowsByLanguage, files };
+}
+
+/** Staging objects the live manifest has not consumed (new or rewritten), and ones that vanished. */
+export function stagingChange(
+  manifest: Manifest,
+  objects: readonly ObjectInfo[],
+): { added: string[]; missing: string[] } {
+  const consumed = new Map(manifest.staging_objects.map((o) => [o.key, o.etag]));
+  const present = new Set(objects.map((o) => o.key));
+  return {
+    added: objects.filter((o) => consumed.get(o.key) !== o.etag).map((o) => o.key),
+    missing: manifest.staging_objects.filter((o) => !present.has(o.key)).map((o) => o.key),
+  };
+}
+
+function groupByHour(objects: readonly ObjectInfo[]): Map<string, ObjectInfo[]> {
+  const hours = new Map<string, ObjectInfo[]>();
+  for (const o of objects) {
+    const hour = parsePartitions(o.key).hour ?? 'none';
+    const list = hours.get(hour) ?? [];
+    list.push(o);
+    hours.set(hour, list);
+  }
+  return hours;
+}
+
+async function download(store: ObjectStore, objects: readonly ObjectInfo[], paths: string[]): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < objects.length; i = next++) {
+      const key = objects[i]!.key;
+      try {
+        await store.getToFile(key, paths[i]!);
+      } catch (error) {
+        throw new UnreadableObjectError(key, `download failed: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, objects.length) }, worker));
+}
+
+/** Turns an engine error while loading an hour into one that names the staging object. */
+async function unreadable(
+  engine: Engine,
+  error: unknown,
+  objects: readonly ObjectInfo[],
+  paths: readonly string[],
+  columns: ReturnType<typeof structValue>,
+): Promise<unknown> {
+  if (error instanceof UnreadableObjectError) return error;
+  const message = (error as Error).message ?? String(error);
+  const reason = message.split('\n')[0]!;
+  let index = paths.findIndex((p) => message.includes(p));
+  if (index < 0) {
+    // The message names no file: read each object alone to find the one that fails.
+    for (const [i, path] of paths.entries()) {
+      const fails = await engine.run('probe-object', { files: listValue([path]), columns }).then(
+        () => false,
+        () => true,
+      );
+      if (fails) {
+        index = i;
+        break;
+      }
+    }
+  }
+  if (index < 0) return new CompactionError(`loading staging failed: ${reason}`, { cause: error });
+  return new UnreadableObjectError(
+    objects[index]!.key,
+    reason.replaceAll(paths[index]!, objects[index]!.key),
+    {
+      cause: error,
+    },
+  );
+}
+
+async function removeStaleFiles(
+  store: ObjectStore,
+  day: Day,
+  manifest: Manifest,
+  previous: ManifestVersion | undefined,
+  started: Date,
+  log: (line: string) => void,
+): Promise<{ deleted: number; note?: string }> {
+  const live = new Set(manifest.files.map((f) => f.key));
+  const stale = new Set(previous?.manifest.files.map((f) => f.key).filter((k) => !live.has(k)));
+  try {
+    // Orphans: files of runs killed before they published. Only files older than this run's
+    // start: a run that began after us may be writing its files right now.
+    for (const o of await listAll(store, curatedDayPrefix(day))) {
+      if (!live.has(o.key) && o.lastModified < started) stale.add(o.key);
+    }
+    await store.delete([...stale]);
+    if (stale.size > 0) log(`${day}: removed ${stale.size} file(s) of earlier runs`);
+    return { deleted: stale.size };
+  } catch (error) {
+    const note = `published, but removing earlier runs' files failed (the next run retries): ${(error as Error).message}`;
+    log(`${day}: ${note}`);
+    return { deleted: 0, note };
+  }
+}
+
+function unchangedSummary(
+  previous: ManifestVersion,
+  objects: number,
+  objectBytes: number,
+  started: Date,
+): CompactionSummary {
+  const m = previous.manifest;
+  return {
+    day: m.day,
+    status: 'unchanged',
+    run_id: m.run_id,
+    previous_run_id: m.run_id,
+    manifest_key: manifestKey(m.day),
+    objects,
+    object_bytes: objectBytes,
+    rows_read: m.rows_read,
+    rows: m.rows,
+    duplicates_dropped: m.duplicates_dropped,
+    rows_by_language: m.rows_by_language,
+    files: m.files,
+    parquet_bytes: m.files.reduce((sum, f) => sum + f.bytes, 0),
+    deleted_files: 0,
+    elapsed_ms: Date.now() - started.getTime(),
+    note: `staging unchanged since run ${m.run_id}: nothing to do (use --force to recompact)`,
+  };
+}
+
+/** A language code as a key segment: anything but [A-Za-z0-9_-] is percent-encoded, as Hive does. */
+export function partitionValue(language: string): string {
+  return language.replace(/[^A-Za-z0-9_-]/g, (c) =>
+    [...Buffer.from(c)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+  );
+}
+
+function partNumber(file: string): number {
+  return Number(/(\d+)\.parquet$/.exec(file)?.[1] ?? 0);
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}

@@ -1,0 +1,18 @@
+// The compaction's public surface, for the CLI, the Lambda handler and `npm start`.
+export {
+  type CompactDayOptions,
+  type CompactionSummary,
+  compactDay,
+  DEFAULT_FILE_SIZE_BYTES,
+  DEFAULT_ROW_GROUP_SIZE,
+} from './compact.js';
+export * from './errors.js';
+export { currentFiles, type Manifest, readManifest } from './manifest.js';
+export {
+  compactNightly,
+  type DayOutcome,
+  DEFAULT_LATE_WINDOW_DAYS,
+  type NightlyOptions,
+  type NightlySummary,
+} from './nightly.js';
+export { createCuratedView, curatedLocalPaths } from './read.js';

@@ -1,0 +1,4 @@
+-- Readers: the view over the files in the curated_files variable (see curated-files.sql).
+-- hive_partitioning off: the columns are exactly the curated schema (language is in the files).
+CREATE OR REPLACE TEMP VIEW curated_events AS
+SELECT * FROM read_parquet(getvariable('curated_files'), hive_partitioning = false);
