@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { compactCommand } from './compact.js';
+import { qualityCommand } from './quality.js';
+import { queryCommand } from './query.js';
 import { serveCommand } from './serve.js';
 
 // One CLI, `firelake`; one commander command per file in this folder.
@@ -8,7 +10,7 @@ const program = new Command('firelake')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const command of [serveCommand, compactCommand] as Command[]) program.addCommand(command);
+for (const command of [serveCommand, compactCommand, qualityCommand, queryCommand] as Command[]) program.addCommand(command);
 
 try {
   await program.parseAsync(process.argv);

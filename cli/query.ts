@@ -1,0 +1,60 @@
+import { Command, Option } from 'commander';
+import { DEFAULT_LAKE, openLake } from '../lake/open.js';
+import { listQueries, type QueryResult, runQuery } from '../sql/query.js';
+import { parseDayOption } from './options.js';
+
+interface QueryFlags {
+  date?: string;
+  lake: string;
+  json?: boolean;
+  csv?: boolean;
+  list?: boolean;
+}
+
+export const queryCommand = new Command('query')
+  .description('run a query of sql/ (analytics/..., quality/...) or any .sql file over a UTC day of the lake')
+  .argument('[name|file.sql]', 'a query name (daily_active_users, analytics/sessions) or a .sql file')
+  .addOption(new Option('--date <YYYY-MM-DD>', 'the UTC day').argParser(parseDayOption))
+  .option('--lake <path|s3://bucket/prefix>', 'the lake', DEFAULT_LAKE)
+  .addOption(new Option('--json', 'print rows as JSON').conflicts('csv'))
+  .addOption(new Option('--csv', 'print rows as CSV'))
+  .option('--list', 'list the queries of sql/')
+  .action(async (name: string | undefined, flags: QueryFlags, command: Command) => {
+    if (flags.list) {
+      for (const q of await listQueries()) console.log(`${q.name.padEnd(36)}  ${q.description}`);
+      return;
+    }
+    if (!name) command.error('error: name a query (firelake query --list shows them) or give a .sql file');
+    if (!flags.date) command.error("error: required option '--date <YYYY-MM-DD>' not specified");
+    const result = await runQuery({ store: openLake(flags.lake), day: flags.date!, query: name! });
+    console.log(
+      flags.json ? JSON.stringify(result.rows, null, 2) : flags.csv ? toCsv(result) : toTable(result),
+    );
+    console.error(`(${result.rows.length} row${result.rows.length === 1 ? '' : 's'})`);
+  });
+
+function cell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'object') return JSON.stringify(value);
+  if (typeof value === 'number' && !Number.isInteger(value)) return String(Math.round(value * 1e6) / 1e6);
+  return String(value);
+}
+
+export function toTable(result: QueryResult): string {
+  const rows = result.rows.map((r) => result.columns.map((c) => cell(r[c])));
+  const widths = result.columns.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [line(result.columns), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+export function toCsv(result: QueryResult): string {
+  const quote = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
+  return [
+    result.columns.map(quote).join(','),
+    ...result.rows.map((r) => result.columns.map((c) => quote(cell(r[c]))).join(',')),
+  ].join('\n');
+}

@@ -1,0 +1,274 @@
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type DuckDBConnection, DuckDBInstance, type DuckDBResultReader } from '@duckdb/node-api';
+import { FolderStore } from '../lake/folder-store.js';
+import { type Day, dayPrefix, errorsDayPrefix, manifestKey, PREFIX, parseDay } from '../lake/layout.js';
+import type { ObjectStore } from '../lake/store.js';
+
+// Runs the .sql files of sql/ over one day of the lake. The SQL reads a local folder with the
+// lake's keys (DuckDB's httpfs is not available offline), so a folder lake is read in place and
+// an S3 lake is mirrored to a temporary folder first: only the day's objects, its manifest, the
+// history days' manifests and the Parquet files they list.
+
+/** This sql/ folder. */
+export const SQL_DIR = dirname(fileURLToPath(import.meta.url));
+
+export class LakeSqlError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LakeSqlError';
+  }
+}
+
+/** The lake path does not exist, or the day has nothing in it. */
+export class NoDataError extends LakeSqlError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NoDataError';
+  }
+}
+
+/** A query failed: names the .sql file so the reader knows which one. */
+export class QueryError extends LakeSqlError {
+  constructor(
+    readonly file: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file} failed: ${(options?.cause as Error | undefined)?.message ?? 'unknown error'}`, options);
+    this.name = 'QueryError';
+  }
+}
+
+export type Row = Record<string, unknown>;
+
+export interface QueryResult {
+  columns: string[];
+  rows: Row[];
+}
+
+export interface OpenDayOptions {
+  store: ObjectStore;
+  day: Day;
+  /** Previous days the volume check compares with (default 7). */
+  historyDays?: number;
+  /** When the scorecard is taken: hours after it are not due yet (default now). */
+  asOf?: Date;
+}
+
+/** What the day's lake holds, as the SQL prelude (sql/lake/open.sql) found it. */
+export interface DayInventory {
+  stagingObjects: number;
+  quarantineObjects: number;
+  errorObjects: number;
+  compacted: boolean;
+  curatedFiles: number;
+  historyDays: number;
+}
+
+/** One day of the lake opened in an in-memory DuckDB, with the views of sql/lake/open.sql. */
+export class LakeDay {
+  private constructor(
+    readonly store: ObjectStore,
+    readonly day: Day,
+    /** The local folder the SQL reads (the lake itself, or a mirror of an S3 lake). */
+    readonly folder: string,
+    readonly inventory: DayInventory,
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+    private readonly mirror: string | undefined,
+  ) {}
+
+  static async open(options: OpenDayOptions): Promise<LakeDay> {
+    const { store, day } = options;
+    parseDay(day);
+    const historyDays = options.historyDays ?? 7;
+    let folder: string;
+    let mirror: string | undefined;
+    if (store instanceof FolderStore) {
+      folder = store.root;
+      if (!existsSync(folder) || !statSync(folder).isDirectory()) {
+        throw new NoDataError(`no lake at ${folder}: the folder does not exist (give --lake PATH)`);
+      }
+    } else {
+      mirror = await mkdtemp(join(tmpdir(), 'firelake-sql-'));
+      folder = mirror;
+      try {
+        await mirrorDay(store, day, historyDays, mirror);
+      } catch (error) {
+        await rm(mirror, { recursive: true, force: true });
+        throw new LakeSqlError(`could not read ${store.location}: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+    }
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    try {
+      await connection.run('SET VARIABLE lake = $1', [folder.replace(/\/+$/, '')]);
+      await connection.run('SET VARIABLE day = $1', [day]);
+      await connection.run('SET VARIABLE history_days = $1::INTEGER', [historyDays]);
+      await connection.run('SET VARIABLE as_of = $1::TIMESTAMP', [
+        (options.asOf ?? new Date()).toISOString().replace('Z', ''),
+      ]);
+      await connection.run('SET VARIABLE sql_dir = $1', [SQL_DIR]);
+      await runFile(connection, join(SQL_DIR, 'lake', 'open.sql'));
+      await runFile(connection, join(SQL_DIR, 'lake', 'catalog.sql'));
+      const inv = await connection.runAndReadAll(`SELECT
+        len(getvariable('staging_files'))::INTEGER AS staging,
+        len(getvariable('quarantine_files'))::INTEGER AS quarantine,
+        len(getvariable('error_files'))::INTEGER AS errors,
+        getvariable('has_manifest') AS compacted,
+        len(getvariable('curated_files'))::INTEGER AS curated,
+        getvariable('history_days_found')::INTEGER AS history`);
+      const r = inv.getRowObjects()[0]!;
+      const inventory: DayInventory = {
+        stagingObjects: Number(r.staging),
+        quarantineObjects: Number(r.quarantine),
+        errorObjects: Number(r.errors),
+        compacted: Boolean(r.compacted),
+        curatedFiles: Number(r.curated),
+        historyDays: Number(r.history),
+      };
+      return new LakeDay(store, day, folder, inventory, instance, connection, mirror);
+    } catch (error) {
+      connection.closeSync();
+      instance.closeSync();
+      if (mirror) await rm(mirror, { recursive: true, force: true });
+      throw error instanceof LakeSqlError
+        ? error
+        : new LakeSqlError(`could not open ${day} of ${store.location}: ${(error as Error).message}`, {
+            cause: error,
+          });
+    }
+  }
+
+  /** True when the day has no staged, quarantined, failed or curated data at all. */
+  get empty(): boolean {
+    const i = this.inventory;
+    return i.stagingObjects + i.quarantineObjects + i.errorObjects + i.curatedFiles === 0 && !i.compacted;
+  }
+
+  /** Says clearly why there is nothing to read, or nothing. */
+  noDataReason(): string | undefined {
+    if (!this.empty) return undefined;
+    return (
+      `no data for ${this.day} in ${this.store.location}: no staging objects under ` +
+      `${dayPrefix('staging', this.day)}, no quarantine or errors, and no manifest ${manifestKey(this.day)}`
+    );
+  }
+
+  /** Runs a .sql file of sql/ (a name such as `quality/freshness`) or any path; returns its last result. */
+  async query(file: string): Promise<QueryResult> {
+    const path = resolveSqlFile(file);
+    try {
+      return toResult(await runFile(this.connection, path));
+    } catch (error) {
+      throw new QueryError(path, { cause: error });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.connection.closeSync();
+    this.instance.closeSync();
+    if (this.mirror) await rm(this.mirror, { recursive: true, force: true });
+  }
+}
+
+/** A query name (`freshness`, `quality/freshness`, `analytics/sessions`) or a path -> the .sql file. */
+export function resolveSqlFile(nameOrPath: string): string {
+  if (nameOrPath.endsWith('.sql')) {
+    const path = isAbsolute(nameOrPath) ? nameOrPath : resolve(nameOrPath);
+    if (existsSync(path)) return path;
+    const inSql = join(SQL_DIR, nameOrPath);
+    if (existsSync(inSql)) return inSql;
+    throw new LakeSqlError(`no SQL file ${nameOrPath}`);
+  }
+  for (const candidate of [nameOrPath, `analytics/${nameOrPath}`, `quality/${nameOrPath}`]) {
+    const path = join(SQL_DIR, `${candidate}.sql`);
+    if (existsSync(path)) return path;
+  }
+  throw new LakeSqlError(`no query named ${nameOrPath}: see \`firelake query --list\``);
+}
+
+/** Every .sql file of sql/ that gives a result: `analytics/*` and `quality/*`, by name. */
+export async function listQueries(): Promise<{ name: string; path: string; description: string }[]> {
+  const out: { name: string; path: string; description: string }[] = [];
+  for (const folder of ['analytics', 'quality']) {
+    for (const f of (await readdir(join(SQL_DIR, folder))).filter((f) => f.endsWith('.sql')).sort()) {
+      const path = join(SQL_DIR, folder, f);
+      const first = (await readFile(path, 'utf8')).split('\n').find((l) => l.startsWith('--')) ?? '';
+      out.push({ name: `${folder}/${f.slice(0, -4)}`, path, description: first.replace(/^--\s*/, '') });
+    }
+  }
+  return out;
+}
+
+/** Runs every statement of a file; the result of the last one. */
+async function runFile(connection: DuckDBConnection, path: string): Promise<DuckDBResultReader> {
+  const sql = await readFile(path, 'utf8');
+  const statements = await connection.extractStatements(sql);
+  if (statements.count === 0) throw new LakeSqlError(`${path} has no SQL statement`);
+  let last: DuckDBResultReader | undefined;
+  for (let i = 0; i < statements.count; i++) {
+    const prepared = await statements.prepare(i);
+    last = await prepared.runAndReadAll();
+  }
+  return last!;
+}
+
+function toResult(reader: DuckDBResultReader): QueryResult {
+  const columns = reader.columnNames();
+  const json = reader.getRowObjectsJson();
+  const types = reader.columnTypes().map((t) => t.toString());
+  // BIGINT, HUGEINT and DECIMAL come back as strings in JSON form: numbers read better, and the
+  // figures here stay far below 2^53.
+  const numeric = columns.filter((_, i) => /^(BIGINT|HUGEINT|UBIGINT|DECIMAL)/.test(types[i] ?? ''));
+  const rows = json.map((row) => {
+    const out: Row = { ...row };
+    for (const c of numeric) if (typeof out[c] === 'string') out[c] = Number(out[c]);
+    return out;
+  });
+  return { columns, rows };
+}
+
+/** Copies what the SQL of one day reads from a non-folder store into a local folder. */
+async function mirrorDay(store: ObjectStore, day: Day, historyDays: number, folder: string): Promise<void> {
+  const keys: string[] = [];
+  for (const prefix of [dayPrefix('staging', day), dayPrefix('quarantine', day), errorsDayPrefix(day)]) {
+    for await (const o of store.list(prefix)) keys.push(o.key);
+  }
+  const first = parseDay(day).startMs - historyDays * 86_400_000;
+  const manifests: string[] = [];
+  for await (const o of store.list(PREFIX.manifests)) {
+    const m = /(\d{4}-\d{2}-\d{2})\.json$/.exec(o.key);
+    if (!m) continue;
+    const ms = Date.parse(`${m[1]}T00:00:00Z`);
+    if (ms >= first && ms <= parseDay(day).startMs) manifests.push(o.key);
+  }
+  // Each manifest is read once and its bytes kept, so the Parquet files fetched are the ones
+  // the mirrored manifest lists even if compaction switches it meanwhile.
+  for (const key of manifests) {
+    const bytes = await store.get(key);
+    await writeLocal(folder, key, bytes);
+    const doc = JSON.parse(Buffer.from(bytes).toString('utf8')) as { files?: { key: string }[] };
+    for (const f of doc.files ?? []) keys.push(f.key);
+  }
+  await inParallel(keys, 8, (key) => store.getToFile(key, join(folder, ...key.split('/'))));
+}
+
+async function writeLocal(folder: string, key: string, bytes: Uint8Array): Promise<void> {
+  const path = join(folder, ...key.split('/'));
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, bytes);
+}
+
+async function inParallel<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(width, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  await Promise.all(lanes);
+}
