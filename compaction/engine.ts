@@ -35,6 +35,7 @@ export type SqlName =
   | 'file-rows'
   | 'probe-object'
   | 'set-curated-files'
+  | 'curated-files'
   | 'curated-view';
 
 const sqlCache = new Map<string, string>();
