@@ -19,6 +19,8 @@ export interface SinkCounters {
   delivered: number;
   /** Records given up on after retries, or refused before sending (too large). */
   undelivered: number;
+  /** Of the undelivered, those refused before sending: over Firehose's 1,000 KiB record limit. */
+  refused: number;
   /** Record resends after a per-record or whole-call failure. */
   retried: number;
 }
@@ -81,12 +83,12 @@ class StreamSink implements Sink {
   }
 
   private async drained(): Promise<void> {
-    await Promise.race([
-      once(this.out, 'drain'),
-      once(this.out, 'error').then(([e]) => {
-        throw new SinkError(`cannot write to ${this.kind}`, { cause: e });
-      }),
-    ]);
+    try {
+      // events.once rejects when the stream emits 'error' first.
+      await once(this.out, 'drain');
+    } catch (error) {
+      throw new SinkError(`cannot write to ${this.kind}`, { cause: error });
+    }
   }
 
   async close(): Promise<SinkCounters> {
@@ -103,7 +105,7 @@ class StreamSink implements Sink {
   }
 
   counters(): SinkCounters {
-    return { delivered: this.delivered, undelivered: 0, retried: 0 };
+    return { delivered: this.delivered, undelivered: 0, refused: 0, retried: 0 };
   }
 }
 
@@ -163,6 +165,7 @@ class FirehoseSink implements Sink {
   private readonly tasks = new Set<Promise<void>>();
   private delivered = 0;
   private undelivered = 0;
+  private refused = 0;
   private retried = 0;
   private fatal: Error | undefined;
 
@@ -190,6 +193,7 @@ class FirehoseSink implements Sink {
     if (data.length > FIREHOSE_LIMITS.maxRecordBytes) {
       // Firehose would reject the whole call; refuse this record alone, counted.
       this.undelivered++;
+      this.refused++;
       return undefined;
     }
     let wait: Promise<void> | undefined;
@@ -303,7 +307,12 @@ class FirehoseSink implements Sink {
   }
 
   counters(): SinkCounters {
-    return { delivered: this.delivered, undelivered: this.undelivered, retried: this.retried };
+    return {
+      delivered: this.delivered,
+      undelivered: this.undelivered,
+      refused: this.refused,
+      retried: this.retried,
+    };
   }
 }
 
