@@ -21,7 +21,7 @@ export const queryCommand = new Command('query')
   .option('--list', 'list the queries of sql/')
   .action(async (name: string | undefined, flags: QueryFlags, command: Command) => {
     if (flags.list) {
-      for (const q of await listQueries()) console.log(`${q.name.padEnd(36)}  ${q.description}`);
+      for (const q of await listQueries()) console.log(`${q.name.padEnd(44)}  ${q.description}`);
       return;
     }
     if (!name) command.error('error: name a query (firelake query --list shows them) or give a .sql file');

@@ -199,8 +199,12 @@ export async function listQueries(): Promise<{ name: string; path: string; descr
   for (const folder of ['analytics', 'quality']) {
     for (const f of (await readdir(join(SQL_DIR, folder))).filter((f) => f.endsWith('.sql')).sort()) {
       const path = join(SQL_DIR, folder, f);
-      const first = (await readFile(path, 'utf8')).split('\n').find((l) => l.startsWith('--')) ?? '';
-      out.push({ name: `${folder}/${f.slice(0, -4)}`, path, description: first.replace(/^--\s*/, '') });
+      // The description is the first sentence of the file's leading comment.
+      const lines = (await readFile(path, 'utf8')).split('\n');
+      const end = lines.findIndex((l) => !l.startsWith('--'));
+      const comment = (end < 0 ? lines : lines.slice(0, end)).map((l) => l.replace(/^--\s*/, '')).join(' ');
+      const description = /^(.*?[.:])(\s|$)/.exec(comment)?.[1] ?? comment;
+      out.push({ name: `${folder}/${f.slice(0, -4)}`, path, description });
     }
   }
   return out;
