@@ -298,6 +298,12 @@ class FirehoseSink implements Sink {
 
   async close(): Promise<SinkCounters> {
     while (this.batch.length > 0 || this.tasks.size > 0 || this.waiting.length > 0) {
+      if (this.fatal && this.batch.length > 0) {
+        // The stream is unusable (missing, no access): what is left is undelivered, not sent.
+        this.undelivered += this.batch.length;
+        this.batch = [];
+        this.batchBytes = 0;
+      }
       const wait = this.dispatch();
       if (wait) await wait;
       if (this.tasks.size > 0) await Promise.race(this.tasks);
