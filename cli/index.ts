@@ -1,9 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { compactCommand } from './compact.js';
+import { generateCommand } from './generate.js';
 import { qualityCommand } from './quality.js';
 import { queryCommand } from './query.js';
 import { serveCommand } from './serve.js';
-import { generateCommand } from './generate.js';
+import { startCommand } from './start.js';
 
 // One CLI, `firelake`; one commander command per file in this folder.
 const program = new Command('firelake')
@@ -11,7 +12,7 @@ const program = new Command('firelake')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const command of [serveCommand, compactCommand, qualityCommand, queryCommand, generateCommand] as Command[]) program.addCommand(command);
+for (const command of [serveCommand, compactCommand, generateCommand, startCommand, qualityCommand, queryCommand] as Command[]) program.addCommand(command);
 
 try {
   await program.parseAsync(process.argv);

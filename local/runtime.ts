@@ -5,6 +5,7 @@ import { type DeliveryStreamConfig, LOCAL_DELIVERY } from '../lake/delivery.js';
 import { openLake } from '../lake/open.js';
 import type { ObjectStore } from '../lake/store.js';
 import { DEFAULT_LATE_WINDOW_DAYS, type TransformConfig } from '../transform/config.js';
+import { type BatchCounts, countingSink } from '../transform/metrics.js';
 import { DEFAULT_DEDUP_TTL_HOURS } from '../transform/tables.js';
 import { createTransform } from '../transform/transform.js';
 import { type DeliveredObject, DeliveryStream, type TransformFunction } from './delivery-stream.js';
@@ -55,6 +56,8 @@ export interface LocalPipeline {
   stream: DeliveryStream;
   /** What a producer needs, as environment variables (DESIGN.md). */
   env: Record<string, string>;
+  /** The real transform's counts summed over its invocations (zero with an injected transform). */
+  transformTotals(): BatchCounts;
   /** Everything buffered, through the transform, into the lake. */
   flush(): Promise<void>;
   /** Flushes, then stops the endpoint and DynamoDB. */
@@ -86,10 +89,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     await createTables(dynamodb, tables);
     log(`dynamodb: dynalite at ${dynamo.endpoint}${dynamoPath ? `, data in ${dynamoPath}` : ' (in memory)'}`);
 
+    const counting = countingSink();
     const transform =
       options.transform ??
       createTransform({
         dynamodb,
+        metrics: counting,
         config: {
           tables,
           dedupTtlHours: DEFAULT_DEDUP_TTL_HOURS,
@@ -132,6 +137,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         AWS_SECRET_ACCESS_KEY: 'local',
         FIRELAKE_STREAM: stream.name,
       },
+      transformTotals: () => counting.totals,
       flush: () => stream.flush(),
       close: () => {
         closing ??= (async () => {

@@ -1,0 +1,249 @@
+import { isAbsolute, relative } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { FirehoseClient } from '@aws-sdk/client-firehose';
+import { compactDay } from '../compaction/index.js';
+import {
+  firehoseSink,
+  type GeneratorOptions,
+  type GeneratorStats,
+  runGenerator,
+} from '../generator/index.js';
+import {
+  type Day,
+  datasetOfKey,
+  dayOf,
+  dayPrefix,
+  errorsDayPrefix,
+  parsePartitions,
+} from '../lake/layout.js';
+import { listAll, type ObjectStore } from '../lake/store.js';
+import { runScorecard } from '../sql/scorecard.js';
+import type { DeliveredObject } from './delivery-stream.js';
+import { type LocalPipelineOptions, startLocalPipeline } from './runtime.js';
+
+// `npm start` as a domain function: local services, a simulated stretch of the stream through
+// the local Firehose, flush, compaction and the scorecard of the days touched, and a summary
+// that accounts for every record. The CLI (cli/start.ts) only parses flags and prints.
+
+export interface RunOptions {
+  dataDir: string;
+  lake: string | ObjectStore;
+  /** Generator options; the simulated stretch ends now (start = now - durationMs). */
+  generator: Omit<GeneratorOptions, 'start' | 'realTime'> & { durationMs: number; seed: number };
+  compact: boolean;
+  quality: boolean;
+  /** Builds the producer's client once AWS_ENDPOINT_URL_FIREHOSE points at the local endpoint. */
+  firehoseClient: () => FirehoseClient;
+  log: (line: string) => void;
+  /** Passed through to the local pipeline (tests: in-memory DynamoDB). */
+  pipeline?: Partial<LocalPipelineOptions>;
+}
+
+export interface RunSummary {
+  run_id: string;
+  lake: string;
+  generator: GeneratorStats;
+  /** Records the producer sent (generated minus refused by the sink). */
+  sent: number;
+  /** Records the local Firehose accepted (sink resends included). */
+  received: number;
+  staged: number;
+  quarantined: number;
+  quarantined_by_reason: Record<string, number>;
+  errors: number;
+  dropped: number;
+  accounted: boolean;
+  objects: { staging: number; quarantine: number; errors: number };
+  events_per_second: number;
+  days: Day[];
+  compaction: { day: Day; status: string; rows?: number; files?: number; error?: string }[];
+  quality: { day: Day; status: 'pass' | 'warn' | 'fail' | 'error'; counts?: string; error?: string }[];
+  not_run: string[];
+  duckdb_commands: string[];
+}
+
+export async function runLocalPipeline(options: RunOptions): Promise<RunSummary> {
+  const { log } = options;
+  const runId = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  const written: DeliveredObject[] = [];
+  const pipeline = await startLocalPipeline({
+    dataDir: options.dataDir,
+    lake: options.lake,
+    port: 0,
+    log,
+    onObject: (o) => written.push(o),
+    ...options.pipeline,
+  });
+  const store = pipeline.store;
+
+  // Ctrl-C stops generating; what was sent is still flushed into the lake and summarised.
+  const abort = new AbortController();
+  const onSignal = () => {
+    log('interrupted: stopping the generator, flushing what was sent');
+    abort.abort();
+  };
+  process.once('SIGINT', onSignal);
+
+  const began = performance.now();
+  let stats: GeneratorStats;
+  try {
+    process.env.AWS_ENDPOINT_URL_FIREHOSE = pipeline.firehoseEndpoint;
+    const client = options.firehoseClient();
+    const { durationMs } = options.generator;
+    log(
+      `generating ${formatDuration(durationMs)} of the stream at ${formatCount(Math.round((options.generator.ratePerSecond ?? 0) * 3600))}/h (about ${formatCount(Math.round((options.generator.ratePerSecond ?? 0) * (durationMs / 1000)))} records, seed ${options.generator.seed}) into ${pipeline.streamName}`,
+    );
+    let lastLog = 0;
+    try {
+      stats = await runGenerator(
+        { ...options.generator, start: Date.now() - durationMs, realTime: false },
+        firehoseSink({ client, streamName: pipeline.streamName }),
+        {
+          signal: abort.signal,
+          onProgress: (p) => {
+            if (p.elapsedMs - lastLog < 5_000) return;
+            lastLog = p.elapsedMs;
+            const s = pipeline.stream.stats();
+            log(
+              `sent ${formatCount(p.records)} records (${formatCount(Math.round(p.ratePerSecond))}/s), ${s.dataObjects} objects in the lake, backlog ${(s.backlogBytes / 2 ** 20).toFixed(1)} MiB`,
+            );
+          },
+        },
+      );
+    } finally {
+      client.destroy();
+    }
+    log(`sent ${formatCount(stats.records)} records; flushing the local Firehose into the lake`);
+  } finally {
+    await pipeline.close();
+    process.off('SIGINT', onSignal);
+  }
+  const elapsedS = (performance.now() - began) / 1000;
+  const streamStats = pipeline.stream.stats();
+
+  // Account for every record from what this run wrote (earlier runs share the lake).
+  const count = (dataset: string) =>
+    written.filter((o) => datasetOfKey(o.key) === dataset).reduce((sum, o) => sum + o.records, 0);
+  const byReason: Record<string, number> = {};
+  for (const o of written.filter((w) => datasetOfKey(w.key) === 'quarantine')) {
+    const text = gunzipSync(Buffer.from(await store.get(o.key))).toString('utf8');
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      const reason = (JSON.parse(line) as { reason?: string }).reason ?? 'unknown';
+      byReason[reason] = (byReason[reason] ?? 0) + 1;
+    }
+  }
+  const staged = count('staging');
+  const quarantined = count('quarantine');
+  const errors = count('errors');
+  const days = [
+    ...new Set(
+      written
+        .filter((o) => datasetOfKey(o.key) === 'staging')
+        .map((o) => parsePartitions(o.key))
+        .map((p) => `${p.year}-${p.month}-${p.day}`),
+    ),
+  ].sort();
+
+  const summary: RunSummary = {
+    run_id: runId,
+    lake: store.location,
+    generator: stats,
+    sent: stats.records - stats.undelivered,
+    received: streamStats.incomingRecords,
+    staged,
+    quarantined,
+    quarantined_by_reason: byReason,
+    errors,
+    dropped: streamStats.droppedRecords,
+    accounted: streamStats.incomingRecords === staged + quarantined + errors + streamStats.droppedRecords,
+    objects: {
+      staging: written.filter((o) => datasetOfKey(o.key) === 'staging').length,
+      quarantine: written.filter((o) => datasetOfKey(o.key) === 'quarantine').length,
+      errors: written.filter((o) => datasetOfKey(o.key) === 'errors').length,
+    },
+    events_per_second: stats.records / elapsedS,
+    days,
+    compaction: [],
+    quality: [],
+    not_run: [],
+    duckdb_commands: duckdbCommands(store.location),
+  };
+  log(
+    `delivered in ${elapsedS.toFixed(0)} s: ${formatCount(staged)} staged, ${formatCount(quarantined)} quarantined, ${formatCount(errors)} in errors/`,
+  );
+
+  if (!options.compact) {
+    summary.not_run.push('compaction and quality (--no-compact)');
+    return summary;
+  }
+  for (const day of days) {
+    log(`compacting ${day}`);
+    try {
+      const c = await compactDay({ store, day, log: (line) => log(`compaction: ${line}`) });
+      summary.compaction.push({ day, status: c.status, rows: c.rows, files: c.files.length });
+    } catch (error) {
+      summary.compaction.push({ day, status: 'failed', error: (error as Error).message });
+    }
+  }
+  if (!options.quality) {
+    summary.not_run.push('quality scorecard (--no-quality)');
+    return summary;
+  }
+  // The scorecard of the days of the simulated stretch (late events also touch earlier days).
+  const windowDays = new Set([dayOf(Date.parse(stats.start)), dayOf(Date.parse(stats.end))]);
+  for (const day of days.filter((d) => windowDays.has(d))) {
+    log(`quality scorecard of ${day}`);
+    try {
+      // Reconcile against what was sent only when everything sent is in this day and the day
+      // holds nothing else (late events put some in earlier days; earlier runs share the lake).
+      const onlyThisRun =
+        days.length === 1 && (await dayIsOnlyThisRun(store, day, new Set(written.map((o) => o.key))));
+      const card = await runScorecard({ store, day, stats: onlyThisRun ? stats : undefined });
+      summary.quality.push({
+        day,
+        status: card.status,
+        counts: `${card.counts.pass} pass, ${card.counts.warn} warn, ${card.counts.fail} fail${onlyThisRun ? ', reconciled with the generator' : ''}`,
+      });
+      for (const c of card.checks.filter((k) => k.status !== 'pass')) {
+        log(`quality ${day}: ${c.status.toUpperCase()} ${c.id}: ${c.detail}`);
+      }
+    } catch (error) {
+      summary.quality.push({ day, status: 'error', error: (error as Error).message });
+    }
+  }
+  return summary;
+}
+
+async function dayIsOnlyThisRun(store: ObjectStore, day: Day, ours: Set<string>): Promise<boolean> {
+  for (const prefix of [dayPrefix('staging', day), dayPrefix('quarantine', day), errorsDayPrefix(day)]) {
+    for (const o of await listAll(store, prefix)) if (!ours.has(o.key)) return false;
+  }
+  return true;
+}
+
+function duckdbCommands(location: string): string[] {
+  const base = location.startsWith('s3://')
+    ? location.replace(/\/$/, '')
+    : isAbsolute(location) && !relative(process.cwd(), location).startsWith('..')
+      ? relative(process.cwd(), location) || '.'
+      : location;
+  return [
+    `duckdb -c "SELECT language, count(*) AS events FROM read_parquet('${base}/curated/events/**/*.parquet', hive_partitioning = true) GROUP BY ALL ORDER BY 2 DESC"`,
+    `duckdb -c "SELECT event_name, count(*) AS events FROM read_json_auto('${base}/staging/**/*.gz') GROUP BY ALL ORDER BY 2 DESC"`,
+    `duckdb -c "SELECT reason, count(*) AS records FROM read_json_auto('${base}/quarantine/**/*.gz') GROUP BY ALL ORDER BY 2 DESC"`,
+  ];
+}
+
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return `${(ms / 1000).toFixed(0)} s`;
+}
