@@ -1,0 +1,120 @@
+import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { FIREHOSE_ERROR_PREFIX, FIREHOSE_PREFIX, PREFIX } from '../lake/layout.js';
+import type { FirelakeConfig } from './config.js';
+import { acknowledgePrefixGrants } from './nag.js';
+
+// The delivery stream: Direct PUT (or a Kinesis Data Stream) -> transform Lambda -> S3 with
+// dynamic partitioning on the keys the transform returns, prefixes from lake/layout.ts.
+
+export interface EventDeliveryStreamProps {
+  namePrefix: string;
+  delivery: FirelakeConfig['delivery'];
+  bucket: s3.Bucket;
+  transform: lambda.IFunction;
+  removalPolicy: RemovalPolicy;
+}
+
+/** The prefixes Firehose writes to; it reads nothing else and deletes nothing. */
+const WRITTEN_PREFIXES = [PREFIX.staging, PREFIX.quarantine, PREFIX.errors];
+
+export class EventDeliveryStream extends Construct {
+  readonly stream: firehose.DeliveryStream;
+  readonly streamName: string;
+  /** The Kinesis Data Stream in front of Firehose, when delivery.source is `kinesis`. */
+  readonly sourceStream?: kinesis.Stream;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: EventDeliveryStreamProps) {
+    super(scope, id);
+    const { delivery, bucket } = props;
+    this.streamName = `${props.namePrefix}-events`;
+
+    if (delivery.source === 'kinesis') {
+      this.sourceStream = new kinesis.Stream(this, 'Source', {
+        streamName: `${props.namePrefix}-events-source`,
+        streamMode: kinesis.StreamMode.ON_DEMAND,
+        encryption: kinesis.StreamEncryption.MANAGED,
+        retentionPeriod: Duration.hours(delivery.kinesisRetentionHours),
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+    }
+
+    const logGroup = new logs.LogGroup(this, 'DeliveryLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // The destination role gets exactly what Firehose documents for S3 + Lambda processing.
+    // The L2 would otherwise grant bucket read/write/delete (s3:GetObject*, s3:DeleteObject*, ...):
+    // handing it an immutable view of the role drops those grants, the explicit ones below stay.
+    this.role = new iam.Role(this, 'DestinationRole', {
+      assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com'),
+      description: 'Firehose: invoke the transform, write staging/quarantine/errors, log delivery errors',
+    });
+    const policy = new iam.Policy(this, 'DestinationPolicy', {
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+          resources: [bucket.bucketArn],
+        }),
+        new iam.PolicyStatement({
+          actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
+          resources: WRITTEN_PREFIXES.map((p) => bucket.arnForObjects(`${p}*`)),
+        }),
+        new iam.PolicyStatement({
+          actions: ['lambda:InvokeFunction', 'lambda:GetFunctionConfiguration'],
+          resources: [props.transform.functionArn],
+        }),
+        new iam.PolicyStatement({
+          actions: ['logs:PutLogEvents'],
+          // The stream the L2 adds to this group (logGroupArn covers its streams).
+          resources: [logGroup.logGroupArn],
+        }),
+      ],
+    });
+    policy.attachToRole(this.role);
+    acknowledgePrefixGrants(
+      policy,
+      bucket,
+      WRITTEN_PREFIXES,
+      'Firehose writes objects it names itself (time and uuid in the key) under these prefixes only.',
+    );
+
+    this.stream = new firehose.DeliveryStream(this, 'Stream', {
+      deliveryStreamName: this.streamName,
+      source: this.sourceStream ? new firehose.KinesisStreamSource(this.sourceStream) : undefined,
+      // Server-side encryption applies to Direct PUT; a Kinesis source is encrypted at the stream.
+      encryption: this.sourceStream ? undefined : firehose.StreamEncryption.awsOwnedKey(),
+      destination: new firehose.S3Bucket(bucket, {
+        role: this.role.withoutPolicyUpdates(),
+        dataOutputPrefix: FIREHOSE_PREFIX,
+        errorOutputPrefix: FIREHOSE_ERROR_PREFIX,
+        compression: firehose.Compression.GZIP,
+        bufferingSize: Size.mebibytes(delivery.bufferSizeMiB),
+        bufferingInterval: Duration.seconds(delivery.bufferIntervalSeconds),
+        dynamicPartitioning: {
+          enabled: true,
+          retryDuration: Duration.seconds(delivery.dynamicPartitioningRetrySeconds),
+        },
+        processors: [
+          new firehose.LambdaFunctionProcessor(props.transform, {
+            bufferSize: Size.kibibytes(Math.round(delivery.processorBufferSizeMiB * 1024)),
+            bufferInterval: Duration.seconds(delivery.processorBufferIntervalSeconds),
+            retries: delivery.processorRetries,
+          }),
+        ],
+        loggingConfig: new firehose.EnableLogging(logGroup),
+      }),
+    });
+    // The immutable role view does not order the stream after its policy: do it here, so the
+    // first delivery never runs before Firehose may write.
+    this.stream.node.addDependency(policy);
+  }
+}

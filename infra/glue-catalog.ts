@@ -1,0 +1,206 @@
+import { Stack } from 'aws-cdk-lib';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { curatedColumns, type DuckDbType, specificsFields } from '../events/curated.js';
+import type { QuarantineRecord, StagedEvent } from '../events/types.js';
+import { PREFIX } from '../lake/layout.js';
+import type { FirelakeConfig } from './config.js';
+
+// The Glue Data Catalog over the lake: curated (Parquet), staging and quarantine (gzip NDJSON),
+// with partition projection so Athena finds new days without crawlers or MSCK REPAIR TABLE.
+// Columns come from events/curated.ts and events/types.ts, the same source as the data.
+
+const HIVE_TYPE: Record<DuckDbType, string> = {
+  VARCHAR: 'string',
+  BIGINT: 'bigint',
+  DOUBLE: 'double',
+  BOOLEAN: 'boolean',
+  TIMESTAMP: 'timestamp',
+};
+
+/** event_specifics as a Hive struct: the union of every event's fields (events/curated.ts). */
+export function specificsHiveType(): string {
+  return `struct<${specificsFields()
+    .map((f) => `${f.name}:${HIVE_TYPE[f.type]}`)
+    .join(',')}>`;
+}
+
+/** Curated columns in Glue terms; `language` is a partition key there, not a data column. */
+export function curatedGlueColumns(): glue.CfnTable.ColumnProperty[] {
+  return curatedColumns()
+    .filter((c) => c.name !== 'language')
+    .map((c) => ({
+      name: c.name,
+      type: c.name === 'event_specifics' ? specificsHiveType() : HIVE_TYPE[c.type as DuckDbType],
+    }));
+}
+
+// Typed by the staging/quarantine line types: a field added there fails the type-check here.
+// Timestamps stay strings: the JSON SerDe does not parse ISO-8601 with a zone reliably.
+const STAGING_COLUMNS: Record<keyof StagedEvent, string> = {
+  event_uuid: 'string',
+  event_name: 'string',
+  event_type: 'string',
+  event_subtype: 'string',
+  created_at: 'string',
+  received_at: 'string',
+  user_uuid: 'string',
+  language: 'string',
+  event_specifics: '',
+  subscription_status: 'string',
+  subscription_type: 'string',
+  country: 'string',
+  enrichment_status: 'string',
+};
+
+const QUARANTINE_COLUMNS: Record<keyof QuarantineRecord, string> = {
+  reason: 'string',
+  received_at: 'string',
+  record_id: 'string',
+  event_uuid: 'string',
+  event_name: 'string',
+  created_at: 'string',
+  errors: 'array<struct<path:string,message:string>>',
+  payload: 'string',
+  payload_base64: 'string',
+  first_record_id: 'string',
+};
+
+export interface GlueCatalogProps {
+  namePrefix: string;
+  catalog: FirelakeConfig['catalog'];
+  bucket: s3.IBucket;
+}
+
+const two = (name: string, min: number, max: number) => ({
+  [`projection.${name}.type`]: 'integer',
+  [`projection.${name}.range`]: `${min},${max}`,
+  [`projection.${name}.digits`]: '2',
+});
+
+export class GlueCatalog extends Construct {
+  readonly database: glue.CfnDatabase;
+  readonly databaseName: string;
+  readonly curated: glue.CfnTable;
+  readonly staging: glue.CfnTable;
+  readonly quarantine: glue.CfnTable;
+
+  constructor(scope: Construct, id: string, props: GlueCatalogProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    // Glue names: lower case, underscores.
+    this.databaseName = `${props.namePrefix.replace(/-/g, '_')}_lake`;
+    this.database = new glue.CfnDatabase(this, 'Database', {
+      catalogId: stack.account,
+      databaseInput: {
+        name: this.databaseName,
+        description: 'Firelake event lake (curated, staging, quarantine)',
+      },
+    });
+    const location = (prefix: string) => `s3://${props.bucket.bucketName}/${prefix}`;
+    const year = {
+      'projection.year.type': 'date',
+      'projection.year.format': 'yyyy',
+      'projection.year.range': `${props.catalog.firstYear},NOW`,
+      'projection.year.interval': '1',
+      'projection.year.interval.unit': 'YEARS',
+    };
+    const minutePartitions = ['year', 'month', 'day', 'hour', 'minute'].map((name) => ({
+      name,
+      type: 'string',
+    }));
+    const minuteProjection = (prefix: string) => ({
+      'projection.enabled': 'true',
+      ...year,
+      ...two('month', 1, 12),
+      ...two('day', 1, 31),
+      ...two('hour', 0, 23),
+      ...two('minute', 0, 59),
+      'storage.location.template': `${location(prefix)}year=\${year}/month=\${month}/day=\${day}/hour=\${hour}/minute=\${minute}/`,
+    });
+    const json = {
+      inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+      outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+      serdeInfo: { serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe' },
+    };
+
+    this.curated = new glue.CfnTable(this, 'Curated', {
+      catalogId: stack.account,
+      databaseName: this.databaseName,
+      tableInput: {
+        name: 'events',
+        description: 'Curated events: deduplicated Parquet (zstd), one folder per day and language',
+        tableType: 'EXTERNAL_TABLE',
+        partitionKeys: ['year', 'month', 'day', 'language'].map((name) => ({ name, type: 'string' })),
+        parameters: {
+          classification: 'parquet',
+          EXTERNAL: 'TRUE',
+          'projection.enabled': 'true',
+          ...year,
+          ...two('month', 1, 12),
+          ...two('day', 1, 31),
+          'projection.language.type': 'enum',
+          'projection.language.values': props.catalog.languages.join(','),
+          'storage.location.template': `${location(PREFIX.curatedEvents)}year=\${year}/month=\${month}/day=\${day}/language=\${language}/`,
+        },
+        storageDescriptor: {
+          location: location(PREFIX.curatedEvents),
+          columns: curatedGlueColumns(),
+          inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+          serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+        },
+      },
+    });
+
+    this.staging = new glue.CfnTable(this, 'Staging', {
+      catalogId: stack.account,
+      databaseName: this.databaseName,
+      tableInput: {
+        name: 'staging_events',
+        description: 'Staging: the transform output as delivered (gzip NDJSON), by event-time minute',
+        tableType: 'EXTERNAL_TABLE',
+        partitionKeys: minutePartitions,
+        parameters: {
+          classification: 'json',
+          compressionType: 'gzip',
+          EXTERNAL: 'TRUE',
+          ...minuteProjection(PREFIX.staging),
+        },
+        storageDescriptor: {
+          location: location(PREFIX.staging),
+          columns: Object.entries(STAGING_COLUMNS).map(([name, type]) => ({
+            name,
+            type: name === 'event_specifics' ? specificsHiveType() : type,
+          })),
+          ...json,
+        },
+      },
+    });
+
+    this.quarantine = new glue.CfnTable(this, 'Quarantine', {
+      catalogId: stack.account,
+      databaseName: this.databaseName,
+      tableInput: {
+        name: 'quarantine',
+        description: 'Quarantined records with their reason, by arrival minute',
+        tableType: 'EXTERNAL_TABLE',
+        partitionKeys: minutePartitions,
+        parameters: {
+          classification: 'json',
+          compressionType: 'gzip',
+          EXTERNAL: 'TRUE',
+          ...minuteProjection(PREFIX.quarantine),
+        },
+        storageDescriptor: {
+          location: location(PREFIX.quarantine),
+          columns: Object.entries(QUARANTINE_COLUMNS).map(([name, type]) => ({ name, type })),
+          ...json,
+        },
+      },
+    });
+    for (const table of [this.curated, this.staging, this.quarantine])
+      table.node.addDependency(this.database);
+  }
+}

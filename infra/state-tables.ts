@@ -1,0 +1,84 @@
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { TABLES, type TableId } from '../transform/tables.js';
+import type { FirelakeConfig } from './config.js';
+
+// The transform's DynamoDB tables, built from transform/tables.ts TABLES: the same key
+// definitions the transform and local/dynamodb.ts use, so the stack cannot disagree with them.
+
+/**
+ * The DynamoDB calls the transform makes on each table (transform/dynamo.ts: a conditional
+ * PutItem for dedup markers and state, BatchGetItem for reads). Nothing else is granted;
+ * test/infra-stack.test.ts checks this list against the commands the transform's code sends.
+ */
+export const TRANSFORM_TABLE_ACTIONS: Record<TableId, readonly string[]> = {
+  dedup: ['dynamodb:PutItem', 'dynamodb:BatchGetItem'],
+  users: ['dynamodb:PutItem', 'dynamodb:BatchGetItem'],
+  subscriptions: ['dynamodb:PutItem', 'dynamodb:BatchGetItem'],
+};
+
+export interface StateTablesProps {
+  namePrefix: string;
+  tables: FirelakeConfig['tables'];
+  removalPolicy: RemovalPolicy;
+}
+
+// Key types of TABLES in DynamoDB's terms (every key is a string today).
+const ATTRIBUTE_TYPE = { S: dynamodb.AttributeType.STRING } as const;
+
+export class StateTables extends Construct {
+  readonly tables: Record<TableId, dynamodb.Table>;
+
+  constructor(scope: Construct, id: string, props: StateTablesProps) {
+    super(scope, id);
+    const { billing } = props.tables;
+    const make = (tableId: TableId): dynamodb.Table => {
+      const def: (typeof TABLES)[TableId] = TABLES[tableId];
+      const table = new dynamodb.Table(this, tableId, {
+        tableName: `${props.namePrefix}-${tableId}`,
+        partitionKey: { name: def.partitionKey.name, type: ATTRIBUTE_TYPE[def.partitionKey.type] },
+        sortKey:
+          'sortKey' in def ? { name: def.sortKey.name, type: ATTRIBUTE_TYPE[def.sortKey.type] } : undefined,
+        timeToLiveAttribute: 'ttlAttribute' in def ? def.ttlAttribute : undefined,
+        billingMode:
+          billing.mode === 'on-demand'
+            ? dynamodb.BillingMode.PAY_PER_REQUEST
+            : dynamodb.BillingMode.PROVISIONED,
+        readCapacity: billing.mode === 'provisioned' ? billing.minRead : undefined,
+        writeCapacity: billing.mode === 'provisioned' ? billing.minWrite : undefined,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.tables.pointInTimeRecovery },
+        removalPolicy: props.removalPolicy,
+      });
+      if (billing.mode === 'provisioned') {
+        table
+          .autoScaleReadCapacity({ minCapacity: billing.minRead, maxCapacity: billing.maxRead })
+          .scaleOnUtilization({ targetUtilizationPercent: billing.targetUtilization });
+        table
+          .autoScaleWriteCapacity({ minCapacity: billing.minWrite, maxCapacity: billing.maxWrite })
+          .scaleOnUtilization({ targetUtilizationPercent: billing.targetUtilization });
+      }
+      return table;
+    };
+    this.tables = { dedup: make('dedup'), users: make('users'), subscriptions: make('subscriptions') };
+  }
+
+  /**
+   * Wires one table to a function: the environment variable the function reads the name from
+   * (TABLES[id].envVar) and the IAM grant for exactly `actions`, set together so neither can be
+   * forgotten (the pattern of Powertools' bindTable).
+   */
+  bindTable(fn: lambda.Function, tableId: TableId, actions: readonly string[]): void {
+    const table = this.tables[tableId];
+    fn.addEnvironment(TABLES[tableId].envVar, table.tableName);
+    table.grant(fn, ...actions);
+  }
+
+  /** Every table the transform uses, with the calls it makes on each. */
+  bindTransform(fn: lambda.Function): void {
+    for (const tableId of Object.keys(TRANSFORM_TABLE_ACTIONS) as TableId[]) {
+      this.bindTable(fn, tableId, TRANSFORM_TABLE_ACTIONS[tableId]);
+    }
+  }
+}
