@@ -10,6 +10,7 @@ import {
   type GeneratorOptions,
   type GeneratorProgress,
   type GeneratorStats,
+  generateRecords,
   parseSpike,
   runGenerator,
   type Sink,
@@ -194,6 +195,8 @@ export const generateCommand = new Command('generate')
   .option('--json', 'print a JSON summary on stdout (not with --out -)')
   .action(async (flags: GenerateFlags) => {
     const options = generatorOptions(flags);
+    // Building a stream checks the options together (late rate vs mix, ...) before any output.
+    generateRecords(options);
     const { sink, target } = openSink(flags);
     const progress = progressReporter(sink.kind);
     const abort = new AbortController();
