@@ -1,5 +1,7 @@
+import { fork } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import {
   CreateTableCommand,
   type DynamoDBClient,
@@ -29,7 +31,10 @@ export interface LocalDynamo {
  * Starts dynalite (DynamoDB on LevelDB) on loopback: persisted under `path`, or in memory when
  * no path is given. Port 0 picks a free port.
  */
-export async function startDynalite(options: { path?: string; port?: number } = {}): Promise<LocalDynamo> {
+export async function startDynalite(
+  options: { path?: string; port?: number; separateProcess?: boolean } = {},
+): Promise<LocalDynamo> {
+  if (options.separateProcess) return startDynaliteProcess(options);
   if (options.path) mkdirSync(options.path, { recursive: true });
   const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
@@ -43,6 +48,42 @@ export async function startDynalite(options: { path?: string; port?: number } = 
       new Promise<void>((resolve) => {
         server.closeAllConnections?.();
         server.close(() => resolve());
+      }),
+  };
+}
+
+export class DynaliteStartError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DynaliteStartError';
+  }
+}
+
+/**
+ * dynalite in a child process (same options): its CPU is then on another core than the
+ * caller's. The child exits when the parent does (IPC disconnect) or on close().
+ */
+async function startDynaliteProcess(options: { path?: string; port?: number }): Promise<LocalDynamo> {
+  const entry = fileURLToPath(new URL('./dynalite-process.ts', import.meta.url));
+  const child = fork(entry, [JSON.stringify({ path: options.path, port: options.port })], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    child.once('message', (m) => resolve((m as { endpoint: string }).endpoint));
+    child.once('error', (e) => reject(new DynaliteStartError('could not start dynalite', { cause: e })));
+    child.once('exit', (code) =>
+      reject(new DynaliteStartError(`dynalite exited (code ${code}) before it listened`)),
+    );
+  });
+  child.removeAllListeners('exit');
+  return {
+    endpoint,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
       }),
   };
 }

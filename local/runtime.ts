@@ -30,6 +30,8 @@ export interface LocalPipelineOptions {
   dataDir?: string;
   /** Keep DynamoDB in memory instead of `<dataDir>/dynamodb` (tests, benchmarks). */
   inMemoryDynamo?: boolean;
+  /** Run dynalite in a child process, on another core than the transform (default true). */
+  separateDynamoProcess?: boolean;
   /** `--lake` value or an open store. */
   lake?: string | ObjectStore;
   host?: string;
@@ -80,7 +82,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   const region = process.env.AWS_REGION;
 
   const dynamoPath = options.inMemoryDynamo ? undefined : join(dataDir, 'dynamodb');
-  const dynamo: LocalDynamo = await startDynalite({ path: dynamoPath });
+  const dynamo: LocalDynamo = await startDynalite({
+    path: dynamoPath,
+    separateProcess: options.separateDynamoProcess ?? true,
+  });
   let dynamodb: DynamoDBClient | undefined;
   let server: FirehoseServer | undefined;
   try {

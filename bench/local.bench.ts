@@ -1,0 +1,133 @@
+// The local pipeline end to end: the generator in real time through the AWS SDK's Firehose client
+// -> the local endpoint -> the delivery stream -> the real transform on dynalite (persisted, in
+// its own process) -> a folder lake. Offers a steady rate (default 1,400 events/s, the seeds' 5x
+// spike over 1M/h) for a window (default 60 s) and reports what the lake received in that window,
+// whether the backlog grew, and latency from arrival at the endpoint to the staged object being
+// written, raw and minus the S3 buffer interval. Target: >= 1,400 events/s with a flat backlog.
+//
+//   npm run bench local   (FIRELAKE_BENCH_RATE=1400 FIRELAKE_BENCH_SECONDS=60)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { firehoseClient } from '../aws/clients.js';
+import { firehoseSink, runGenerator } from '../generator/index.js';
+import { LOCAL_DELIVERY } from '../lake/delivery.js';
+import { datasetOfKey } from '../lake/layout.js';
+import type { DeliveredObject } from '../local/delivery-stream.js';
+import { startLocalPipeline } from '../local/runtime.js';
+import { peakRssMiB, report } from './report.js';
+
+const RATE = Number(process.env.FIRELAKE_BENCH_RATE ?? 1_400);
+const SECONDS = Number(process.env.FIRELAKE_BENCH_SECONDS ?? 60);
+// Past the window, the backlog is drained for at most this long (the figures are taken before).
+const DRAIN_LIMIT_MS = 180_000;
+
+const dir = mkdtempSync(join(tmpdir(), 'firelake-bench-local-'));
+const objects: DeliveredObject[] = [];
+const pipeline = await startLocalPipeline({
+  dataDir: dir,
+  port: 0,
+  // A bounded backlog: when the pipeline cannot keep up, producers see "Slow down." and the
+  // backlog stays flat; the delivered rate is then the sustained rate.
+  maxBacklogBytes: 32 * 1024 * 1024,
+  onObject: (o) => objects.push(o),
+  log: (line) => console.error(`  ${line}`),
+});
+
+for (const [k, v] of Object.entries(pipeline.env)) process.env[k] = v;
+const client = firehoseClient();
+const samples: { t: number; backlog: number; received: number }[] = [];
+const began = Date.now();
+const sampler = setInterval(() => {
+  const s = pipeline.stream.stats();
+  samples.push({ t: Date.now() - began, backlog: s.backlogBytes, received: s.incomingRecords });
+}, 1_000);
+const cpuBefore = process.cpuUsage();
+
+console.error(`  offering ${RATE} events/s for ${SECONDS} s`);
+const stats = await runGenerator(
+  {
+    seed: 7,
+    ratePerSecond: RATE,
+    durationMs: SECONDS * 1000,
+    realTime: true,
+    duplicateRate: 0.01,
+    badRate: 0.005,
+    lateRate: 0.01,
+  },
+  firehoseSink({ client, streamName: pipeline.streamName }),
+);
+const windowEnd = Date.now();
+clearInterval(sampler);
+const cpu = process.cpuUsage(cpuBefore);
+const windowS = (windowEnd - began) / 1000;
+
+const inWindow = objects.filter((o) => o.writtenAt <= windowEnd);
+const landed = (list: DeliveredObject[]) => list.reduce((sum, o) => sum + o.records, 0);
+const lakeRecordsInWindow = landed(inWindow.filter((o) => datasetOfKey(o.key) !== 'errors'));
+// The first buffer interval only fills buffers: the sustained rate is over the rest of the window.
+const intervalMs = LOCAL_DELIVERY.buffering.intervalSeconds * 1000;
+const steady = inWindow.filter((o) => o.writtenAt - began > intervalMs * 2);
+const steadyRate = landed(steady) / Math.max(1, (windowEnd - began - intervalMs * 2) / 1000);
+
+const latencies = inWindow
+  .filter((o) => datasetOfKey(o.key) === 'staging')
+  .flatMap((o) => o.arrivals.map((a) => o.writtenAt - a))
+  .sort((a, b) => a - b);
+const pct = (p: number) =>
+  latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
+
+// Backlog growth: slope of a least-squares line over the second half of the window.
+const half = samples.filter((s) => s.t >= (SECONDS * 1000) / 2);
+const slope = slopePerSecond(half.map((s) => [s.t / 1000, s.backlog]));
+const streamStats = pipeline.stream.stats();
+
+console.error('  window over; draining the backlog');
+const drainStart = Date.now();
+const drained = await Promise.race([
+  pipeline.flush().then(() => true),
+  new Promise<boolean>((r) => setTimeout(() => r(false), DRAIN_LIMIT_MS).unref()),
+]);
+const drainS = (Date.now() - drainStart) / 1000;
+
+report('local', {
+  offered_events_per_s: RATE,
+  window_s: Number(windowS.toFixed(1)),
+  records_sent: stats.records - stats.undelivered,
+  accepted_by_endpoint: streamStats.incomingRecords,
+  throttled_slow_down: streamStats.throttledRecords,
+  sink_resends: stats.retried,
+  lake_records_in_window: lakeRecordsInWindow,
+  sustained_events_per_s: Math.round(steadyRate),
+  sustained_vs_target: Number((steadyRate / 1_400).toFixed(2)),
+  backlog_mib_at_end_of_window: Number((streamStats.backlogBytes / 2 ** 20).toFixed(2)),
+  backlog_growth_kib_per_s: Number((slope / 1024).toFixed(1)),
+  latency_p50_ms: pct(50),
+  latency_p99_ms: pct(99),
+  latency_p50_minus_buffer_interval_ms: Math.max(0, pct(50) - intervalMs),
+  latency_p99_minus_buffer_interval_ms: Math.max(0, pct(99) - intervalMs),
+  buffer_interval_ms: intervalMs,
+  drained_after_window: drained ? 'yes' : `no (gave up after ${DRAIN_LIMIT_MS / 1000} s)`,
+  drain_s: Number(drainS.toFixed(1)),
+  cpu_ms_per_event_this_process: Number(
+    ((cpu.user + cpu.system) / 1000 / Math.max(1, stats.records)).toFixed(2),
+  ),
+  peak_rss_mib: Math.round(peakRssMiB()),
+  // The machine is shared: the load says how much of its 2 cores this run had.
+  load_average_1m: Number(loadavg()[0]!.toFixed(1)),
+});
+
+client.destroy();
+if (drained) await pipeline.close();
+rmSync(dir, { recursive: true, force: true });
+process.exit(0);
+
+function slopePerSecond(points: [number, number][]): number {
+  const n = points.length;
+  if (n < 2) return 0;
+  const mx = points.reduce((s, p) => s + p[0], 0) / n;
+  const my = points.reduce((s, p) => s + p[1], 0) / n;
+  const num = points.reduce((s, p) => s + (p[0] - mx) * (p[1] - my), 0);
+  const den = points.reduce((s, p) => s + (p[0] - mx) ** 2, 0);
+  return den === 0 ? 0 : num / den;
+}
