@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
@@ -30,6 +30,8 @@ export class EventDeliveryStream extends Construct {
   /** The Kinesis Data Stream in front of Firehose, when delivery.source is `kinesis`. */
   readonly sourceStream?: kinesis.Stream;
   readonly role: iam.Role;
+  /** The destination role's only policy: what Firehose may do. */
+  readonly policy: iam.Policy;
 
   constructor(scope: Construct, id: string, props: EventDeliveryStreamProps) {
     super(scope, id);
@@ -80,6 +82,7 @@ export class EventDeliveryStream extends Construct {
       ],
     });
     policy.attachToRole(this.role);
+    this.policy = policy;
     acknowledgePrefixGrants(
       policy,
       bucket,
@@ -113,6 +116,13 @@ export class EventDeliveryStream extends Construct {
         loggingConfig: new firehose.EnableLogging(logGroup),
       }),
     });
+    if (this.sourceStream) {
+      Validations.of(this.stream).acknowledge({
+        id: 'AwsSolutions-KDF1',
+        reason:
+          'The Kinesis source stream is KMS-encrypted; Firehose SSE applies only to Direct PUT streams.',
+      });
+    }
     // The immutable role view does not order the stream after its policy: do it here, so the
     // first delivery never runs before Firehose may write.
     this.stream.node.addDependency(policy);

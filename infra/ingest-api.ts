@@ -115,7 +115,10 @@ export class IngestApi extends Construct {
         items: event,
       },
     });
-    const validator = this.api.addRequestValidator('Body', { validateRequestBody: true });
+    const validator = this.api.addRequestValidator('Body', {
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
     // Say which field is wrong instead of API Gateway's bare "Invalid request body".
     this.api.addGatewayResponse('BadBody', {
       type: apigateway.ResponseType.BAD_REQUEST_BODY,
@@ -223,6 +226,10 @@ export class IngestApi extends Construct {
         reason: 'Machine producers sign requests with IAM (SigV4); there is no user pool.',
       });
     }
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason: "AWS's policy for API Gateway's account-level logging role, the role execution logs require.",
+    });
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG3',
       reason:

@@ -34,6 +34,9 @@ export class FirelakeStack extends Stack {
       description: 'Firelake: events -> Firehose -> transform (DynamoDB dedup/state) -> S3 lake -> Parquet',
       ...props,
     });
+    // Access logs by bucket policy (not ACLs), whatever feature flags the enclosing app sets:
+    // the lake's buckets enforce bucket-owner object ownership, which rules ACLs out.
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     const config = resolveConfig(props.config);
     this.config = config;
     const removalPolicy = config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
