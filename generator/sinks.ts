@@ -29,11 +29,12 @@ export class SinkError extends Error {
   override readonly name = 'SinkError';
 }
 
-/** Lines are gathered into chunks of about this many characters before each write. */
-const CHUNK_CHARS = 1 << 20;
+/** Lines are encoded into buffers of this size; each full buffer is one write. */
+const CHUNK_BYTES = 1 << 20;
 
 class StreamSink implements Sink {
-  private pending = '';
+  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  private used = 0;
   private delivered = 0;
   private buffered = 0;
   private error: Error | undefined;
@@ -49,35 +50,43 @@ class StreamSink implements Sink {
   }
 
   write(record: string | Buffer): Promise<void> | undefined {
-    if (this.error)
+    if (this.error) {
       return Promise.reject(new SinkError(`cannot write to ${this.kind}`, { cause: this.error }));
-    this.buffered++;
-    if (typeof record === 'string') {
-      // String concatenation builds a rope: far cheaper than a Buffer per line.
-      this.pending += `${record}\n`;
-      return this.pending.length >= CHUNK_CHARS ? this.flush() : undefined;
     }
-    this.pushChunk();
-    this.out.write(record);
-    return this.flushWith('\n');
+    // Encoding each line straight into a shared buffer beats joining strings and encoding the
+    // join (measured in bench/generator.bench.ts): no rope to flatten, no second copy.
+    const room = this.chunk.length - this.used;
+    let ok = true;
+    if (typeof record === 'string' && record.length * 3 < room) {
+      this.used += this.chunk.write(record, this.used);
+    } else if (typeof record !== 'string' && record.length < room) {
+      this.used += record.copy(this.chunk, this.used);
+    } else {
+      ok = this.pushChunk();
+      const bytes = typeof record === 'string' ? Buffer.from(record) : record;
+      if (bytes.length < this.chunk.length) this.used += bytes.copy(this.chunk, 0);
+      else ok = this.out.write(bytes) && ok;
+    }
+    this.chunk[this.used++] = 0x0a;
+    this.buffered++;
+    if (this.chunk.length - this.used > 64 * 1024 && ok) return undefined;
+    return this.flush();
   }
 
+  /** Hands the filled part of the buffer to the stream; false when the stream asks to wait. */
   private pushChunk(): boolean {
-    if (this.pending.length === 0) return true;
-    const ok = this.out.write(this.pending);
-    this.pending = '';
+    if (this.used === 0) return true;
+    const ok = this.out.write(this.chunk.subarray(0, this.used));
+    // The stream keeps a reference to what it was given: continue in a fresh buffer.
+    this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.used = 0;
     this.delivered += this.buffered;
     this.buffered = 0;
     return ok;
   }
 
-  private flushWith(tail: string): Promise<void> | undefined {
-    this.pending += tail;
-    return this.flush();
-  }
-
   private flush(): Promise<void> | undefined {
-    if (this.pushChunk()) return undefined;
+    if (this.pushChunk() && !this.out.writableNeedDrain) return undefined;
     // Backpressure: wait for the stream to drain rather than buffer a whole day in memory.
     return this.drained();
   }
@@ -111,7 +120,7 @@ class StreamSink implements Sink {
 
 /** NDJSON to a file (created or truncated), in large buffered writes that respect backpressure. */
 export function fileSink(path: string): Sink {
-  return new StreamSink('file', createWriteStream(path, { highWaterMark: 4 * CHUNK_CHARS }), true);
+  return new StreamSink('file', createWriteStream(path, { highWaterMark: 4 * CHUNK_BYTES }), true);
 }
 
 /** NDJSON to stdout (left open at the end). */
