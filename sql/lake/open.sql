@@ -98,6 +98,11 @@ FROM read_json(
   filename = true
 );
 
+-- Each staged event once, with how many times it was delivered, and each curated event_uuid
+-- with its rows: the keys several checks compare, computed once.
+CREATE OR REPLACE TEMP TABLE staged_events AS
+SELECT event_uuid, count(*) AS copies FROM staging GROUP BY event_uuid;
+
 CREATE OR REPLACE TEMP TABLE quarantine AS
 SELECT reason, received_at, record_id, event_uuid, event_name, created_at, first_record_id, filename AS object
 FROM read_json(
@@ -136,6 +141,9 @@ SELECT * FROM read_parquet(
   CASE WHEN len(getvariable('curated_files')) = 0 THEN [getvariable('empty_parquet')]
   ELSE getvariable('curated_files') END
 );
+
+CREATE OR REPLACE TEMP TABLE curated_keys AS
+SELECT event_uuid, count(*) AS copies FROM curated GROUP BY event_uuid;
 
 -- Event times of the history days, for the volume check.
 CREATE OR REPLACE TEMP VIEW history AS

@@ -4,43 +4,58 @@
 -- at-least-once delivery) are copies of a record already counted, so they are not "received".
 WITH
   staged AS (
-    SELECT count(*) AS lines, count(DISTINCT event_uuid) AS unique_events FROM staging
+    SELECT coalesce(sum(copies), 0)::BIGINT AS lines, count(*) AS unique_events FROM staged_events
   ),
-  staged_uuids AS (SELECT DISTINCT event_uuid FROM staging),
-  curated_uuids AS (SELECT DISTINCT event_uuid FROM curated),
+  matched AS (
+    -- One pass over both key sets: what only staging has, and what only curated has.
+    SELECT
+      count(*) FILTER (WHERE c.event_uuid IS NULL) AS staged_not_curated,
+      count(*) FILTER (WHERE s.event_uuid IS NULL) AS curated_not_staged,
+      coalesce(sum(c.copies), 0)::BIGINT AS curated_rows
+    FROM staged_events s
+    FULL OUTER JOIN curated_keys c ON s.event_uuid = c.event_uuid
+  ),
+  quarantined AS (SELECT count(*) AS n FROM quarantine),
+  failed AS (SELECT count(*) AS n FROM processing_failed),
   tombstones AS (
     -- A duplicate or conflict tombstone points at the event that was kept. When that event
     -- belongs to this day (its event time) and is not staged, a record was lost.
-    SELECT q.event_uuid, (s.event_uuid IS NOT NULL) AS kept
+    SELECT
+      count(*) FILTER (WHERE q.created_at::DATE = getvariable('day_date') AND s.event_uuid IS NULL)
+        AS orphans,
+      count(*) FILTER (WHERE q.created_at IS NULL OR q.created_at::DATE <> getvariable('day_date'))
+        AS other_days
     FROM quarantine q
-    LEFT JOIN staged_uuids s USING (event_uuid)
-    WHERE q.reason IN ('duplicate', 'uuid_conflict') AND q.created_at::DATE = getvariable('day_date')
+    LEFT JOIN staged_events s ON s.event_uuid = q.event_uuid
+    WHERE q.reason IN ('duplicate', 'uuid_conflict')
   ),
   reasons AS (
     SELECT coalesce(list({'reason': reason, 'records': n} ORDER BY reason), []) AS by_reason
     FROM (SELECT reason, count(*) AS n FROM quarantine GROUP BY reason)
+  ),
+  late AS (
+    -- Staging objects that landed after the day was compacted: the next run must recompact.
+    SELECT count(*) AS objects
+    FROM (SELECT DISTINCT object FROM staging) s
+    WHERE getvariable('has_manifest') AND NOT EXISTS (
+      SELECT 1 FROM manifest_staging m WHERE s.object = getvariable('lake') || '/' || m.key
+    )
   )
 SELECT
   getvariable('day') AS day,
-  staged.unique_events + (SELECT count(*) FROM quarantine) + (SELECT count(*) FROM processing_failed)
-    AS received,
+  staged.unique_events + quarantined.n + failed.n AS received,
   staged.lines AS staged_lines,
   staged.unique_events AS staged_unique,
-  (SELECT count(*) FROM quarantine) AS quarantined,
+  quarantined.n AS quarantined,
   reasons.by_reason AS quarantined_by_reason,
-  (SELECT count(*) FROM processing_failed) AS processing_failed,
+  failed.n AS processing_failed,
   getvariable('has_manifest') AS compacted,
-  (SELECT count(*) FROM curated) AS curated_rows,
+  matched.curated_rows,
   (SELECT coalesce(sum(rows), 0) FROM manifest_files WHERE day = getvariable('day_date'))::BIGINT
     AS manifest_rows,
-  (SELECT count(*) FROM staged_uuids ANTI JOIN curated_uuids USING (event_uuid)) AS staged_not_curated,
-  -- Staging objects that landed after the day was compacted: the next run must recompact.
-  (SELECT count(*) FROM (SELECT DISTINCT object FROM staging) s
-     WHERE getvariable('has_manifest') AND NOT EXISTS (
-       SELECT 1 FROM manifest_staging m WHERE s.object = getvariable('lake') || '/' || m.key))
-    AS staging_objects_not_compacted,
-  (SELECT count(*) FROM curated_uuids ANTI JOIN staged_uuids USING (event_uuid)) AS curated_not_staged,
-  (SELECT count(*) FROM tombstones WHERE NOT kept) AS orphan_tombstones,
-  (SELECT count(*) FROM quarantine WHERE reason IN ('duplicate', 'uuid_conflict')
-     AND (created_at IS NULL OR created_at::DATE <> getvariable('day_date'))) AS tombstones_other_days
-FROM staged, reasons;
+  late.objects AS staging_objects_not_compacted,
+  matched.staged_not_curated,
+  matched.curated_not_staged,
+  tombstones.orphans AS orphan_tombstones,
+  tombstones.other_days AS tombstones_other_days
+FROM staged, matched, quarantined, failed, tombstones, reasons, late;

@@ -1,6 +1,6 @@
 -- Validity: quarantined records by reason, as a share of the records received on the day.
 WITH received AS (
-  SELECT (SELECT count(DISTINCT event_uuid) FROM staging) + (SELECT count(*) FROM quarantine)
+  SELECT (SELECT count(*) FROM staged_events) + (SELECT count(*) FROM quarantine)
     + (SELECT count(*) FROM processing_failed) AS n
 )
 SELECT
