@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StagedEvent } from '../events/types.js';
 import { FolderStore } from '../lake/folder-store.js';
@@ -237,6 +238,26 @@ describe('firelake query', () => {
       );
     } finally {
       rmSync(other.root, { recursive: true, force: true });
+    }
+  });
+
+  it('runs the same files in a bare DuckDB, as the DuckDB CLI does, from the variables alone', async () => {
+    // What the README's `duckdb` session does: two variables, then the files, from the repo root.
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    try {
+      await connection.run(`SET VARIABLE lake = '${dir}'; SET VARIABLE day = '${DAY}';`);
+      for (const file of ['lake/open.sql', 'lake/catalog.sql']) {
+        await connection.run(readFileSync(join('sql', file), 'utf8'));
+      }
+      const cli = await connection.runAndReadAll(
+        readFileSync('sql/analytics/daily_active_users.sql', 'utf8'),
+      );
+      const runner = await runQuery({ store, day: DAY, query: 'daily_active_users' });
+      expect(Number(cli.getRowObjectsJson()[0]!.active_users)).toBe(runner.rows[0]!.active_users);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
     }
   });
 
