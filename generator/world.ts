@@ -139,14 +139,17 @@ export class World {
 
   /**
    * @param ratePerSecond the base rate: it sizes the pool of open sessions so a session lasts
-   *   a few minutes of event time whatever the rate.
+   *   about a minute of event time whatever the rate.
    */
   constructor(
     private readonly random: Random,
     ratePerSecond: number,
   ) {
-    const sessionSteps = (ratePerSecond * MIX.engagement * 0.85) / 277.78;
-    this.maxSessions = Math.max(4, Math.round(sessionSteps * 40));
+    // Starting a session gets rarer as the pool fills (see sessionStep), which settles at 7/8 of
+    // this size with sessions of about 70 s of event time whatever the rate.
+    const sessionSteps =
+      (ratePerSecond * MIX.engagement * 0.85) / (MIX.user + MIX.subscription + MIX.lesson + MIX.engagement);
+    this.maxSessions = Math.max(4, Math.round(sessionSteps * 10));
   }
 
   /**
@@ -320,7 +323,7 @@ export class World {
 
   private sessionStep(t: number): string {
     const r = this.random;
-    if (this.sessions.length < this.maxSessions) {
+    if (r.float() * this.maxSessions >= this.sessions.length) {
       const user = r.pick(this.users);
       const session: Session = { id: r.uuid(), user, startedAt: t, gamesLeft: r.int(5), game: null };
       this.sessions.push(session);
