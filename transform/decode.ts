@@ -1,17 +1,32 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { EventDefinition } from '../events/catalog.js';
-import type { InputEvent, QuarantineReason } from '../events/types.js';
+import type { QuarantineReason } from '../events/types.js';
 import { type Violation, validateEvent } from '../events/validate.js';
+import { canonicalJson, jsonString } from './canonical.js';
 import { scrubBytes, scrubText, withoutPersonal } from './scrub.js';
+import type { StateChange } from './state.js';
 
-/** A record that decoded into a valid event of the catalog. */
+/**
+ * A record that decoded into a valid event of the catalog: only what the later steps need, not
+ * the parsed tree, so that it dies young (a batch lives across DynamoDB calls, and parsed trees
+ * kept that long get promoted to the old generation, which costs more GC than the rest of the
+ * work). The rare quarantine that needs the payload decodes the record again (payloadOf).
+ */
 export interface DecodedEvent {
   ok: true;
-  event: InputEvent;
+  uuid: string;
+  name: string;
   definition: EventDefinition;
   createdAtMs: number;
+  /** The lake's user_uuid and language columns (catalog userField / languageField). */
+  userUuid: string | null;
+  language: string | null;
+  /** user / subscription events: the new state. */
+  state: StateChange | null;
   /** Hash of the canonical payload: same event sent twice = same fingerprint, whatever key order. */
   fingerprint: string;
+  /** event_specifics without personal fields, as canonical JSON text, for the output line. */
+  specificsJson: string;
 }
 
 /** A record that cannot be staged, with what quarantine needs to show and replay it. */
@@ -68,13 +83,68 @@ export function decodeRecord(data: string): Decoded {
       createdAtMs: Number.isFinite(createdAtMs) ? createdAtMs : null,
     });
   }
+  const { event, definition, createdAtMs } = result;
+  const specifics = event.event_specifics as Record<string, unknown>;
+  const scrubbed = withoutPersonal(specifics);
+  // The canonical text of specifics serves both the fingerprint and the output line.
+  const specificsJson = canonicalJson(specifics);
+  const userUuid = definition.userField ? stringOrNull(specifics[definition.userField]) : null;
+  const language = definition.languageField ? stringOrNull(specifics[definition.languageField]) : null;
   return {
     ok: true,
-    event: result.event,
-    definition: result.definition,
-    createdAtMs: result.createdAtMs,
-    fingerprint: fingerprintOf(value),
+    uuid: event.event_uuid,
+    name: event.event_name,
+    definition,
+    createdAtMs,
+    userUuid,
+    language,
+    state: stateChangeOf(definition, specifics, userUuid, language, {
+      atMs: createdAtMs,
+      uuid: event.event_uuid,
+    }),
+    fingerprint: fingerprintOf(value, specificsJson),
+    specificsJson: scrubbed === specifics ? specificsJson : canonicalJson(scrubbed),
   };
+}
+
+/** The record's JSON again, personal fields removed: for quarantine lines of valid events. */
+export function payloadOf(data: string): string {
+  return JSON.stringify(withoutPersonal(JSON.parse(Buffer.from(data, 'base64').toString('utf8'))));
+}
+
+function stateChangeOf(
+  definition: EventDefinition,
+  s: Record<string, unknown>,
+  userUuid: string | null,
+  language: string | null,
+  version: { atMs: number; uuid: string },
+): StateChange | null {
+  // Schema-validated: the fields are there with their types. Only what enrichment needs.
+  if (definition.role === 'user' && userUuid) {
+    return {
+      kind: 'user',
+      userUuid,
+      state: { version, country: s.country as string, active: s.active === true },
+    };
+  }
+  if (definition.role === 'subscription' && userUuid && language) {
+    return {
+      kind: 'subscription',
+      userUuid,
+      language,
+      state: {
+        version,
+        status: s.subscription_status as string,
+        type: s.subscription_type as string,
+        period: s.subscription_period as number,
+      },
+    };
+  }
+  return null;
+}
+
+function stringOrNull(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
 }
 
 function failure(
@@ -99,28 +169,19 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** sha256 of the canonical JSON (keys sorted at every depth), 128 bits in base64url. */
-export function fingerprintOf(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('base64url').slice(0, 22);
-}
+const ENVELOPE_KEYS = 4;
 
-/** JSON with object keys sorted at every depth, so key order does not change the fingerprint. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonicalJson(value[i]);
-    return `${out}]`;
-  }
-  const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).sort();
-  let out = '{';
-  let first = true;
-  for (const key of keys) {
-    const v = record[key];
-    if (v === undefined) continue;
-    out += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(v)}`;
-    first = false;
-  }
-  return `${out}}`;
+/**
+ * sha256 of the canonical JSON of the whole record (keys sorted at every depth), 128 bits in
+ * base64url. A plain envelope (its four keys only) is assembled around the specifics text the
+ * caller already has, in sorted key order: created_at, event_name, event_specifics, event_uuid.
+ */
+export function fingerprintOf(value: unknown, specificsJson?: string): string {
+  const e = value as Record<string, unknown>;
+  const text =
+    specificsJson !== undefined && Object.keys(e).length === ENVELOPE_KEYS
+      ? `{"created_at":${canonicalJson(e.created_at)},"event_name":${jsonString(e.event_name as string)},` +
+        `"event_specifics":${specificsJson},"event_uuid":${jsonString(e.event_uuid as string)}}`
+      : canonicalJson(value);
+  return hash('sha256', text, 'base64url').slice(0, 22);
 }

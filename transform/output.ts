@@ -1,0 +1,123 @@
+import type { FirehoseTransformationResultRecord } from 'aws-lambda';
+import { splitEventName } from '../events/catalog.js';
+import type { EnrichmentStatus, StagedEvent } from '../events/types.js';
+import { type Dataset, type PartitionKeys, partitionKeysAt } from '../lake/layout.js';
+import { jsonString } from './canonical.js';
+
+// The output side of the transform: output records, ISO times and partition keys. Events of a
+// batch cluster within a few minutes, so the per-minute parts (ISO prefix, partition keys) are
+// computed once per minute and reused; this runs for every record.
+
+const MINUTE_MS = 60_000;
+/** Date's range: ±8.64e15 ms. */
+const MAX_DATE_MS = 8.64e15;
+const PAD2 = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+
+interface Minute {
+  /** `YYYY-MM-DDTHH:MM:` */
+  isoPrefix: string;
+  staging?: PartitionKeys;
+  quarantine?: PartitionKeys;
+}
+
+/** ISO-8601 times and partition keys, cached per minute. One per batch. */
+export class TimeFormat {
+  private readonly minutes = new Map<number, Minute>();
+
+  private minute(ms: number): Minute {
+    const m = Math.floor(ms / MINUTE_MS);
+    let entry = this.minutes.get(m);
+    if (!entry) {
+      entry = { isoPrefix: new Date(m * MINUTE_MS).toISOString().slice(0, -7) };
+      this.minutes.set(m, entry);
+    }
+    return entry;
+  }
+
+  /** As Date#toISOString (ms truncated), or null for what a Date cannot hold. */
+  iso(epochMs: number | null): string | null {
+    if (epochMs === null || !Number.isFinite(epochMs) || Math.abs(epochMs) > MAX_DATE_MS) return null;
+    const ms = Math.trunc(epochMs);
+    const rest = ms - Math.floor(ms / MINUTE_MS) * MINUTE_MS;
+    const seconds = Math.floor(rest / 1000);
+    return `${this.minute(ms).isoPrefix}${PAD2[seconds]}.${PAD3[rest - seconds * 1000]}Z`;
+  }
+
+  /** lake/layout.ts partitionKeysAt, once per dataset and minute. */
+  partitionKeys(dataset: Dataset, epochMs: number): PartitionKeys {
+    const entry = this.minute(Math.trunc(epochMs));
+    let keys = entry[dataset];
+    if (!keys) {
+      keys = partitionKeysAt(dataset, epochMs);
+      entry[dataset] = keys;
+    }
+    return keys;
+  }
+}
+
+const nameParts = new Map<string, { type: string; subtype: string; prefix: string }>();
+
+/** The parts of a StagedEvent line that are not in its specifics text. */
+export interface StagedFields {
+  event_uuid: string;
+  event_name: string;
+  created_at: string;
+  received_at: string;
+  user_uuid: string | null;
+  language: string | null;
+  subscription_status: string | null;
+  subscription_type: string | null;
+  country: string | null;
+  enrichment_status: EnrichmentStatus | null;
+}
+
+const nullable = (s: string | null) => (s === null ? 'null' : jsonString(s));
+
+/**
+ * The staging line (events/types.ts StagedEvent) as JSON text, fields in the StagedEvent order,
+ * around the specifics text the decoder already made: one string, no intermediate object.
+ */
+export function stagedLineJson(f: StagedFields, specificsJson: string): string {
+  let name = nameParts.get(f.event_name);
+  if (!name) {
+    const { type, subtype } = splitEventName(f.event_name);
+    name = {
+      type,
+      subtype,
+      prefix: `"event_name":${jsonString(f.event_name)},"event_type":${jsonString(type)},"event_subtype":${jsonString(subtype)}`,
+    };
+    nameParts.set(f.event_name, name);
+  }
+  return (
+    `{"event_uuid":${jsonString(f.event_uuid)},${name.prefix},"created_at":"${f.created_at}",` +
+    `"received_at":"${f.received_at}","user_uuid":${nullable(f.user_uuid)},"language":${nullable(f.language)},` +
+    `"event_specifics":${specificsJson},"subscription_status":${nullable(f.subscription_status)},` +
+    `"subscription_type":${nullable(f.subscription_type)},"country":${nullable(f.country)},` +
+    `"enrichment_status":${nullable(f.enrichment_status)}}`
+  );
+}
+
+/** Compile-time check that the line builder covers StagedEvent exactly. */
+type Covered = keyof StagedFields | 'event_type' | 'event_subtype' | 'event_specifics';
+const _exhaustive: [Exclude<keyof StagedEvent, Covered>, Exclude<Covered, keyof StagedEvent>] extends [
+  never,
+  never,
+]
+  ? true
+  : never = true;
+void _exhaustive;
+
+/** An `Ok` output record: the line plus '\n' (Firehose adds no delimiter), base64. */
+export function okRecord(
+  recordId: string,
+  json: string,
+  partitionKeys: PartitionKeys,
+): FirehoseTransformationResultRecord {
+  return {
+    recordId,
+    result: 'Ok',
+    data: Buffer.from(`${json}\n`).toString('base64'),
+    metadata: { partitionKeys },
+  };
+}
