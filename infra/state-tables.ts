@@ -1,4 +1,4 @@
-import type { RemovalPolicy } from 'aws-cdk-lib';
+import { type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
@@ -51,6 +51,12 @@ export class StateTables extends Construct {
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.tables.pointInTimeRecovery },
         removalPolicy: props.removalPolicy,
       });
+      if (!props.tables.pointInTimeRecovery) {
+        Validations.of(table).acknowledge({
+          id: 'AwsSolutions-DDB3',
+          reason: 'Point-in-time recovery turned off by configuration (tables.pointInTimeRecovery = false).',
+        });
+      }
       if (billing.mode === 'provisioned') {
         table
           .autoScaleReadCapacity({ minCapacity: billing.minRead, maxCapacity: billing.maxRead })

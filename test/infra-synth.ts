@@ -25,7 +25,12 @@ export const CDK_CONTEXT = (
 ).context;
 
 export function synth(config?: DeepPartial<FirelakeConfig>): Synthesized {
-  const app = new App({ context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
+  // CloudFormation's built-in template validation is slow (seconds per stack); the real
+  // `cdk synth` in test/infra-cli.test.ts runs it.
+  const app = new App({
+    context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] },
+    builtinCloudFormationValidation: false,
+  });
   const stack = new FirelakeStack(app, 'Firelake', {
     config,
     env: { account: '123456789012', region: 'eu-west-1' },
@@ -36,13 +41,19 @@ export function synth(config?: DeepPartial<FirelakeConfig>): Synthesized {
     stack,
     template,
     resources,
-    nagErrors: () =>
-      new AwsSolutionsChecks()
-        .validateScope(stack)
-        .violations.flatMap((v) =>
-          v.violatingResources.map((r) => `${v.ruleName} at ${r.resourceLogicalId} (${v.description})`),
-        ),
+    nagErrors: () => nagErrors(stack),
   };
+}
+
+/** Unacknowledged cdk-nag AwsSolutions findings in a scope, as `rule at construct path` lines. */
+export function nagErrors(scope: IConstruct): string[] {
+  return new AwsSolutionsChecks()
+    .validateScope(scope)
+    .violations.flatMap((v) =>
+      v.violatingResources.map(
+        (r) => `${v.ruleName} at ${(r as { constructPath?: string }).constructPath} (${v.description})`,
+      ),
+    );
 }
 
 /** The logical id of the CloudFormation resource behind an L2 construct. */
