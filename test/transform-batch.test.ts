@@ -69,10 +69,10 @@ describe('transform batch', () => {
   });
 
   it('returns every recordId exactly once, in order, for 5,000 mixed good, duplicate and bad records', async () => {
-    // 100 users with a subscription each, then lessons and games, resends of them (in-batch
-    // duplicates) and bad records. Sized so that the good events (DynamoDB writes) stay under
-    // 1,000: dynalite is slow on a shared machine.
-    const users = Array.from({ length: 100 }, () => randomUUID());
+    // 50 users with a subscription each, then lessons and games, resends of them (in-batch
+    // duplicates) and bad records. Sized so that the good events (DynamoDB writes) stay near
+    // 300: dynalite is slow on a shared machine.
+    const users = Array.from({ length: 50 }, () => randomUUID());
     const records: ReturnType<typeof record>[] = [];
     for (const u of users)
       records.push(record(user(u, T0 - 120_000)), record(subscription(u, 'fr', T0 - 110_000)));
@@ -84,7 +84,7 @@ describe('transform batch', () => {
       const u = users[i % users.length]!;
       if (i % 2 === 0) {
         records.push({ ...kinds[bad++ % kinds.length]!, recordId: `mixed-${i}` });
-      } else if (i % 8 !== 1) {
+      } else if (i % 16 !== 1) {
         records.push({ ...good[good.length - 1 - (i % 7)]!, recordId: `mixed-${i}` });
         duplicates++;
       } else {
@@ -110,7 +110,7 @@ describe('transform batch', () => {
     expect(Object.values(metrics.totals.quarantined).reduce((a, b) => a + b, 0)).toBe(bad + duplicates);
     // Every user and subscription came before the lessons of its user in this batch.
     const lessons = staged(out).filter((l) => l.event_name === 'lesson:completed');
-    expect(lessons.length).toBeGreaterThan(300);
+    expect(lessons.length).toBeGreaterThan(100);
     expect(lessons.filter((l) => l.enrichment_status !== 'complete')).toEqual([]);
   });
 
