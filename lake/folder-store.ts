@@ -123,7 +123,9 @@ async function* walk(dir: string): AsyncIterable<string> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw error;
   }
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // S3 lists in key order: a folder sorts as its name plus '/', so `a-b` comes before `a/…`.
+  const sortKey = (e: import('node:fs').Dirent) => (e.isDirectory() ? `${e.name}/` : e.name);
+  entries.sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
   for (const e of entries) {
     const p = join(dir, e.name);
     if (e.isDirectory()) yield* walk(p);
