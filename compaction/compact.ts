@@ -34,19 +34,26 @@ import {
 // Compaction of one UTC day: staging NDJSON.gz -> deduplicated, typed, zstd Parquet by language,
 // published by one conditional write of the day's manifest.
 //
-// Resources stay bounded by streaming hour by hour: download one hour's objects to the work
-// folder, load them into an on-disk DuckDB table, delete them. DuckDB spills to the work folder
-// past its memory limit, so memory is set by `memoryLimitMiB`, and the work folder holds at most
-// one hour of gzip input, the staged day in DuckDB's compressed storage, and the output Parquet.
+// Two passes over the gzip NDJSON, no intermediate copy of the data:
+// 1. hour by hour: download the hour's objects to the work folder and load only the keys of each
+//    line (event_uuid, received_at, language, object) into an on-disk DuckDB table;
+// 2. find the repeated uuids and the arrival of each to keep, plan the files per language, then
+//    parse every line once with the curated schema and write the Parquet in one COPY.
+// Writing and re-reading an intermediate copy of the day costs more than parsing the gzip twice
+// (bench/compaction.bench.ts), so the work folder keeps the day's gzip objects until the end: at
+// 1M events/hour about 2.2 GB, plus about as much Parquet. Memory is DuckDB's memory_limit: past
+// it DuckDB spills to the work folder.
 
 /** Files are cut near this size: inside the 128 MB - 1 GB band that suits Athena and Spark. */
 export const DEFAULT_FILE_SIZE_BYTES = 512 * 1024 * 1024;
 /**
- * Rows per row group: 4x DuckDB's default (122,880), about 30-60 MB of zstd Parquet here. Large
- * enough for Athena's and Spark's per-row-group overhead, small enough that DuckDB still reads a
- * day's file with every core and the writer's buffer stays well under the memory limit.
+ * Rows per row group: DuckDB's default, about 10-12 MB of zstd Parquet per group here. Larger
+ * groups measured 30% slower to write (bench) for no gain in DuckDB, which reads a file with one
+ * thread per row group; Athena and Spark handle groups of this size well.
  */
-export const DEFAULT_ROW_GROUP_SIZE = 491_520;
+export const DEFAULT_ROW_GROUP_SIZE = 122_880;
+/** zstd level 1: measured faster to write than DuckDB's default level 3, for a few % more bytes. */
+export const DEFAULT_ZSTD_LEVEL = 1;
 const DOWNLOAD_CONCURRENCY = 8;
 
 export interface CompactDayOptions {
@@ -62,6 +69,7 @@ export interface CompactDayOptions {
   threads?: number;
   fileSizeBytes?: number;
   rowGroupSize?: number;
+  zstdLevel?: number;
   /** Progress lines (objects, rows, bytes); the CLI sends them to stderr. */
   log?: (line: string) => void;
   /** Test seam: runs after the files are uploaded, right before the manifest switch. */
@@ -222,80 +230,94 @@ async function build(
   uploaded: string[],
 ): Promise<Built> {
   const columns = structValue(Object.fromEntries(curatedColumns().map((c) => [c.name, c.type])));
-  const hours = groupByHour(objects);
-  let rowsRead = 0;
-  let created = false;
-  let ordinal = 0;
-  for (const [hour, hourObjects] of hours) {
-    const hourDir = join(dir, `hour-${hour}`);
-    const paths = hourObjects.map(() => join(hourDir, `${ordinal++}.gz`));
-    await download(store, hourObjects, paths);
+  const keyColumns = structValue({ event_uuid: 'VARCHAR', received_at: 'TIMESTAMP', language: 'VARCHAR' });
+  const stagingDir = join(dir, 'staging');
+  const paths = objects.map((_, i) => join(stagingDir, `${i}.gz`));
+
+  // Pass 1, hour by hour: download, load the keys.
+  await engine.run('create-keys');
+  let linesSoFar = 0;
+  for (const [hour, indexes] of groupByHour(objects)) {
+    const hourPaths = indexes.map((i) => paths[i]!);
+    const hourKeys = indexes.map((i) => objects[i]!);
+    await download(store, hourKeys, hourPaths);
     try {
-      if (!created) {
-        await engine.run('create-staged', { files: listValue(paths), columns });
-        created = true;
-      }
-      const rows = await engine.run('load-hour', { files: listValue(paths), columns });
-      rowsRead += rows;
-      const bytes = hourObjects.reduce((sum, o) => sum + o.size, 0);
+      const lines = await engine.run('load-keys', {
+        files: listValue(hourPaths),
+        key_columns: keyColumns,
+        unknown_language: UNKNOWN_LANGUAGE,
+      });
+      linesSoFar += lines;
+      const bytes = hourKeys.reduce((sum, o) => sum + o.size, 0);
       log(
-        `${day} hour ${hour}: ${hourObjects.length} objects, ${mib(bytes)}, ${rows} rows (${rowsRead} so far)`,
+        `${day} hour ${hour}: ${hourKeys.length} objects, ${mib(bytes)}, ${lines} lines (${linesSoFar} so far)`,
       );
     } catch (error) {
-      throw await unreadable(engine, error, hourObjects, paths, columns);
-    } finally {
-      await rm(hourDir, { recursive: true, force: true });
+      throw await unreadable(engine, error, hourKeys, hourPaths, columns);
     }
   }
 
-  const bad = await engine.rows<{ _object: number; lines: string }>('bad-lines');
-  if (bad.length > 0) {
-    const first = bad[0]!;
-    throw new UnreadableObjectError(
-      objects[first._object]!.key,
-      `${first.lines} line(s) lack a required field (event_uuid, event_name, created_at, received_at, ...)` +
-        (bad.length > 1 ? `; ${bad.length - 1} more object(s) too` : ''),
-    );
-  }
+  // Which arrival of each repeated uuid to keep, and how the files are cut.
+  await engine.run('winners');
+  const [counts] = await engine.rows<{ lines: string; duplicates: string; ties: string; keyless: string }>(
+    'dedup-counts',
+  );
+  const rowsRead = Number(counts!.lines);
+  const duplicates = Number(counts!.duplicates);
+  const stagingBytes = objects.reduce((sum, o) => sum + o.size, 0);
+  await engine.run('file-plan', {
+    bytes_per_row: rowsRead > 0 ? stagingBytes / rowsRead : 0,
+    file_size_bytes: options.fileSizeBytes ?? DEFAULT_FILE_SIZE_BYTES,
+  });
+  log(`${day}: ${rowsRead} lines read, ${duplicates} repeated event_uuids to drop`);
 
-  await engine.run('dedup', { unknown_language: UNKNOWN_LANGUAGE });
-  await engine.run('drop-staged');
-  const byLanguage = await engine.rows<{ language: string; rows: string }>('rows-by-language');
-  const rowsByLanguage = Object.fromEntries(byLanguage.map((r) => [r.language, Number(r.rows)]));
-  const rows = Object.values(rowsByLanguage).reduce((a, b) => a + b, 0);
-  log(`${day}: ${rowsRead} rows read, ${rowsRead - rows} duplicates dropped, ${rows} rows to write`);
+  // Pass 2: every line parsed once with the curated schema, written as Parquet in one COPY.
+  const outDir = join(dir, 'out');
+  if (rowsRead > 0) {
+    const ties = Number(counts!.ties) > 0 || Number(counts!.keyless) > 0;
+    if (ties) log(`${day}: some first arrivals are staged twice in one object: ranking every line`);
+    try {
+      await engine.run(ties ? 'write-day-window' : 'write-day', {
+        files: listValue(paths),
+        columns,
+        unknown_language: UNKNOWN_LANGUAGE,
+        dir: outDir,
+        row_group_size: options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE,
+        zstd_level: options.zstdLevel ?? DEFAULT_ZSTD_LEVEL,
+      });
+    } catch (error) {
+      throw await unreadable(engine, error, objects, paths, columns);
+    }
+  }
+  await rm(stagingDir, { recursive: true, force: true });
 
   const files: ManifestFile[] = [];
-  for (const { language } of byLanguage) {
-    const outDir = join(dir, 'out', String(files.length));
-    await mkdir(outDir, { recursive: true });
-    await engine.run('write-language', {
-      language,
-      dir: outDir,
-      row_group_size: options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE,
-      file_size_bytes: options.fileSizeBytes ?? DEFAULT_FILE_SIZE_BYTES,
-    });
-    const parts = (await readdir(outDir))
-      .filter((f) => f.endsWith('.parquet'))
-      .sort((a, b) => partNumber(a) - partNumber(b))
-      .map((f) => join(outDir, f));
-    const counts = await engine.rows<{ file_name: string; rows: string }>('file-rows', {
+  const rowsByLanguage: Record<string, number> = {};
+  const plan = await engine.rows<{ language_id: number; language: string }>('rows-by-language');
+  for (const { language_id, language } of plan) {
+    const parts = await parquetFilesUnder(join(outDir, `_language_id=${language_id}`));
+    if (parts.length === 0) continue;
+    const fileRows = await engine.rows<{ file_name: string; rows: string }>('file-rows', {
       files: listValue(parts),
     });
-    const rowsOf = new Map(counts.map((c) => [c.file_name, Number(c.rows)]));
+    const rowsOf = new Map(fileRows.map((c) => [c.file_name, Number(c.rows)]));
     for (const [n, path] of parts.entries()) {
       const key = curatedFileKey(day, partitionValue(language), runId, n);
       const bytes = (await stat(path)).size;
+      const rows = rowsOf.get(path) ?? 0;
       uploaded.push(key);
       await store.putFile(key, path, { contentType: 'application/vnd.apache.parquet' });
       await rm(path);
-      files.push({ key, language, rows: rowsOf.get(path) ?? 0, bytes });
-      log(`${day}: wrote ${key} (${rowsOf.get(path)} rows, ${mib(bytes)})`);
+      files.push({ key, language, rows, bytes });
+      rowsByLanguage[language] = (rowsByLanguage[language] ?? 0) + rows;
+      log(`${day}: wrote ${key} (${rows} rows, ${mib(bytes)})`);
     }
   }
-  const written = files.reduce((sum, f) => sum + f.rows, 0);
-  if (written !== rows) {
-    throw new CompactionError(`wrote ${written} rows to Parquet but the day has ${rows}: not publishing`);
+  const rows = files.reduce((sum, f) => sum + f.rows, 0);
+  if (rows !== rowsRead - duplicates) {
+    throw new CompactionError(
+      `${rowsRead} lines read and ${duplicates} repeats dropped, but ${rows} rows written: not publishing`,
+    );
   }
   return { rowsRead, rows, rowsByLanguage, files };
 }
@@ -313,12 +335,13 @@ export function stagingChange(
   };
 }
 
-function groupByHour(objects: readonly ObjectInfo[]): Map<string, ObjectInfo[]> {
-  const hours = new Map<string, ObjectInfo[]>();
-  for (const o of objects) {
+/** Positions of the objects of each hour (`none` for keys without an hour partition). */
+function groupByHour(objects: readonly ObjectInfo[]): Map<string, number[]> {
+  const hours = new Map<string, number[]>();
+  for (const [i, o] of objects.entries()) {
     const hour = parsePartitions(o.key).hour ?? 'none';
     const list = hours.get(hour) ?? [];
-    list.push(o);
+    list.push(i);
     hours.set(hour, list);
   }
   return hours;
@@ -436,8 +459,16 @@ export function partitionValue(language: string): string {
   );
 }
 
-function partNumber(file: string): number {
-  return Number(/(\d+)\.parquet$/.exec(file)?.[1] ?? 0);
+/** Every .parquet file under a folder (the partition folders DuckDB wrote), in a stable order. */
+async function parquetFilesUnder(folder: string): Promise<string[]> {
+  const entries = await readdir(folder, { recursive: true, withFileTypes: true }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  });
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith('.parquet'))
+    .map((e) => join(e.parentPath, e.name))
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
 }
 
 function mib(bytes: number): string {

@@ -196,6 +196,22 @@ describe('compaction of a day', () => {
     ]);
   });
 
+  it('keeps one row of an event staged twice in one object with the same arrival', async () => {
+    const store = newLake();
+    const random = rng(4);
+    const t = Date.parse('2026-11-20T06:30:00Z');
+    const twice = stagedEvent(random, t, t + 2_000);
+    const other = stagedEvent(random, t, t + 3_000);
+    await store.put(stagingKey(t, t + 60_000), ndjsonGz([twice, other, twice]));
+
+    const summary = await compactDay({ store, day: '2026-11-20', ...engine });
+
+    expect(summary.rows_read).toBe(3);
+    expect(summary.duplicates_dropped).toBe(1);
+    const back = await readBack(store, ['2026-11-20']);
+    expect(back.totals).toEqual({ n: 2, uuids: 2 });
+  });
+
   it('changes nothing on a second run, and a forced run gives the same rows and removes the old files', async () => {
     const store = newLake();
     await writeStagingDay(store, { day: '2026-11-20', hours: [2, 3], duplicateShare: 0.1 });
@@ -288,7 +304,9 @@ describe('compaction of a day', () => {
     const incomplete = stagingKey(t, t + 95_000);
     await store.put(incomplete, gzipSync('{"event_name": "game:started"}\n'));
     await expect(compactDay({ store, day: '2026-11-20', ...engine })).rejects.toThrow(
-      /lack a required field/,
+      new RegExp(
+        `staging object ${incomplete.replace(/[.]/g, '\\.')} is unreadable: .*lacks a required field`,
+      ),
     );
 
     expect(await store.head(manifestKey('2026-11-20'))).toEqual(manifestBefore);

@@ -1,4 +1,1 @@
-SELECT language, count(*)::BIGINT AS rows
-FROM curated
-GROUP BY language
-ORDER BY language;
+SELECT language_id, language FROM file_plan ORDER BY language;
