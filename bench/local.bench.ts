@@ -41,6 +41,11 @@ const began = Date.now();
 const sampler = setInterval(() => {
   const s = pipeline.stream.stats();
   samples.push({ t: Date.now() - began, backlog: s.backlogBytes, received: s.incomingRecords });
+  if (samples.length % 10 === 0) {
+    console.error(
+      `  ${samples.length} s: received ${s.incomingRecords}, invocations ${s.invocations} (${s.failedInvocations} failed), ok ${s.okRecords}, objects ${s.dataObjects}, backlog ${(s.backlogBytes / 2 ** 20).toFixed(1)} MiB`,
+    );
+  }
 }, 1_000);
 const cpuBefore = process.cpuUsage();
 
@@ -98,6 +103,8 @@ report('local', {
   throttled_slow_down: streamStats.throttledRecords,
   sink_resends: stats.retried,
   lake_records_in_window: lakeRecordsInWindow,
+  failed_invocations: pipeline.stream.stats().failedInvocations,
+  records_to_errors: pipeline.stream.stats().failedRecords,
   sustained_events_per_s: Math.round(steadyRate),
   sustained_vs_target: Number((steadyRate / 1_400).toFixed(2)),
   backlog_mib_at_end_of_window: Number((streamStats.backlogBytes / 2 ** 20).toFixed(2)),

@@ -112,8 +112,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       store,
       transform,
       region,
-      maxBacklogBytes: options.maxBacklogBytes,
-      maxConcurrentInvocations: options.maxConcurrentInvocations,
+      // Producers hear "Slow down." once about 64 MiB wait (minutes of local throughput), rather
+      // than the process growing without bound; two invocations in flight keep both cores busy
+      // (transform + dynalite) without stretching every batch's latency.
+      maxBacklogBytes: options.maxBacklogBytes ?? 64 * 1024 * 1024,
+      maxConcurrentInvocations: options.maxConcurrentInvocations ?? 2,
       log,
       onObject: options.onObject,
     });

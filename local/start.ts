@@ -100,7 +100,9 @@ export async function runLocalPipeline(options: RunOptions): Promise<RunSummary>
     try {
       stats = await runGenerator(
         { ...options.generator, start: Date.now() - durationMs, realTime: false },
-        firehoseSink({ client, streamName: pipeline.streamName }),
+        // A bulk run in simulated time outpaces the local pipeline: when it answers "Slow down.",
+        // keep resending (backoff up to 5 s) instead of giving records up after a few tries.
+        firehoseSink({ client, streamName: pipeline.streamName, maxAttempts: 1_000, maxDelayMs: 5_000 }),
         {
           signal: abort.signal,
           onProgress: (p) => {
