@@ -77,11 +77,13 @@ export class Compaction extends Construct {
           beforeBundling: () => [],
           beforeInstall: () => [],
           // The binding's .node and .so cannot go through esbuild: copy the installed packages.
+          // compaction/engine.ts reads its SQL from ./sql/ next to the module: copy that too.
           afterBundling: (inputDir: string, outputDir: string) => [
             `mkdir -p "${outputDir}/node_modules/@duckdb"`,
             ...copied.map(
               (pkg) => `cp -R "${inputDir}/node_modules/${pkg}" "${outputDir}/node_modules/${pkg}"`,
             ),
+            `cp -R "${inputDir}/compaction/sql" "${outputDir}/sql"`,
           ],
         },
       },

@@ -22,11 +22,16 @@ export const LOCK_FILE = join(ROOT, 'package-lock.json');
 /** Node.js 22: the LTS line the project is tested on. */
 export const NODE_RUNTIME = lambda.Runtime.NODEJS_22_X;
 
-/** ESM bundles; the banner gives CommonJS dependencies bundled into ESM a working `require`. */
+/**
+ * ESM bundles with every dependency inside, the AWS SDK included: the code runs with the SDK
+ * version it was tested with (and with the @smithy/node-http-handler aws/clients.ts builds
+ * on), not whichever SDK the Lambda runtime ships. The banner gives CommonJS dependencies
+ * bundled into ESM a working `require`.
+ */
 export const BUNDLING: BundlingOptions = {
   format: OutputFormat.ESM,
   target: 'node22',
-  mainFields: ['module', 'main'],
+  externalModules: [],
   minify: true,
   sourceMap: true,
   sourcesContent: false,
