@@ -73,7 +73,9 @@ async function startDynaliteProcess(options: { path?: string; port?: number }): 
     child.once('message', (m) => resolve((m as { endpoint: string }).endpoint));
     child.once('error', (e) => reject(new DynaliteStartError('could not start dynalite', { cause: e })));
     child.once('exit', (code) =>
-      reject(new DynaliteStartError(`dynalite exited (code ${code}) before it listened`)),
+      reject(
+        new DynaliteStartError(`dynalite exited (code ${code}) before it listened${busyHint(options.path)}`),
+      ),
     );
   });
   child.removeAllListeners('exit');
@@ -86,6 +88,11 @@ async function startDynaliteProcess(options: { path?: string; port?: number }): 
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** What to check when a persisted dynalite does not come up: LevelDB allows one process. */
+export function busyHint(path: string | undefined): string {
+  return path ? `; is another firelake serve/start using ${path}?` : '';
 }
 
 /** Creates the three tables from the shared key definitions (on-demand); existing ones are kept. */

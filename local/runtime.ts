@@ -10,8 +10,10 @@ import { DEFAULT_DEDUP_TTL_HOURS } from '../transform/tables.js';
 import { createTransform } from '../transform/transform.js';
 import { type DeliveredObject, DeliveryStream, type TransformFunction } from './delivery-stream.js';
 import {
+  busyHint,
   createTables,
   DEFAULT_TABLE_NAMES,
+  DynaliteStartError,
   type LocalDynamo,
   startDynalite,
   type TableNames,
@@ -91,7 +93,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   try {
     process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
     dynamodb = dynamoDbClient({ region });
-    await createTables(dynamodb, tables);
+    await createTables(dynamodb, tables).catch((error: unknown) => {
+      throw new DynaliteStartError(`DynamoDB (dynalite) did not answer${busyHint(dynamoPath)}`, {
+        cause: error,
+      });
+    });
     log(`dynamodb: dynalite at ${dynamo.endpoint}${dynamoPath ? `, data in ${dynamoPath}` : ' (in memory)'}`);
 
     const counting = countingSink();
