@@ -28,8 +28,16 @@ export interface Bounds {
 
 export interface Thresholds {
   history_days: number;
-  volume: { drop_below: number; spike_above: number };
+  /** Hours whose baseline is below min_baseline events are too thin to judge. */
+  volume: { drop_below: number; spike_above: number; min_baseline: number };
   checks: Record<string, Bounds>;
+}
+
+/** A --thresholds file: any subset of the defaults. */
+export interface ThresholdOverrides {
+  history_days?: number;
+  volume?: Partial<Thresholds['volume']>;
+  checks?: Record<string, Bounds>;
 }
 
 export interface Check {
@@ -62,7 +70,7 @@ export interface ScorecardOptions {
   /** The generator's --stats file (generator/stats.ts): also reconcile against what was sent. */
   stats?: GeneratorStats;
   /** Overrides merged over the defaults. */
-  thresholds?: Partial<Thresholds>;
+  thresholds?: ThresholdOverrides;
   asOf?: Date;
 }
 
@@ -76,7 +84,7 @@ export class ThresholdsError extends LakeSqlError {
 export const DEFAULT_THRESHOLDS_FILE = join(SQL_DIR, 'quality', 'thresholds.json');
 
 /** The default thresholds merged with a partial override (a --thresholds file). */
-export async function loadThresholds(overrides: Partial<Thresholds> = {}): Promise<Thresholds> {
+export async function loadThresholds(overrides: ThresholdOverrides = {}): Promise<Thresholds> {
   const defaults = JSON.parse(await readFile(DEFAULT_THRESHOLDS_FILE, 'utf8')) as Thresholds;
   const merged: Thresholds = {
     history_days: overrides.history_days ?? defaults.history_days,
@@ -95,9 +103,9 @@ export async function loadThresholds(overrides: Partial<Thresholds> = {}): Promi
 }
 
 /** Reads a --thresholds file. */
-export async function readThresholdsFile(path: string): Promise<Partial<Thresholds>> {
+export async function readThresholdsFile(path: string): Promise<ThresholdOverrides> {
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as Partial<Thresholds>;
+    return JSON.parse(await readFile(path, 'utf8')) as ThresholdOverrides;
   } catch (error) {
     throw new ThresholdsError(`cannot read thresholds ${path}: ${(error as Error).message}`, {
       cause: error,
@@ -388,7 +396,7 @@ function volumeChecks(rows: Row[], thresholds: Thresholds): Check[] {
     const hour = num(x.hour);
     const eventsInHour = num(x.events);
     const baseline = historyDays > 0 ? num(x.baseline) : x.within_day_span === true ? dayMedian : 0;
-    if (baseline <= 0) continue;
+    if (baseline <= 0 || baseline < thresholds.volume.min_baseline) continue;
     const ratio = eventsInHour / baseline;
     const label = `${String(hour).padStart(2, '0')}h ${eventsInHour} vs ${baseline}`;
     if (eventsInHour === 0) missing.push(hour);

@@ -196,6 +196,16 @@ describe('quality scorecard', () => {
     );
   });
 
+  it('does not judge hours whose baseline is too thin', async () => {
+    const thin = await runScorecard({
+      store,
+      day: DAY,
+      asOf: AS_OF,
+      thresholds: { volume: { min_baseline: 1000 } },
+    });
+    expect(check(thin, 'volume.missing_hours')).toMatchObject({ figure: 0, status: 'pass' });
+  });
+
   it('applies thresholds given as overrides', async () => {
     const lenient = await runScorecard({
       store,
