@@ -213,6 +213,10 @@ export const generateCommand = new Command('generate')
     let stats: GeneratorStats;
     try {
       stats = await runGenerator(options, sink, { onProgress: progress.onProgress, signal: abort.signal });
+    } catch (error) {
+      // `generate --out - | head`: the reader left; stop quietly, as Unix tools do.
+      if (sink.kind === 'stdout' && (error as { cause?: { code?: string } }).cause?.code === 'EPIPE') return;
+      throw error;
     } finally {
       progress.done();
       process.off('SIGINT', stop);

@@ -91,13 +91,23 @@ class StreamSink implements Sink {
     return this.drained();
   }
 
-  private async drained(): Promise<void> {
-    try {
-      // events.once rejects when the stream emits 'error' first.
-      await once(this.out, 'drain');
-    } catch (error) {
-      throw new SinkError(`cannot write to ${this.kind}`, { cause: error });
-    }
+  /** Resolves on 'drain'; rejects when the stream fails or closes first (a reader went away). */
+  private drained(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = (error?: unknown) => {
+        this.out.off('drain', onDrain);
+        this.out.off('error', onError);
+        this.out.off('close', onClose);
+        if (error) reject(new SinkError(`cannot write to ${this.kind}`, { cause: error }));
+        else resolve();
+      };
+      const onDrain = () => done();
+      const onError = (e: Error) => done(e);
+      const onClose = () => done(this.error ?? new Error('stream closed'));
+      this.out.on('drain', onDrain);
+      this.out.on('error', onError);
+      this.out.on('close', onClose);
+    });
   }
 
   async close(): Promise<SinkCounters> {
@@ -107,7 +117,7 @@ class StreamSink implements Sink {
       this.out.end();
       await once(this.out, 'finish');
     } else if (this.out.writableNeedDrain) {
-      await once(this.out, 'drain');
+      await this.drained();
     }
     if (this.error) throw new SinkError(`cannot write to ${this.kind}`, { cause: this.error });
     return this.counters();
