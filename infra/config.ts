@@ -353,7 +353,11 @@ export function configFromContext(get: (key: string) => unknown): DeepPartial<Fi
     transform: { reservedConcurrency: nr('transformReservedConcurrency') },
     delivery: { source: str('source') as FirelakeConfig['delivery']['source'] | undefined },
     api: { enabled: bool('api'), auth: str('apiAuth') as FirelakeConfig['api']['auth'] | undefined },
-    compaction: { time: str('compactionTime'), manifestDeadline: str('manifestDeadline') },
+    compaction: {
+      time: str('compactionTime'),
+      manifestDeadline: str('manifestDeadline'),
+      memoryMiB: nr('compactionMemoryMiB'),
+    },
     alarms: { email: str('alarmEmail') },
   };
 }

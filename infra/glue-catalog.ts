@@ -1,4 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
+import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -6,6 +7,7 @@ import { curatedColumns, type DuckDbType, specificsFields } from '../events/cura
 import type { QuarantineRecord, StagedEvent } from '../events/types.js';
 import { PREFIX } from '../lake/layout.js';
 import type { FirelakeConfig } from './config.js';
+import { ATHENA_RESULTS_PREFIX } from './lake-bucket.js';
 
 // The Glue Data Catalog over the lake: curated (Parquet), staging and quarantine (gzip NDJSON),
 // with partition projection so Athena finds new days without crawlers or MSCK REPAIR TABLE.
@@ -85,6 +87,8 @@ export class GlueCatalog extends Construct {
   readonly curated: glue.CfnTable;
   readonly staging: glue.CfnTable;
   readonly quarantine: glue.CfnTable;
+  /** An Athena workgroup with encrypted results in the lake bucket, ready to query the tables. */
+  readonly workgroup: athena.CfnWorkGroup;
 
   constructor(scope: Construct, id: string, props: GlueCatalogProps) {
     super(scope, id);
@@ -202,5 +206,20 @@ export class GlueCatalog extends Construct {
     });
     for (const table of [this.curated, this.staging, this.quarantine])
       table.node.addDependency(this.database);
+
+    this.workgroup = new athena.CfnWorkGroup(this, 'Workgroup', {
+      name: props.namePrefix,
+      description: 'Firelake lake queries (engine v3, results encrypted, 30 days)',
+      recursiveDeleteOption: true,
+      workGroupConfiguration: {
+        enforceWorkGroupConfiguration: true,
+        publishCloudWatchMetricsEnabled: true,
+        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
+        resultConfiguration: {
+          outputLocation: location(ATHENA_RESULTS_PREFIX),
+          encryptionConfiguration: { encryptionOption: 'SSE_S3' },
+        },
+      },
+    });
   }
 }

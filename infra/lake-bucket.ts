@@ -8,6 +8,9 @@ import type { FirelakeConfig } from './config.js';
 // Lifecycle follows the data: staging and quarantine are working sets that expire, curated is
 // the long-lived product and moves to a cheaper class once it is rarely read.
 
+/** Where the stack's Athena workgroup writes query results (not part of the lake layout). */
+export const ATHENA_RESULTS_PREFIX = 'athena-results/';
+
 export interface LakeBucketProps {
   lake: FirelakeConfig['lake'];
   removalPolicy: RemovalPolicy;
@@ -71,6 +74,11 @@ export class LakeBucket extends Construct {
           id: 'expire-errors',
           prefix: PREFIX.errors,
           expiration: Duration.days(lake.quarantineExpirationDays),
+        },
+        {
+          id: 'expire-athena-results',
+          prefix: ATHENA_RESULTS_PREFIX,
+          expiration: Duration.days(30),
         },
         {
           id: 'curated-to-cheaper-class',

@@ -102,6 +102,7 @@ export class FirelakeStack extends Stack {
       this.catalog.databaseName,
       'Glue database for Athena (tables events, staging_events, quarantine)',
     );
+    out('AthenaWorkgroup', this.catalog.workgroup.name, 'Athena workgroup with its result location set');
     if (!this.delivery.sourceStream) {
       // The generator puts to Firehose directly: only a Direct PUT stream accepts that.
       out(

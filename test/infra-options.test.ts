@@ -294,6 +294,7 @@ describe('configuration', () => {
       'firelake:tableMaxWrite': '900',
       'firelake:transformReservedConcurrency': '25',
       'firelake:compactionTime': '03:05',
+      'firelake:compactionMemoryMiB': '3008',
       'firelake:alarmEmail': 'ops@example.com',
     };
     const config = resolveConfig(configFromContext((key) => context[key]));
@@ -303,6 +304,7 @@ describe('configuration', () => {
     expect(config.tables.billing).toMatchObject({ mode: 'provisioned', maxWrite: 900, minWrite: 5 });
     expect(config.transform.reservedConcurrency).toBe(25);
     expect(config.compaction.time).toBe('03:05');
+    expect(config.compaction.memoryMiB).toBe(3008);
     expect(config.alarms.email).toBe('ops@example.com');
   });
 

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { QUARANTINE_REASONS } from '../events/types.js';
 import { DEFAULT_CONFIG } from '../infra/config.js';
 import { curatedGlueColumns } from '../infra/glue-catalog.js';
+import { ATHENA_RESULTS_PREFIX } from '../infra/lake-bucket.js';
 import { duckdbArchitecture, ROOT } from '../infra/lambda-common.js';
 import { TRANSFORM_TABLE_ACTIONS } from '../infra/state-tables.js';
 import { AWS_DELIVERY } from '../lake/delivery.js';
@@ -361,6 +362,27 @@ describe('glue catalog', () => {
         }),
       }),
     });
+  });
+});
+
+describe('athena', () => {
+  it('has a workgroup that writes encrypted results to an expiring prefix of the lake', () => {
+    s.template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      Name: 'firelake',
+      WorkGroupConfiguration: Match.objectLike({
+        EnforceWorkGroupConfiguration: true,
+        ResultConfiguration: {
+          OutputLocation: { 'Fn::Join': ['', Match.arrayWith([`/${ATHENA_RESULTS_PREFIX}`])] },
+          EncryptionConfiguration: { EncryptionOption: 'SSE_S3' },
+        },
+      }),
+    });
+    const rules = (
+      s.resources[logicalId(s, s.stack.lake.bucket)]!.Properties!.LifecycleConfiguration as {
+        Rules: { Prefix?: string; ExpirationInDays?: number }[];
+      }
+    ).Rules;
+    expect(rules.find((r) => r.Prefix === ATHENA_RESULTS_PREFIX)?.ExpirationInDays).toBe(30);
   });
 });
 
