@@ -36,7 +36,7 @@ WITH
   late AS (
     -- Staging objects that landed after the day was compacted: the next run must recompact.
     SELECT count(*) AS objects
-    FROM (SELECT DISTINCT object FROM staging) s
+    FROM (SELECT unnest(getvariable('staging_files')) AS object) s
     WHERE getvariable('has_manifest') AND NOT EXISTS (
       SELECT 1 FROM manifest_staging m WHERE s.object = getvariable('lake') || '/' || m.key
     )
