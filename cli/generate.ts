@@ -93,10 +93,13 @@ export function generatorOptions(flags: GenerateFlags): GeneratorOptions {
       '--stream is for the Firehose sink; --out writes to a file or stdout instead',
     );
   }
+  // Simulated time ends now by default: a clock running ahead of the wall would make the lake
+  // see the later events as coming from the future.
+  const span = flags.duration ?? ((flags.count ?? 0) / flags.rate) * 1000;
   return {
     seed: flags.seed,
     ratePerSecond: flags.rate,
-    start: flags.start,
+    start: flags.start ?? (flags.fast ? Date.now() - span : undefined),
     durationMs: flags.duration,
     maxRecords: flags.count,
     realTime: !flags.fast,
@@ -162,7 +165,7 @@ export const generateCommand = new Command('generate')
   .option('--fast', 'simulated time: as fast as possible, created_at follows the simulated clock')
   .option(
     '--start <iso>',
-    'with --fast: event time of the first record, e.g. 2026-11-20T00:00:00Z',
+    'with --fast: event time of the first record, e.g. 2026-11-20T00:00:00Z (default: the run ends now)',
     parseInstant,
   )
   .option('--seed <n>', 'same seed, same events (byte-identical with --fast)', parseSeed, 1)
