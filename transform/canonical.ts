@@ -1,7 +1,5 @@
 // Canonical JSON: object keys sorted at every depth, no whitespace, so that the same event
 // serialised with its keys in another order has the same text, hence the same fingerprint.
-// Written out by hand rather than JSON.stringify of a sorted copy: this runs for every record
-// and building copies costs more than the string (bench/transform.bench.ts).
 
 // Characters JSON.stringify would escape (any surrogate: lone ones it writes as \u escapes).
 // biome-ignore lint/suspicious/noControlCharactersInRegex: JSON escapes exactly these.
@@ -12,35 +10,29 @@ export function jsonString(s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
 }
 
-/** JSON text of a parsed JSON value with object keys sorted (same text as JSON.stringify otherwise). */
+/**
+ * JSON text of a parsed JSON value with the keys of every object sorted, whatever order they
+ * came in. Integer-like keys ("7") come first in ascending order, as JavaScript enumerates them;
+ * that is still one text per value, which is all a fingerprint needs.
+ */
 export function canonicalJson(value: unknown): string {
-  switch (typeof value) {
-    case 'string':
-      return jsonString(value);
-    case 'number':
-      return Number.isFinite(value) ? String(value) : 'null';
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'object': {
-      if (value === null) return 'null';
-      if (Array.isArray(value)) {
-        let out = '[';
-        for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonicalJson(value[i] ?? null);
-        return `${out}]`;
-      }
-      const record = value as Record<string, unknown>;
-      const keys = Object.keys(record).sort();
-      let out = '{';
-      let first = true;
-      for (const key of keys) {
-        const v = record[key];
-        if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
-        out += `${first ? '' : ','}${jsonString(key)}:${canonicalJson(v)}`;
-        first = false;
-      }
-      return `${out}}`;
-    }
-    default:
-      return 'null';
+  return JSON.stringify(sortedCopy(value)) ?? 'null';
+}
+
+/**
+ * The value with the keys of every object inserted in sorted order, so that JSON.stringify
+ * (native, one allocation for the text) writes them sorted. Objects of one event name share one
+ * key order, hence one hidden class, so the copies are cheap.
+ */
+function sortedCopy(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(sortedCopy);
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  const copy: Record<string, unknown> = {};
+  for (const key of keys) {
+    const v = record[key];
+    copy[key] = v !== null && typeof v === 'object' ? sortedCopy(v) : v;
   }
+  return copy;
 }

@@ -180,7 +180,7 @@ export function fingerprintOf(value: unknown, specificsJson?: string): string {
   const e = value as Record<string, unknown>;
   const text =
     specificsJson !== undefined && Object.keys(e).length === ENVELOPE_KEYS
-      ? `{"created_at":${canonicalJson(e.created_at)},"event_name":${jsonString(e.event_name as string)},` +
+      ? `{"created_at":${typeof e.created_at === 'number' ? JSON.stringify(e.created_at) : jsonString(e.created_at as string)},"event_name":${jsonString(e.event_name as string)},` +
         `"event_specifics":${specificsJson},"event_uuid":${jsonString(e.event_uuid as string)}}`
       : canonicalJson(value);
   return hash('sha256', text, 'base64url').slice(0, 22);

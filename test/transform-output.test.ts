@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { partitionKeysAt } from '../lake/layout.js';
+import { canonicalJson, jsonString } from '../transform/canonical.js';
+import { decodeRecord, fingerprintOf } from '../transform/decode.js';
+import { stagedLineJson, TimeFormat } from '../transform/output.js';
+import { REMOVED, scrubBytes, scrubText, withoutPersonal } from '../transform/scrub.js';
+
+describe('canonical JSON and fingerprints', () => {
+  it('writes the same text whatever the key order, at every depth', () => {
+    const a = { b: 1, a: { y: [1, { q: 2, p: 'x' }], x: null }, c: 'é' };
+    const b = { c: 'é', a: { x: null, y: [1, { p: 'x', q: 2 }] }, b: 1 };
+    expect(canonicalJson(a)).toBe('{"a":{"x":null,"y":[1,{"p":"x","q":2}]},"b":1,"c":"é"}');
+    expect(canonicalJson(b)).toBe(canonicalJson(a));
+  });
+
+  it('escapes strings exactly as JSON.stringify does', () => {
+    for (const s of [
+      'plain',
+      'quote " and \\ backslash',
+      'tab\tnewline\n',
+      '\u0001',
+      '😀 emoji',
+      '\ud800 lone',
+    ]) {
+      expect(jsonString(s)).toBe(JSON.stringify(s));
+      expect(JSON.parse(canonicalJson({ s }))).toEqual({ s });
+    }
+  });
+
+  it('takes the envelope shortcut only when it gives the same fingerprint as the general path', () => {
+    const event = {
+      event_name: 'game:started',
+      event_uuid: '0b1e9d3c-4f0a-4d43-9a8e-6f1d2c3b4a59',
+      event_specifics: { score: 3, device: 'iOS' },
+      created_at: 1763726400.5,
+    };
+    const specifics = canonicalJson(event.event_specifics);
+    expect(fingerprintOf(event, specifics)).toBe(fingerprintOf(event));
+    expect(fingerprintOf({ ...event, extra: 1 }, specifics)).toBe(fingerprintOf({ ...event, extra: 1 }));
+    expect(fingerprintOf({ ...event, created_at: '2026-11-21T12:00:00Z' }, specifics)).toBe(
+      fingerprintOf({ ...event, created_at: '2026-11-21T12:00:00Z' }),
+    );
+  });
+
+  it('keeps fingerprints stable across releases (markers in DynamoDB outlive a deploy)', () => {
+    // If this changes, a Firehose retry that spans a deploy would find its own marker with
+    // another fingerprint and quarantine the event as uuid_conflict: change it deliberately.
+    // The value is sha256 of Python's json.dumps(event, sort_keys=True, separators=(',', ':'),
+    // ensure_ascii=False), base64url, 22 characters: any implementation can recompute it.
+    const decoded = decodeRecord(
+      Buffer.from(
+        '{"event_uuid":"0b1e9d3c-4f0a-4d43-9a8e-6f1d2c3b4a59","created_at":1763726400,"event_name":"game:started",' +
+          '"event_specifics":{"user_uuid":"5d0c8a43-3b7e-4f5e-8f55-0f6c1c1b2a10","session_id":"6e1d9b54-4c8f-4a6f-9a66-1a7d2d2c3b21",' +
+          '"device":"iOS","language_id":"es","difficulty":"Easy"}}',
+      ).toString('base64'),
+    );
+    expect(decoded.ok && decoded.fingerprint).toBe('tSPkWlNDnbfxcO1XC17sl9');
+  });
+});
+
+describe('output times and lines', () => {
+  it('formats times exactly as Date#toISOString, cached per minute', () => {
+    const time = new TimeFormat();
+    const samples = [
+      0,
+      1,
+      59_999,
+      60_000,
+      1_763_726_400_123.9,
+      Date.UTC(2026, 11, 31, 23, 59, 59, 999),
+      253402300799999,
+      8.64e15,
+    ];
+    for (let i = 0; i < 500; i++) samples.push(Math.random() * 4e12);
+    for (const ms of samples) expect(time.iso(ms), String(ms)).toBe(new Date(ms).toISOString());
+    expect(time.iso(8.64e15 + 1)).toBeNull();
+    expect(time.iso(Number.NaN)).toBeNull();
+    expect(time.iso(null)).toBeNull();
+  });
+
+  it('gives the partition keys of lake/layout.ts for each dataset', () => {
+    const time = new TimeFormat();
+    for (const ms of [0, 1_763_726_459_999, 1_763_726_460_000, Date.UTC(2027, 0, 1)]) {
+      expect(time.partitionKeys('staging', ms)).toEqual(partitionKeysAt('staging', ms));
+      expect(time.partitionKeys('quarantine', ms)).toEqual(partitionKeysAt('quarantine', ms));
+    }
+  });
+
+  it('writes a StagedEvent line that parses back to its fields, whatever the strings hold', () => {
+    const fields = {
+      event_uuid: '0b1e9d3c-4f0a-4d43-9a8e-6f1d2c3b4a59',
+      event_name: 'lesson:completed',
+      created_at: '2026-11-21T12:00:00.000Z',
+      received_at: '2026-11-21T12:00:00.300Z',
+      user_uuid: null,
+      language: 'x"\\\n',
+      subscription_status: 'active',
+      subscription_type: null,
+      country: 'GB',
+      enrichment_status: 'missing_subscription' as const,
+    };
+    const line = stagedLineJson(fields, '{"title":"A \\"quoted\\" title"}');
+    expect(JSON.parse(line)).toEqual({
+      ...fields,
+      event_type: 'lesson',
+      event_subtype: 'completed',
+      event_specifics: { title: 'A "quoted" title' },
+    });
+    expect(Object.keys(JSON.parse(line))).toEqual([
+      'event_uuid',
+      'event_name',
+      'event_type',
+      'event_subtype',
+      'created_at',
+      'received_at',
+      'user_uuid',
+      'language',
+      'event_specifics',
+      'subscription_status',
+      'subscription_type',
+      'country',
+      'enrichment_status',
+    ]);
+  });
+});
+
+describe('personal fields', () => {
+  it('removes them at any depth without touching the input, and returns clean values as they are', () => {
+    const clean = { a: 1, b: { c: [1, 2] } };
+    expect(withoutPersonal(clean)).toBe(clean);
+    const input = { name: 'Ada', keep: 1, nested: [{ firstname: 'Ada', lastname: 'L', ok: true }] };
+    expect(withoutPersonal(input)).toEqual({ keep: 1, nested: [{ ok: true }] });
+    expect(input.name).toBe('Ada');
+  });
+
+  it('masks their values in text that is not JSON, and in bytes that are not UTF-8', () => {
+    expect(scrubText('{"name": "Ada \\"the\\" Countess", "firstname":"Ada')).toBe(
+      `{"name": "${REMOVED}", "firstname":"${REMOVED}"`,
+    );
+    expect(scrubText('{"lastname": 42, "x": 1')).toBe(`{"lastname": "${REMOVED}", "x": 1`);
+    const bytes = Buffer.concat([
+      Buffer.from('{"name":"Ad'),
+      Buffer.from([0xff]),
+      Buffer.from('a","x":"'),
+      Buffer.from([0xfe]),
+      Buffer.from('"}'),
+    ]);
+    const scrubbed = scrubBytes(bytes);
+    expect(scrubbed.toString('latin1')).toBe(`{"name":"${REMOVED}","x":"\u00fe"}`);
+  });
+});
