@@ -6,7 +6,7 @@
 // written, raw and minus the S3 buffer interval. Target: >= 1,400 events/s with a flat backlog.
 //
 //   npm run bench local   (FIRELAKE_BENCH_RATE=1400 FIRELAKE_BENCH_SECONDS=60)
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firehoseClient } from '../aws/clients.js';
@@ -48,6 +48,7 @@ const sampler = setInterval(() => {
   }
 }, 1_000);
 const cpuBefore = process.cpuUsage();
+const childCpuBefore = childCpuSeconds(pipeline.dynamodbPid);
 
 console.error(`  offering ${RATE} events/s for ${SECONDS} s`);
 const stats = await runGenerator(
@@ -94,6 +95,14 @@ const drained = await Promise.race([
   new Promise<boolean>((r) => setTimeout(() => r(false), DRAIN_LIMIT_MS).unref()),
 ]);
 const drainS = (Date.now() - drainStart) / 1000;
+// CPU per event over window and drain, both processes (this one and dynalite's): less sensitive
+// to the load of a shared machine than wall-clock rates. Two idle cores give 2 CPU-s per second.
+const after = pipeline.stream.stats();
+const processed = after.okRecords + after.droppedRecords + after.failedRecords;
+const total = process.cpuUsage(cpuBefore);
+const mainCpuS = (total.user + total.system) / 1e6;
+const childCpuS = childCpuSeconds(pipeline.dynamodbPid) - childCpuBefore;
+const cpuMsPerEvent = ((mainCpuS + childCpuS) * 1000) / Math.max(1, processed);
 
 report('local', {
   offered_events_per_s: RATE,
@@ -116,9 +125,14 @@ report('local', {
   buffer_interval_ms: intervalMs,
   drained_after_window: drained ? 'yes' : `no (gave up after ${DRAIN_LIMIT_MS / 1000} s)`,
   drain_s: Number(drainS.toFixed(1)),
-  cpu_ms_per_event_this_process: Number(
+  cpu_ms_per_event_in_window_this_process: Number(
     ((cpu.user + cpu.system) / 1000 / Math.max(1, stats.records)).toFixed(2),
   ),
+  events_processed_window_and_drain: processed,
+  cpu_s_main_process: Number(mainCpuS.toFixed(1)),
+  cpu_s_dynalite_process: Number(childCpuS.toFixed(1)),
+  cpu_ms_per_processed_event_both_processes: Number(cpuMsPerEvent.toFixed(2)),
+  projected_events_per_s_on_2_idle_cores: Math.round(2000 / cpuMsPerEvent),
   peak_rss_mib: Math.round(peakRssMiB()),
   // The machine is shared: the load says how much of its 2 cores this run had.
   load_average_1m: Number(loadavg()[0]!.toFixed(1)),
@@ -137,4 +151,16 @@ function slopePerSecond(points: [number, number][]): number {
   const num = points.reduce((s, p) => s + (p[0] - mx) * (p[1] - my), 0);
   const den = points.reduce((s, p) => s + (p[0] - mx) ** 2, 0);
   return den === 0 ? 0 : num / den;
+}
+
+/** utime + stime of a process from /proc (Linux), in seconds; 0 where unavailable. */
+function childCpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command name.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
 }

@@ -24,6 +24,8 @@ export const DEFAULT_TABLE_NAMES: TableNames = {
 export interface LocalDynamo {
   /** http://127.0.0.1:<port>, for AWS_ENDPOINT_URL_DYNAMODB. */
   endpoint: string;
+  /** The child process running dynalite, when it runs in one (for CPU accounting). */
+  pid?: number;
   close(): Promise<void>;
 }
 
@@ -81,6 +83,7 @@ async function startDynaliteProcess(options: { path?: string; port?: number }): 
   child.removeAllListeners('exit');
   return {
     endpoint,
+    pid: child.pid,
     close: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -54,6 +54,8 @@ export interface LocalPipelineOptions {
 export interface LocalPipeline {
   firehoseEndpoint: string;
   dynamodbEndpoint: string;
+  /** dynalite's process id when it runs in its own process. */
+  dynamodbPid?: number;
   region: string;
   streamName: string;
   store: ObjectStore;
@@ -140,6 +142,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     return {
       firehoseEndpoint: firehose.endpoint,
       dynamodbEndpoint: dynamo.endpoint,
+      dynamodbPid: dynamo.pid,
       region,
       streamName: stream.name,
       store,
