@@ -92,7 +92,7 @@ export class Monitoring extends Construct {
     const alarm = (
       id: string,
       description: string,
-      alarmProps: cloudwatch.AlarmProps | (cloudwatch.CreateAlarmOptions & { metric: cloudwatch.IMetric }),
+      alarmProps: Omit<cloudwatch.AlarmProps, 'alarmName' | 'alarmDescription'>,
     ) => {
       const a = new cloudwatch.Alarm(this, id, {
         alarmName: `${props.namePrefix}-${id}`,

@@ -8,7 +8,15 @@ import { acknowledgeRuntime } from '../infra/lambda-common.js';
 import { FirelakeStack } from '../infra/stack.js';
 import { FIREHOSE_LIMITS } from '../lake/delivery.js';
 import { TABLES } from '../transform/tables.js';
-import { identityStatements, logicalId, nagErrors, ofType, type Synthesized, synth } from './infra-synth.js';
+import {
+  identityStatements,
+  logicalId,
+  nagErrors,
+  ofType,
+  type Synthesized,
+  synth,
+  wildcardActions,
+} from './infra-synth.js';
 
 // Each option a team tunes changes the template as it should; each configuration is
 // synthesized once.
@@ -130,6 +138,10 @@ describe('Kinesis source with an IAM-authorised API (firelake:source=kinesis, ap
     expect(text).toContain('event_specifics.user_uuid');
     expect(text).toContain('PartitionKey');
     s.template.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
+  });
+
+  it('holds no wildcard action in any identity policy, API and Kinesis roles included', () => {
+    expect(wildcardActions(s)).toEqual([]);
   });
 
   it('outputs the Kinesis stream and no Firehose generator command', () => {

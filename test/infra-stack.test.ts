@@ -19,6 +19,7 @@ import {
   ofType,
   type Synthesized,
   synth,
+  wildcardActions,
 } from './infra-synth.js';
 
 // The default stack, synthesized once: what a data engineer gets from `npx cdk deploy`.
@@ -207,13 +208,8 @@ describe('transform lambda', () => {
 
 describe('iam', () => {
   it('holds no wildcard action in any identity policy', () => {
-    const statements = identityStatements(s);
-    expect(statements.length).toBeGreaterThan(5);
-    const wildcards = statements
-      .filter((x) => x.statement.Effect === 'Allow')
-      .flatMap((x) => actionsOf(x.statement).map((a) => `${x.policy}: ${a}`))
-      .filter((a) => a.includes('*'));
-    expect(wildcards).toEqual([]);
+    expect(identityStatements(s).length).toBeGreaterThan(5);
+    expect(wildcardActions(s)).toEqual([]);
   });
 
   it('gives no function or role the right to delete staging or quarantine data', () => {

@@ -92,5 +92,13 @@ export function identityStatements(s: Synthesized): { policy: string; statement:
   return out;
 }
 
+/** Allowed actions with a wildcard in any identity policy, as `policy: action` lines. */
+export function wildcardActions(s: Synthesized): string[] {
+  return identityStatements(s)
+    .filter((x) => x.statement.Effect === 'Allow')
+    .flatMap((x) => actionsOf(x.statement).map((a) => `${x.policy}: ${a}`))
+    .filter((a) => a.includes('*'));
+}
+
 export const actionsOf = (statement: Statement): string[] =>
   Array.isArray(statement.Action) ? statement.Action : [statement.Action];
