@@ -12,7 +12,15 @@ const program = new Command('firelake')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const command of [serveCommand, compactCommand, generateCommand, startCommand, qualityCommand, queryCommand] as Command[]) program.addCommand(command);
+for (const command of [
+  serveCommand,
+  compactCommand,
+  generateCommand,
+  startCommand,
+  qualityCommand,
+  queryCommand,
+] as Command[])
+  program.addCommand(command);
 
 try {
   await program.parseAsync(process.argv);
