@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,8 @@ const THREADS = 2;
 
 interface ChildResult {
   ms: number;
+  /** CPU seconds of the process (all threads): steadier than wall time on a shared machine. */
+  cpuS: number;
   rows: number;
   outputBytes: number;
   peakRssMiB: number;
@@ -78,21 +80,26 @@ try {
     compaction_rows_written: c.rows,
     compaction_seconds: c.ms / 1000,
     compaction_lines_per_s: generated.lines / (c.ms / 1000),
+    compaction_cpu_seconds: c.cpuS,
     compaction_peak_rss_mib: c.peakRssMiB,
     compaction_parquet_mib: c.outputBytes / 2 ** 20,
     duckdb_copy_rows: copy.rows,
     duckdb_copy_seconds: copy.ms / 1000,
     duckdb_copy_rows_per_s: rate(copy),
+    duckdb_copy_cpu_seconds: copy.cpuS,
     duckdb_copy_peak_rss_mib: copy.peakRssMiB,
     duckdb_copy_parquet_mib: copy.outputBytes / 2 ** 20,
     parquetjs_rows: pj.rows,
     parquetjs_seconds: pj.ms / 1000,
     parquetjs_rows_per_s: rate(pj),
+    parquetjs_cpu_seconds: pj.cpuS,
     parquetjs_peak_rss_mib: pj.peakRssMiB,
     parquetjs_parquet_mib: pj.outputBytes / 2 ** 20,
     // Same input lines for all three, so the ratio of times is the ratio of line throughput.
     'ratio_compaction_vs_duckdb_copy (target >= 0.7)': copy.ms / c.ms,
+    'ratio_compaction_vs_duckdb_copy_cpu (same, by CPU time)': copy.cpuS / c.cpuS,
     ratio_compaction_vs_parquetjs: pj.ms / c.ms,
+    machine_load_average_1m: loadavg()[0]!,
     memory_limit_mib: MEMORY_LIMIT_MIB,
     threads: THREADS,
   });
@@ -134,6 +141,7 @@ async function runChild(which: string, lakeDir: string, outDir: string): Promise
   const store = new FolderStore(lakeDir);
   const files = (await listAll(store, dayPrefix('staging', DAY))).map((o) => join(lakeDir, o.key));
   const started = performance.now();
+  const cpuStart = process.cpuUsage();
   let rows = 0;
   let outputBytes = 0;
   if (which === 'compaction') {
@@ -190,7 +198,14 @@ async function runChild(which: string, lakeDir: string, outDir: string): Promise
     throw new Error(`unknown contender ${which}`);
   }
   const ms = performance.now() - started;
-  return { ms, rows, outputBytes, peakRssMiB: process.resourceUsage().maxRSS / 1024 };
+  const cpu = process.cpuUsage(cpuStart);
+  return {
+    ms,
+    cpuS: (cpu.user + cpu.system) / 1e6,
+    rows,
+    outputBytes,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  };
 }
 
 /** The curated schema in parquetjs-lite's terms (it has no zstd: snappy, DuckDB's default codec). */

@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compactDay } from '../compaction/compact.js';
+import { configFromEnv } from '../compaction/config.js';
 import { sqlText } from '../compaction/engine.js';
 import {
   ConcurrentRunError,
@@ -448,5 +449,17 @@ describe('curated reader SQL', () => {
     c.closeSync();
     instance.closeSync();
     expect(rows).toEqual([{ n: staged.unique }]);
+  });
+});
+
+describe('compaction Lambda config', () => {
+  it('reads the lake and limits from the environment, and names what is wrong', () => {
+    expect(
+      configFromEnv({ LAKE_BUCKET: 'lake', LAKE_PREFIX: 'p', AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '10240' }),
+    ).toMatchObject({ bucket: 'lake', prefix: 'p', lateWindowDays: 7, memoryLimitMiB: 7168 });
+    expect(() => configFromEnv({})).toThrow(/LAKE_BUCKET is not set/);
+    expect(() => configFromEnv({ LAKE_BUCKET: 'lake', COMPACTION_LATE_WINDOW_DAYS: 'x' })).toThrow(
+      /COMPACTION_LATE_WINDOW_DAYS="x" is not a non-negative whole number/,
+    );
   });
 });
