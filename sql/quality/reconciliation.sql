@@ -30,7 +30,7 @@ WITH
     WHERE q.reason IN ('duplicate', 'uuid_conflict')
   ),
   reasons AS (
-    SELECT coalesce(list({'reason': reason, 'records': n} ORDER BY reason), []) AS by_reason
+    SELECT coalesce(list({'reason': reason, 'records': n::INTEGER} ORDER BY reason), []) AS by_reason
     FROM (SELECT reason, count(*) AS n FROM quarantine GROUP BY reason)
   ),
   late AS (
