@@ -7,6 +7,8 @@ import { promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { duckdbArchitecture, ROOT } from '../infra/lambda-common.js';
+import { TRANSFORM_METRIC_NAMES } from '../infra/monitoring.js';
+import { TRANSFORM_METRICS_SERVICE } from '../infra/transform-function.js';
 import { manifestKey } from '../lake/layout.js';
 import { S3Store } from '../lake/s3-store.js';
 import { createTables, DEFAULT_TABLE_NAMES, startDynalite } from '../local/dynamodb.js';
@@ -21,6 +23,12 @@ import { batch, lesson, outputs, record, T0 } from './transform-fixtures.js';
 // and dynalite through the real SDK clients.
 
 const run = promisify(execFile);
+
+/** One Embedded Metric Format log line (the fields the stack relies on). */
+interface EmfLine {
+  _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+  service?: string;
+}
 
 // No AWS account, no network: the CLI must not look for credentials on the instance metadata
 // endpoint, send telemetry or fetch notices.
@@ -181,11 +189,12 @@ describe('the bundled Lambdas', () => {
       });
       await createTables(client);
       const event = lesson('6f1c2a44-0d7b-4c41-9a8e-2f1d3c4b5a69', 'de', T0 - 60_000);
-      const { result } = await invoke(
+      const { result, stdout } = await invoke(
         assetOf('firelake-transform'),
         batch([record(event, T0), record(event, T0 + 1_000)]),
         {
           AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+          POWERTOOLS_METRICS_NAMESPACE: 'FirelakeTest',
           [TABLES.dedup.envVar]: DEFAULT_TABLE_NAMES.dedup,
           [TABLES.users.envVar]: DEFAULT_TABLE_NAMES.users,
           [TABLES.subscriptions.envVar]: DEFAULT_TABLE_NAMES.subscriptions,
@@ -195,6 +204,33 @@ describe('the bundled Lambdas', () => {
       expect(out.map((o) => o.result)).toEqual(['Ok', 'Ok']);
       expect(out.map((o) => o.dataset)).toEqual(['staging', 'quarantine']);
       expect(out[1]!.text).toContain('"reason":"duplicate"');
+      // The dashboard and alarms read these EMF metrics: same namespace, dimension and names.
+      const emf = stdout
+        .split('\n')
+        .filter((l) => l.includes('"_aws"'))
+        .map((l) => JSON.parse(l) as EmfLine);
+      const published = emf.flatMap((e) =>
+        e._aws.CloudWatchMetrics.flatMap((m) =>
+          m.Metrics.map((x) => ({
+            namespace: m.Namespace,
+            dimensions: m.Dimensions.flat(),
+            service: e.service,
+            name: x.Name,
+          })),
+        ),
+      );
+      for (const name of [...TRANSFORM_METRIC_NAMES, 'QuarantinedByReason']) {
+        expect(
+          published.find((p) => p.name === name),
+          name,
+        ).toMatchObject({
+          namespace: 'FirelakeTest',
+          service: TRANSFORM_METRICS_SERVICE,
+        });
+      }
+      expect(published.find((p) => p.name === 'QuarantinedByReason')?.dimensions).toEqual(
+        expect.arrayContaining(['service', 'reason']),
+      );
       client.destroy();
     } finally {
       await dynamo.close();
