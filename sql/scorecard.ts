@@ -91,10 +91,22 @@ export async function loadThresholds(overrides: ThresholdOverrides = {}): Promis
     volume: { ...defaults.volume, ...overrides.volume },
     checks: { ...defaults.checks, ...overrides.checks },
   };
+  // A misspelt id would silently keep the default: refuse ids no check answers to.
+  const wildcards = Object.keys(defaults.checks)
+    .filter((k) => k.endsWith('.*'))
+    .map((k) => k.slice(0, -1));
+  for (const id of Object.keys(overrides.checks ?? {})) {
+    if (!(id in defaults.checks) && !wildcards.some((w) => id.startsWith(w))) {
+      throw new ThresholdsError(`unknown check ${id} in thresholds (see sql/quality/thresholds.json)`);
+    }
+  }
   for (const [id, b] of Object.entries(merged.checks)) {
     if (!Number.isFinite(b?.warn) || !Number.isFinite(b?.fail)) {
       throw new ThresholdsError(`threshold ${id} needs numbers "warn" and "fail"`);
     }
+  }
+  for (const [name, v] of Object.entries(merged.volume)) {
+    if (!Number.isFinite(v) || v < 0) throw new ThresholdsError(`volume.${name} must be a number >= 0`);
   }
   if (!Number.isInteger(merged.history_days) || merged.history_days < 0) {
     throw new ThresholdsError('history_days must be a whole number >= 0');

@@ -9,7 +9,7 @@ import type { ObjectStore } from '../lake/store.js';
 import { type FixtureDay, type FixtureFaults, fixtureDay } from '../sql/fixture/events.js';
 import { compactDay, writeDay } from '../sql/fixture/lake.js';
 import { NoDataError } from '../sql/runner.js';
-import { type Check, judge, runScorecard, type Scorecard } from '../sql/scorecard.js';
+import { type Check, judge, loadThresholds, runScorecard, type Scorecard } from '../sql/scorecard.js';
 import { type LocalS3, startS3rver } from './support/s3rver.js';
 
 // The scorecard over generated lakes with known faults: every check must report exactly the
@@ -353,6 +353,31 @@ describe('quality scorecard on S3', () => {
     expect(strip(b)).toEqual(strip(a));
     expect(check(b, 'volume.missing_hours').figure).toBe(1);
     expect(b.lake).toBe('s3://firelake-test/lake/');
+  });
+});
+
+describe('thresholds', () => {
+  it('refuses a check id that no check answers to', async () => {
+    await expect(
+      loadThresholds({ checks: { 'freshness.p96_seconds': { warn: 1, fail: 2 } } }),
+    ).rejects.toThrow(/unknown check freshness.p96_seconds/);
+  });
+
+  it('takes a subject of a wildcard check, and keeps the other defaults', async () => {
+    const t = await loadThresholds({
+      checks: { 'validity.too_late': { warn: 0, fail: 0 } },
+      volume: { drop_below: 0.2 },
+    });
+    expect(t.checks['validity.too_late']).toEqual({ warn: 0, fail: 0 });
+    expect(t.volume).toMatchObject({ drop_below: 0.2, spike_above: 3 });
+  });
+
+  it('refuses a bound that is not a number', async () => {
+    await expect(
+      loadThresholds({
+        checks: { 'volume.drops': { warn: 1 } as unknown as { warn: number; fail: number } },
+      }),
+    ).rejects.toThrow(/needs numbers "warn" and "fail"/);
   });
 });
 
