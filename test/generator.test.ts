@@ -15,6 +15,7 @@ import {
   parseSpike,
   runGenerator,
 } from '../generator/index.js';
+import { Random } from '../generator/random.js';
 
 // The generator checked from the outside: its output is replayed and classified here with the
 // catalog's validator and the rules of the world, never with the generator's own bookkeeping.
@@ -414,6 +415,24 @@ describe('generator stats', () => {
     expect(() => generateRecords({ lateRate: 0.9 })).toThrow(/late rate/);
     expect(() => generateRecords({ seed: -1 })).toThrow(/seed/);
     expect(() => generateRecords({ badKinds: [] })).toThrow(/bad kind/);
+  });
+});
+
+describe('generator random source', () => {
+  it('draws version-4 UUIDs, reproducible from the seed and all distinct', () => {
+    const a = new Random(99);
+    const b = new Random(99);
+    const seen = new Set<string>();
+    for (let i = 0; i < 50_000; i++) {
+      const u = a.uuid();
+      expect(u).toBe(b.uuid());
+      seen.add(u);
+    }
+    expect(seen.size).toBe(50_000);
+    for (const u of [...seen].slice(0, 1000)) {
+      expect(u).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    }
+    expect(new Random(100).uuid()).not.toBe(new Random(99).uuid());
   });
 });
 
