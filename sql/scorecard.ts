@@ -260,8 +260,8 @@ function buildChecks(
   add(
     'reconciliation.orphan_tombstones',
     num(r.orphan_tombstones),
-    `duplicate/conflict tombstones of this day's events whose kept event is not staged ` +
-      `(${num(r.tombstones_other_days)} tombstones of other days' events not checked here)`,
+    `duplicate/conflict tombstones whose kept event is neither staged this day nor curated on an ` +
+      `earlier compacted day (${num(r.tombstones_unchecked)} of days outside the history not checked)`,
   );
   add(
     'reconciliation.late_objects',

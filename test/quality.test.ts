@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { QuarantineRecord } from '../events/types.js';
 import type { GeneratorStats } from '../generator/stats.js';
 import { FolderStore } from '../lake/folder-store.js';
 import { S3Store } from '../lake/s3-store.js';
 import type { ObjectStore } from '../lake/store.js';
-import { type FixtureDay, type FixtureFaults, fixtureDay } from '../sql/fixture/events.js';
+import { type FixtureDay, type FixtureFaults, fixtureDay, fixtureUuid } from '../sql/fixture/events.js';
 import { compactDay, writeDay } from '../sql/fixture/lake.js';
 import { NoDataError } from '../sql/runner.js';
 import { type Check, judge, loadThresholds, runScorecard, type Scorecard } from '../sql/scorecard.js';
@@ -234,6 +235,40 @@ describe('reconciliation against compaction', () => {
       staged_not_curated: 3,
       curated_not_staged: 0,
     });
+  });
+
+  it("matches tombstones of late resends against earlier days' curated events", async () => {
+    const store = tempLake();
+    await buildLake(store, {});
+    const earlier = fixtureDay(HISTORY[2]!, {}, 3).events[5]!;
+    const tombstone = (uuid: string, created: string, n: number): QuarantineRecord => ({
+      reason: 'duplicate',
+      received_at: `${DAY}T08:00:0${n}.000Z`,
+      record_id: `late-${n}`,
+      event_uuid: uuid,
+      event_name: 'game:started',
+      created_at: created,
+      errors: [],
+      payload: null,
+      payload_base64: null,
+      first_record_id: `first-${n}`,
+    });
+    await writeDay(store, {
+      day: DAY,
+      stagedLines: [],
+      compact: false,
+      quarantine: [
+        // Kept on an earlier compacted day: accounted for.
+        tombstone(earlier.event_uuid, earlier.created_at, 1),
+        // Claims an earlier day's event that curated does not have: lost.
+        tombstone(fixtureUuid(8, 99), earlier.created_at, 2),
+        // A day outside the history: counted, not checked.
+        tombstone(fixtureUuid(8, 98), '2026-10-01T00:00:00.000Z', 3),
+      ],
+    });
+    const card = await runScorecard({ store, day: DAY, asOf: AS_OF });
+    expect(check(card, 'reconciliation.orphan_tombstones')).toMatchObject({ figure: 1, status: 'fail' });
+    expect(card.figures.reconciliation![0]).toMatchObject({ tombstones_unchecked: 1, quarantined: 3 });
   });
 
   it('says the day is not compacted when it has no manifest', async () => {

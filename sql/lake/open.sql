@@ -146,9 +146,10 @@ SELECT * FROM read_parquet(
 CREATE OR REPLACE TEMP TABLE curated_keys AS
 SELECT event_uuid, count(*) AS copies FROM curated GROUP BY event_uuid;
 
--- Event times of the history days, for the volume check.
+-- Curated events of the history days: event times for the volume check, uuids for the
+-- tombstones of late resends (a duplicate arriving today of an event of an earlier day).
 CREATE OR REPLACE TEMP VIEW history AS
-SELECT created_at FROM read_parquet(
+SELECT created_at, event_uuid FROM read_parquet(
   CASE WHEN len(getvariable('history_files')) = 0 THEN [getvariable('empty_parquet')]
   ELSE getvariable('history_files') END
 );

@@ -18,16 +18,33 @@ WITH
   quarantined AS (SELECT count(*) AS n FROM quarantine),
   failed AS (SELECT count(*) AS n FROM processing_failed),
   tombstones AS (
-    -- A duplicate or conflict tombstone points at the event that was kept. When that event
-    -- belongs to this day (its event time) and is not staged, a record was lost.
+    -- A duplicate or conflict tombstone points at the event that was kept. That event is in
+    -- this day's staging, or (a late resend) in the curated files of an earlier compacted day;
+    -- when it is in neither, a record was lost. Tombstones of other days are counted, unchecked.
     SELECT
-      count(*) FILTER (WHERE q.created_at::DATE = getvariable('day_date') AND s.event_uuid IS NULL)
-        AS orphans,
-      count(*) FILTER (WHERE q.created_at IS NULL OR q.created_at::DATE <> getvariable('day_date'))
-        AS other_days
+      q.event_uuid,
+      CASE
+        WHEN q.created_at::DATE = getvariable('day_date') THEN 'today'
+        WHEN q.created_at::DATE IN (SELECT day FROM manifest_files WHERE day < getvariable('day_date'))
+          THEN 'history'
+        ELSE 'unchecked'
+      END AS scope
     FROM quarantine q
-    LEFT JOIN staged_events s ON s.event_uuid = q.event_uuid
     WHERE q.reason IN ('duplicate', 'uuid_conflict')
+  ),
+  history_hits AS (
+    SELECT DISTINCT h.event_uuid
+    FROM history h
+    SEMI JOIN tombstones t ON t.event_uuid = h.event_uuid AND t.scope = 'history'
+  ),
+  tombstone_check AS (
+    SELECT
+      count(*) FILTER (WHERE t.scope = 'today' AND s.event_uuid IS NULL) AS orphans_today,
+      count(*) FILTER (WHERE t.scope = 'history' AND hh.event_uuid IS NULL) AS orphans_history,
+      count(*) FILTER (WHERE t.scope = 'unchecked') AS unchecked
+    FROM tombstones t
+    LEFT JOIN staged_events s ON s.event_uuid = t.event_uuid
+    LEFT JOIN history_hits hh ON hh.event_uuid = t.event_uuid
   ),
   reasons AS (
     SELECT coalesce(list({'reason': reason, 'records': n::INTEGER} ORDER BY reason), []) AS by_reason
@@ -56,6 +73,6 @@ SELECT
   late.objects AS staging_objects_not_compacted,
   matched.staged_not_curated,
   matched.curated_not_staged,
-  tombstones.orphans AS orphan_tombstones,
-  tombstones.other_days AS tombstones_other_days
-FROM staged, matched, quarantined, failed, tombstones, reasons, late;
+  tombstone_check.orphans_today + tombstone_check.orphans_history AS orphan_tombstones,
+  tombstone_check.unchecked AS tombstones_unchecked
+FROM staged, matched, quarantined, failed, tombstone_check, reasons, late;
