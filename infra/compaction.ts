@@ -1,4 +1,4 @@
-import { Duration, type RemovalPolicy, Size, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import { Duration, Size, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -30,7 +30,6 @@ export interface CompactionProps {
   metricsNamespace: string;
   logRetentionDays: number;
   bucket: s3.Bucket;
-  removalPolicy: RemovalPolicy;
 }
 
 /** The packages of DuckDB's native binding, copied into the asset as installed (not bundled). */
@@ -50,7 +49,6 @@ export class Compaction extends Construct {
     const base = new FunctionBase(this, 'Base', {
       functionName,
       logRetentionDays: props.logRetentionDays,
-      removalPolicy: props.removalPolicy,
     });
     const { architecture, binding } = duckdbArchitecture();
     const copied = [...DUCKDB_PACKAGES, binding, 'detect-libc'];
@@ -143,7 +141,6 @@ export class Compaction extends Construct {
     const checkBase = new FunctionBase(this, 'CheckBase', {
       functionName: checkName,
       logRetentionDays: props.logRetentionDays,
-      removalPolicy: props.removalPolicy,
     });
     this.check = new NodejsFunction(this, 'ManifestCheck', {
       functionName: checkName,

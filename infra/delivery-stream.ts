@@ -18,7 +18,6 @@ export interface EventDeliveryStreamProps {
   delivery: FirelakeConfig['delivery'];
   bucket: s3.Bucket;
   transform: lambda.IFunction;
-  removalPolicy: RemovalPolicy;
 }
 
 /** The prefixes Firehose writes to; it reads nothing else and deletes nothing. */

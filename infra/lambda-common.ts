@@ -63,7 +63,6 @@ export function duckdbArchitecture(root = ROOT): { architecture: lambda.Architec
 export interface FunctionBaseProps {
   functionName: string;
   logRetentionDays: number;
-  removalPolicy: RemovalPolicy;
 }
 
 /** A log group with retention and a role that can write only to it. */

@@ -49,14 +49,12 @@ export class FirelakeStack extends Stack {
       transform: config.transform,
       metricsNamespace: config.metricsNamespace,
       tables: this.tables,
-      removalPolicy,
     });
     this.delivery = new EventDeliveryStream(this, 'Delivery', {
       namePrefix: p,
       delivery: config.delivery,
       bucket: this.lake.bucket,
       transform: this.transform.fn,
-      removalPolicy,
     });
     this.compaction = new Compaction(this, 'Compaction', {
       namePrefix: p,
@@ -64,7 +62,6 @@ export class FirelakeStack extends Stack {
       metricsNamespace: config.metricsNamespace,
       logRetentionDays: config.transform.logRetentionDays,
       bucket: this.lake.bucket,
-      removalPolicy,
     });
     this.catalog = new GlueCatalog(this, 'Catalog', {
       namePrefix: p,

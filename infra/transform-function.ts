@@ -1,4 +1,4 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
@@ -25,7 +25,6 @@ export interface TransformFunctionProps {
   transform: FirelakeConfig['transform'];
   metricsNamespace: string;
   tables: StateTables;
-  removalPolicy: RemovalPolicy;
 }
 
 export class TransformFunction extends Construct {
@@ -38,7 +37,6 @@ export class TransformFunction extends Construct {
     const base = new FunctionBase(this, 'Base', {
       functionName,
       logRetentionDays: transform.logRetentionDays,
-      removalPolicy: props.removalPolicy,
     });
     this.fn = new NodejsFunction(this, 'Function', {
       functionName,
