@@ -1,8 +1,12 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { firehoseClient } from '../aws/clients.js';
-import { firehoseSink, generateRecords, runGenerator } from '../generator/index.js';
+import { generateCommand } from '../cli/generate.js';
+import { firehoseSink, type GeneratorStats, generateRecords, runGenerator } from '../generator/index.js';
 
 // The Firehose sink against a FAKE Firehose: a small node:http server that speaks
 // PutRecordBatch (awsJson 1.1) the way FIREHOSE.md describes, enforces its limits, and fails
@@ -212,5 +216,47 @@ describe('firehose sink', () => {
     await expect(runGenerator({ seed: 1, start: 0, maxRecords: 2000 }, sink)).rejects.toThrow(
       /Firehose stream no-such-stream: Firehose no-such-stream under account 000000000000 not found/,
     );
+  });
+});
+
+describe('firelake generate to Firehose', () => {
+  it('sends to the --stream, resends failed records, and reports the same counts in --stats and --json', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'firelake-generate-firehose-'));
+    const statsFile = join(dir, 'stats.json');
+    fake.failRecord = (p, attempt) => attempt === 1 && hashShare(p, 3) < 0.1;
+    const printed: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((line: string) => printed.push(line));
+    const progress = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      await generateCommand.parseAsync(
+        [
+          '--fast',
+          '--count',
+          '3000',
+          '--bad-rate',
+          '0.01',
+          '--stream',
+          STREAM,
+          '--stats',
+          statsFile,
+          '--json',
+        ],
+        { from: 'user' },
+      );
+    } finally {
+      log.mockRestore();
+      progress.mockRestore();
+    }
+    const stats = JSON.parse(readFileSync(statsFile, 'utf8')) as GeneratorStats;
+    rmSync(dir, { recursive: true, force: true });
+    expect(JSON.parse(printed.join(''))).toMatchObject(stats);
+    expect(stats.sink).toBe('firehose');
+    expect(stats.records).toBe(3000);
+    expect(stats.retried).toBe(fake.failedAnswers);
+    expect(stats.retried).toBeGreaterThan(100);
+    // Everything but the oversized records (refused before sending) was accepted, once.
+    expect(stats.undelivered).toBe(stats.bad_by_kind.oversized);
+    expect(fake.accepted.size + stats.duplicates).toBe(3000 - stats.undelivered);
+    expect(process.exitCode ?? 0).toBe(0);
   });
 });
