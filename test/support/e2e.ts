@@ -14,7 +14,7 @@ import { readLines } from './lake-read.js';
 
 export const E2E_GENERATOR = {
   seed: 42,
-  maxRecords: 1_500,
+  maxRecords: 1_000,
   duplicateRate: 0.03,
   conflictRate: 0.01,
   badRate: 0.05,
