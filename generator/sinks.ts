@@ -93,6 +93,9 @@ class StreamSink implements Sink {
 
   /** Resolves on 'drain'; rejects when the stream fails or closes first (a reader went away). */
   private drained(): Promise<void> {
+    // stdout reports EPIPE once and is never destroyed: an error already seen will not repeat.
+    if (this.error)
+      return Promise.reject(new SinkError(`cannot write to ${this.kind}`, { cause: this.error }));
     return new Promise((resolve, reject) => {
       const done = (error?: unknown) => {
         this.out.off('drain', onDrain);
