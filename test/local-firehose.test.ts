@@ -50,7 +50,7 @@ const wellBehaved: TransformFunction = async (event) => okResult(event);
 function makeStream(
   transform: TransformFunction,
   config: Partial<DeliveryStreamConfig> = {},
-  extra: { maxBacklogBytes?: number } = {},
+  extra: { maxBacklogBytes?: number; maxActivePartitions?: number } = {},
 ) {
   const store = newStore();
   const objects: DeliveredObject[] = [];
@@ -250,6 +250,17 @@ describe('local delivery stream', () => {
       i: 0,
       at: AT,
     });
+  });
+
+  it('sends records past the active-partition limit to partitioning-failed', async () => {
+    const { stream, store } = makeStream(wellBehaved, {}, { maxActivePartitions: 2 });
+    stream.put([...records(2, AT), ...records(1, AT + 60_000), ...records(3, AT + 120_000)]);
+    await stream.flush();
+    expect(await readLines(store, 'staging/')).toHaveLength(3);
+    const failed = await readLines(store, 'errors/partitioning-failed/');
+    expect(failed.map((f) => f.value.errorCode)).toEqual(
+      Array(3).fill('DynamicPartitioning.PartitionCountExceeded'),
+    );
   });
 
   it('cuts processor batches by the processor buffer size', async () => {
