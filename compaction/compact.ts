@@ -100,6 +100,26 @@ export interface CompactionSummary {
   note?: string;
 }
 
+/**
+ * Removes work folders that runs killed mid-way left in `workDir` (a Lambda timeout leaves /tmp
+ * full for the next invocation of the same sandbox). Only folders older than `olderThanMs`:
+ * another run on the same machine may be using a younger one.
+ */
+export async function removeStaleWorkDirs(workDir: string, olderThanMs: number): Promise<number> {
+  const entries = await readdir(workDir, { withFileTypes: true }).catch(() => []);
+  let removed = 0;
+  for (const e of entries) {
+    if (!e.isDirectory() || !e.name.startsWith('firelake-compaction-')) continue;
+    const path = join(workDir, e.name);
+    const info = await stat(path).catch(() => undefined);
+    if (info && Date.now() - info.mtimeMs >= olderThanMs) {
+      await rm(path, { recursive: true, force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
+
 export function newRunId(now = new Date()): string {
   const stamp = now
     .toISOString()
@@ -234,27 +254,42 @@ async function build(
   const stagingDir = join(dir, 'staging');
   const paths = objects.map((_, i) => join(stagingDir, `${i}.gz`));
 
-  // Pass 1, hour by hour: download, load the keys.
+  // Pass 1, hour by hour: download, load the keys. The next hour downloads while DuckDB reads
+  // this one (network and CPU overlap on S3).
   await engine.run('create-keys');
+  const hours = [...groupByHour(objects)].map(([hour, indexes]) => ({
+    hour,
+    paths: indexes.map((i) => paths[i]!),
+    objects: indexes.map((i) => objects[i]!),
+  }));
+  const fetch = (h: (typeof hours)[number] | undefined) =>
+    h ? download(store, h.objects, h.paths) : undefined;
+  let next = fetch(hours[0]);
   let linesSoFar = 0;
-  for (const [hour, indexes] of groupByHour(objects)) {
-    const hourPaths = indexes.map((i) => paths[i]!);
-    const hourKeys = indexes.map((i) => objects[i]!);
-    await download(store, hourKeys, hourPaths);
-    try {
-      const lines = await engine.run('load-keys', {
-        files: listValue(hourPaths),
-        key_columns: keyColumns,
-        unknown_language: UNKNOWN_LANGUAGE,
-      });
-      linesSoFar += lines;
-      const bytes = hourKeys.reduce((sum, o) => sum + o.size, 0);
-      log(
-        `${day} hour ${hour}: ${hourKeys.length} objects, ${mib(bytes)}, ${lines} lines (${linesSoFar} so far)`,
-      );
-    } catch (error) {
-      throw await unreadable(engine, error, hourKeys, hourPaths, columns);
+  try {
+    for (const [i, h] of hours.entries()) {
+      await next;
+      next = fetch(hours[i + 1]);
+      // Observed below (or in finally): keep an early failure from being an unhandled rejection.
+      next?.catch(() => {});
+      try {
+        const lines = await engine.run('load-keys', {
+          files: listValue(h.paths),
+          key_columns: keyColumns,
+          unknown_language: UNKNOWN_LANGUAGE,
+        });
+        linesSoFar += lines;
+        const bytes = h.objects.reduce((sum, o) => sum + o.size, 0);
+        log(
+          `${day} hour ${h.hour}: ${h.objects.length} objects, ${mib(bytes)}, ${lines} lines (${linesSoFar} so far)`,
+        );
+      } catch (error) {
+        throw await unreadable(engine, error, h.objects, h.paths, columns);
+      }
     }
+  } finally {
+    // Never leave a download writing into the work folder after this run gave up on it.
+    await next?.catch(() => {});
   }
 
   // Which arrival of each repeated uuid to keep, and how the files are cut.
@@ -347,21 +382,24 @@ function groupByHour(objects: readonly ObjectInfo[]): Map<string, number[]> {
   return hours;
 }
 
+/** Downloads objects to local paths, a few at a time; on a failure the others stop, then it throws. */
 async function download(store: ObjectStore, objects: readonly ObjectInfo[], paths: string[]): Promise<void> {
   let next = 0;
+  let failure: unknown;
   const worker = async () => {
-    for (let i = next++; i < objects.length; i = next++) {
+    for (let i = next++; i < objects.length && failure === undefined; i = next++) {
       const key = objects[i]!.key;
       try {
         await store.getToFile(key, paths[i]!);
       } catch (error) {
-        throw new UnreadableObjectError(key, `download failed: ${(error as Error).message}`, {
+        failure ??= new UnreadableObjectError(key, `download failed: ${(error as Error).message}`, {
           cause: error,
         });
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, objects.length) }, worker));
+  if (failure !== undefined) throw failure;
 }
 
 /** Turns an engine error while loading an hour into one that names the staging object. */

@@ -1,5 +1,5 @@
 import { parseDay } from '../lake/layout.js';
-import { compactDay } from './compact.js';
+import { compactDay, removeStaleWorkDirs } from './compact.js';
 import { configFromEnv, storeFromConfig } from './config.js';
 import { CompactionError } from './errors.js';
 import { compactNightly } from './nightly.js';
@@ -29,6 +29,9 @@ export class NightlyFailedError extends CompactionError {
 }
 
 export const handler = async (event: CompactionEvent | null | undefined) => {
+  // One invocation at a time per sandbox: any work folder in /tmp is a timed-out run's.
+  const stale = await removeStaleWorkDirs(config.workDir, 0);
+  if (stale > 0) console.log(`removed ${stale} work folder(s) of earlier runs that did not finish`);
   const common = {
     store,
     workDir: config.workDir,

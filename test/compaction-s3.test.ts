@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetSchema } from 'hyparquet';
@@ -94,10 +94,13 @@ describe('compaction Lambda handler', () => {
       COMPACTION_MEMORY_LIMIT_MIB: '512',
       COMPACTION_WORK_DIR: work,
     });
+    // A run that timed out left its work folder behind.
+    mkdirSync(join(work, 'firelake-compaction-20261120T000000Z-0000dead', 'staging'), { recursive: true });
     const { handler } = await import('../compaction/handler.js');
 
     const one = await handler({ date: '2026-11-19' });
     expect(one).toMatchObject({ day: '2026-11-19', status: 'published', rows: d19.unique });
+    expect(readdirSync(work).filter((f) => f.startsWith('firelake-compaction-'))).toEqual([]);
 
     const nightly = await handler({ scheduledTime: '2026-11-21T02:00:00Z' });
     expect(nightly).toMatchObject({ day: '2026-11-20', ok: true });

@@ -314,6 +314,26 @@ describe('compaction of a day', () => {
     expect(await curatedKeys(store, '2026-11-20')).toEqual(first.files.map((f) => f.key).sort());
   });
 
+  it('names a staging object that cannot be downloaded and publishes nothing', async () => {
+    const store = newLake();
+    const staged = await writeStagingDay(store, { day: '2026-11-20', hours: [2, 3] });
+    const broken = staged.keys[7]!;
+    // Injected fault: the real folder store, except that one object's download fails.
+    const faulty: ObjectStore = Object.assign(Object.create(store) as FolderStore, {
+      getToFile: async (key: string, path: string) => {
+        if (key === broken) throw new Error('connection reset');
+        return store.getToFile(key, path);
+      },
+    });
+
+    const error = await compactDay({ store: faulty, day: '2026-11-20', ...engine }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(UnreadableObjectError);
+    expect((error as Error).message).toContain(`${broken} is unreadable: download failed: connection reset`);
+    expect(await store.head(manifestKey('2026-11-20'))).toBeUndefined();
+    expect(await curatedKeys(store, '2026-11-20')).toEqual([]);
+  });
+
   it('fails clearly for a day without staging objects', async () => {
     const store = newLake();
     await writeStagingDay(store, { day: '2026-11-20', hours: [1], minutes: [0] });
