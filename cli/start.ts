@@ -39,7 +39,7 @@ export const startCommand = new Command('start')
     '--duration <duration>',
     'simulated stretch of the stream, ending now (e.g. 5m, 1h)',
     parseDuration,
-    300_000,
+    120_000,
   )
   .option('--rate <rate>', 'base rate of the stream', parseRate, 1_000_000 / 3600)
   .option('--seed <n>', 'generator seed (default: a new one each run, printed)', parsePositiveInt)
