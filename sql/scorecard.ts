@@ -23,7 +23,8 @@ export type Dimension =
 
 export interface Bounds {
   warn: number;
-  fail: number;
+  /** null: the check only warns, never fails. */
+  fail: number | null;
 }
 
 export interface Thresholds {
@@ -101,8 +102,8 @@ export async function loadThresholds(overrides: ThresholdOverrides = {}): Promis
     }
   }
   for (const [id, b] of Object.entries(merged.checks)) {
-    if (!Number.isFinite(b?.warn) || !Number.isFinite(b?.fail)) {
-      throw new ThresholdsError(`threshold ${id} needs numbers "warn" and "fail"`);
+    if (!Number.isFinite(b?.warn) || !(b?.fail === null || Number.isFinite(b?.fail))) {
+      throw new ThresholdsError(`threshold ${id} needs numbers "warn" and "fail" (or "fail": null)`);
     }
   }
   for (const [name, v] of Object.entries(merged.volume)) {
@@ -128,8 +129,10 @@ export async function readThresholdsFile(path: string): Promise<ThresholdOverrid
 /** The status of a figure against bounds, in a direction. */
 export function judge(figure: number | null, bounds: Bounds, direction: 'max' | 'min'): Status {
   if (figure === null || Number.isNaN(figure)) return 'pass';
-  if (direction === 'max') return figure <= bounds.warn ? 'pass' : figure <= bounds.fail ? 'warn' : 'fail';
-  return figure >= bounds.warn ? 'pass' : figure >= bounds.fail ? 'warn' : 'fail';
+  if (direction === 'max') {
+    return figure <= bounds.warn ? 'pass' : bounds.fail === null || figure <= bounds.fail ? 'warn' : 'fail';
+  }
+  return figure >= bounds.warn ? 'pass' : bounds.fail === null || figure >= bounds.fail ? 'warn' : 'fail';
 }
 
 function boundsOf(thresholds: Thresholds, id: string): Bounds {
@@ -483,7 +486,10 @@ function sentChecks(
   return pairs.map(([name, lakeCount, sent]) => {
     const id = `reconciliation.sent.${name}`;
     const configured = boundsOf(thresholds, id);
-    const threshold = { warn: configured.warn, fail: configured.fail + slack };
+    const threshold = {
+      warn: configured.warn,
+      fail: configured.fail === null ? null : configured.fail + slack,
+    };
     const figure = Math.abs(lakeCount - sent);
     let status = judge(figure, threshold, 'max');
     if (outside && status === 'pass' && figure !== 0) status = 'warn';
@@ -510,7 +516,7 @@ export function formatScorecard(card: Scorecard): string {
     c.id,
     c.figure === null ? '-' : formatFigure(c, c.figure),
     `${c.direction === 'max' ? '<=' : '>='} ${formatFigure(c, c.threshold.warn)} warn, ` +
-      `${formatFigure(c, c.threshold.fail)} fail`,
+      (c.threshold.fail === null ? 'never fails' : `${formatFigure(c, c.threshold.fail)} fail`),
     c.detail,
   ]);
   const head = ['STATUS', 'CHECK', 'FIGURE', 'THRESHOLD', 'DETAIL'];

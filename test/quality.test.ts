@@ -423,6 +423,11 @@ describe('judge', () => {
     expect(judge(0.06, { warn: 0.01, fail: 0.05 }, 'max')).toBe('fail');
   });
 
+  it('only warns when there is no fail bound', () => {
+    expect(judge(0, { warn: 0, fail: null }, 'max')).toBe('pass');
+    expect(judge(1e12, { warn: 0, fail: null }, 'max')).toBe('warn');
+  });
+
   it('passes down to warn, warns down to fail, fails below (minimums)', () => {
     expect(judge(0.99, { warn: 0.99, fail: 0.95 }, 'min')).toBe('pass');
     expect(judge(0.97, { warn: 0.99, fail: 0.95 }, 'min')).toBe('warn');
