@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { afterAll, describe, expect, it } from 'vitest';
+import { exportLines } from '../cli/serve.js';
 import { FolderStore } from '../lake/folder-store.js';
 import { readLines } from './support/lake-read.js';
 
@@ -76,6 +77,12 @@ describe('firelake serve', () => {
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
+  });
+
+  it('quotes export values a shell would split or expand', () => {
+    expect(exportLines({ A: 'http://127.0.0.1:4573', B: "it's $HOME" })).toBe(
+      "export A=http://127.0.0.1:4573\nexport B='it'\\''s $HOME'\n",
+    );
   });
 
   it('refuses a bad --port with a message and a non-zero exit', async () => {
