@@ -110,7 +110,7 @@ export async function runLocalPipeline(options: RunOptions): Promise<RunSummary>
             lastLog = p.elapsedMs;
             const s = pipeline.stream.stats();
             log(
-              `sent ${formatCount(p.records)} records (${formatCount(Math.round(p.ratePerSecond))}/s), ${s.dataObjects} objects in the lake, backlog ${(s.backlogBytes / 2 ** 20).toFixed(1)} MiB`,
+              `sent ${formatCount(p.records)} records (${formatCount(Math.round(p.ratePerSecond))}/s), ${formatCount(s.okRecords + s.droppedRecords + s.failedRecords)} through the transform, ${s.dataObjects} objects in the lake, backlog ${(s.backlogBytes / 2 ** 20).toFixed(1)} MiB`,
             );
           },
         },
@@ -120,8 +120,20 @@ export async function runLocalPipeline(options: RunOptions): Promise<RunSummary>
     }
     log(`sent ${formatCount(stats.records)} records; flushing the local Firehose into the lake`);
   } finally {
-    await pipeline.close();
-    process.off('SIGINT', onSignal);
+    // The transform is usually behind the generator: say how the drain goes.
+    const drain = setInterval(() => {
+      const s = pipeline.stream.stats();
+      const done = s.okRecords + s.droppedRecords + s.failedRecords;
+      log(
+        `flushing: ${formatCount(done)} of ${formatCount(s.incomingRecords)} records through the transform, ${s.dataObjects} objects in the lake`,
+      );
+    }, 10_000);
+    try {
+      await pipeline.close();
+    } finally {
+      clearInterval(drain);
+      process.off('SIGINT', onSignal);
+    }
   }
   const elapsedS = (performance.now() - began) / 1000;
   const streamStats = pipeline.stream.stats();
