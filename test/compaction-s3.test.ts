@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetSchema } from 'hyparquet';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { compactDay } from '../compaction/compact.js';
 import { ConcurrentRunError } from '../compaction/errors.js';
 import { readManifest } from '../compaction/manifest.js';
@@ -97,6 +97,8 @@ describe('compaction Lambda handler', () => {
     // A run that timed out left its work folder behind.
     mkdirSync(join(work, 'firelake-compaction-20261120T000000Z-0000dead', 'staging'), { recursive: true });
     const { handler } = await import('../compaction/handler.js');
+    // The handler logs progress and its summary for CloudWatch; keep them out of the test output.
+    const logged = vi.spyOn(console, 'log').mockImplementation(() => {});
 
     const one = await handler({ date: '2026-11-19' });
     expect(one).toMatchObject({ day: '2026-11-19', status: 'published', rows: d19.unique });
@@ -112,6 +114,8 @@ describe('compaction Lambda handler', () => {
     expect((await readManifest(store, '2026-11-20'))?.manifest.rows).toBe(d20.unique);
 
     await expect(handler({ date: '2026-11-31' })).rejects.toThrow(/not a UTC day/);
+    expect(logged.mock.calls.some(([line]) => String(line).includes('"status":"published"'))).toBe(true);
+    logged.mockRestore();
   });
 });
 
