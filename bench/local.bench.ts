@@ -3,7 +3,8 @@
 // its own process) -> a folder lake. Offers a steady rate (default 1,400 events/s, the seeds' 5x
 // spike over 1M/h) for a window (default 60 s) and reports what the lake received in that window,
 // whether the backlog grew, and latency from arrival at the endpoint to the staged object being
-// written, raw and minus the S3 buffer interval. Target: >= 1,400 events/s with a flat backlog.
+// written, raw and minus the S3 buffer interval; then the same latency at a rate the pipeline
+// keeps up with (default 300 events/s for 20 s). Target: >= 1,400 events/s with a flat backlog.
 //
 //   npm run bench local   (FIRELAKE_BENCH_RATE=1400 FIRELAKE_BENCH_SECONDS=60)
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -21,6 +22,9 @@ const RATE = Number(process.env.FIRELAKE_BENCH_RATE ?? 1_400);
 const SECONDS = Number(process.env.FIRELAKE_BENCH_SECONDS ?? 60);
 // Past the window, the backlog is drained for at most this long (the figures are taken before).
 const DRAIN_LIMIT_MS = 180_000;
+// Then, latency at a rate the pipeline keeps up with (queueing dominates it at an overload).
+const STEADY_RATE = Number(process.env.FIRELAKE_BENCH_STEADY_RATE ?? 300);
+const STEADY_SECONDS = Number(process.env.FIRELAKE_BENCH_STEADY_SECONDS ?? 20);
 
 const dir = mkdtempSync(join(tmpdir(), 'firelake-bench-local-'));
 const objects: DeliveredObject[] = [];
@@ -76,12 +80,8 @@ const intervalMs = LOCAL_DELIVERY.buffering.intervalSeconds * 1000;
 const steady = inWindow.filter((o) => o.writtenAt - began > intervalMs * 2);
 const steadyRate = landed(steady) / Math.max(1, (windowEnd - began - intervalMs * 2) / 1000);
 
-const latencies = inWindow
-  .filter((o) => datasetOfKey(o.key) === 'staging')
-  .flatMap((o) => o.arrivals.map((a) => o.writtenAt - a))
-  .sort((a, b) => a - b);
-const pct = (p: number) =>
-  latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
+const latencies = latenciesOf(inWindow);
+const pct = (p: number) => percentile(latencies, p);
 
 // Backlog growth: slope of a least-squares line over the second half of the window.
 const half = samples.filter((s) => s.t >= (SECONDS * 1000) / 2);
@@ -95,6 +95,29 @@ const drained = await Promise.race([
   new Promise<boolean>((r) => setTimeout(() => r(false), DRAIN_LIMIT_MS).unref()),
 ]);
 const drainS = (Date.now() - drainStart) / 1000;
+
+let steadyLatencies: number[] = [];
+let steadyBacklogMiB = Number.NaN;
+if (drained && STEADY_SECONDS > 0) {
+  console.error(`  steady phase: offering ${STEADY_RATE} events/s for ${STEADY_SECONDS} s`);
+  const phaseStart = Date.now();
+  await runGenerator(
+    {
+      seed: 8,
+      ratePerSecond: STEADY_RATE,
+      durationMs: STEADY_SECONDS * 1000,
+      realTime: true,
+      duplicateRate: 0.01,
+    },
+    firehoseSink({ client, streamName: pipeline.streamName }),
+  );
+  steadyBacklogMiB = pipeline.stream.stats().backlogBytes / 2 ** 20;
+  // Let every buffer flush on its own interval, so no latency is cut short by a forced flush.
+  await new Promise((r) =>
+    setTimeout(r, intervalMs + LOCAL_DELIVERY.processor.bufferIntervalSeconds * 1000 + 2_000),
+  );
+  steadyLatencies = latenciesOf(objects.filter((o) => o.writtenAt >= phaseStart));
+}
 // CPU per event over window and drain, both processes (this one and dynalite's): less sensitive
 // to the load of a shared machine than wall-clock rates. Two idle cores give 2 CPU-s per second.
 const after = pipeline.stream.stats();
@@ -123,6 +146,13 @@ report('local', {
   latency_p50_minus_buffer_interval_ms: Math.max(0, pct(50) - intervalMs),
   latency_p99_minus_buffer_interval_ms: Math.max(0, pct(99) - intervalMs),
   buffer_interval_ms: intervalMs,
+  steady_offered_events_per_s: STEADY_RATE,
+  steady_events_staged: steadyLatencies.length,
+  steady_backlog_mib_at_end: Number(steadyBacklogMiB.toFixed(2)),
+  steady_latency_p50_ms: percentile(steadyLatencies, 50),
+  steady_latency_p99_ms: percentile(steadyLatencies, 99),
+  steady_latency_p50_minus_buffer_interval_ms: Math.max(0, percentile(steadyLatencies, 50) - intervalMs),
+  steady_latency_p99_minus_buffer_interval_ms: Math.max(0, percentile(steadyLatencies, 99) - intervalMs),
   drained_after_window: drained ? 'yes' : `no (gave up after ${DRAIN_LIMIT_MS / 1000} s)`,
   drain_s: Number(drainS.toFixed(1)),
   cpu_ms_per_event_in_window_this_process: Number(
@@ -163,4 +193,16 @@ function childCpuSeconds(pid: number | undefined): number {
   } catch {
     return 0;
   }
+}
+
+/** Arrival at the endpoint to the staged object in the lake, per event, sorted. */
+function latenciesOf(list: DeliveredObject[]): number[] {
+  return list
+    .filter((o) => datasetOfKey(o.key) === 'staging')
+    .flatMap((o) => o.arrivals.map((a) => o.writtenAt - a))
+    .sort((a, b) => a - b);
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
