@@ -193,9 +193,22 @@ export async function compactDay(options: CompactDayOptions): Promise<Compaction
         ...(previous ? { ifMatch: previous.etag } : { ifNoneMatch: true }),
       });
     } catch (error) {
-      if (error instanceof PreconditionFailedError)
-        throw new ConcurrentRunError(day, runId, { cause: error });
-      throw error;
+      // A lost answer is not a lost race: the SDK may have retried a put that had succeeded
+      // (the retry then fails its own condition), or the network failed after the write. Only
+      // the manifest itself says which run is live; until that is known, keep our files.
+      const live = await readManifest(store, day).catch(() => 'unknown' as const);
+      if (live === 'unknown') {
+        uploaded.length = 0;
+        throw new CompactionError(
+          `could not tell whether run ${runId} published ${day}; its files stay until the next run`,
+          { cause: error },
+        );
+      }
+      if (live?.manifest.run_id !== runId) {
+        if (error instanceof PreconditionFailedError)
+          throw new ConcurrentRunError(day, runId, { cause: error });
+        throw error;
+      }
     }
     published = true;
     log(`${day}: published run ${runId}: ${built.rows} rows in ${built.files.length} file(s)`);

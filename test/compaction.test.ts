@@ -20,7 +20,7 @@ import { curatedColumns, UNKNOWN_LANGUAGE } from '../events/curated.js';
 import type { StagedEvent } from '../events/types.js';
 import { FolderStore } from '../lake/folder-store.js';
 import { curatedDayPrefix, manifestKey } from '../lake/layout.js';
-import { listAll, type ObjectStore } from '../lake/store.js';
+import { listAll, type ObjectStore, PreconditionFailedError, type PutOptions } from '../lake/store.js';
 import {
   ndjsonGz,
   rng,
@@ -332,6 +332,27 @@ describe('compaction of a day', () => {
     expect((error as Error).message).toContain(`${broken} is unreadable: download failed: connection reset`);
     expect(await store.head(manifestKey('2026-11-20'))).toBeUndefined();
     expect(await curatedKeys(store, '2026-11-20')).toEqual([]);
+  });
+
+  it('counts a manifest write whose answer was lost as published, and keeps its files', async () => {
+    const store = newLake();
+    const staged = await writeStagingDay(store, { day: '2026-11-20', hours: [4] });
+    // Injected fault: the manifest is written, then the answer is lost (as an SDK retry of a
+    // conditional put that had succeeded would report 412).
+    const lossy: ObjectStore = Object.assign(Object.create(store) as FolderStore, {
+      put: async (key: string, body: Uint8Array | string, options?: PutOptions) => {
+        const out = await store.put(key, body, options);
+        if (key === manifestKey('2026-11-20')) throw new PreconditionFailedError(key);
+        return out;
+      },
+    });
+
+    const summary = await compactDay({ store: lossy, day: '2026-11-20', ...engine });
+
+    expect(summary.status).toBe('published');
+    expect((await readManifest(store, '2026-11-20'))?.manifest.run_id).toBe(summary.run_id);
+    expect(await curatedKeys(store, '2026-11-20')).toEqual(summary.files.map((f) => f.key).sort());
+    expect((await readBack(store, ['2026-11-20'])).totals.n).toBe(staged.unique);
   });
 
   it('fails clearly for a day without staging objects', async () => {
