@@ -138,7 +138,9 @@ export async function compactDay(options: CompactDayOptions): Promise<Compaction
 
   const previous = await readManifest(store, day);
   const stagingPrefix = dayPrefix('staging', day);
-  const objects = (await listAll(store, stagingPrefix)).filter((o) => o.key.endsWith('.gz'));
+  // Every object of the day, whatever its name: one that is not gzip NDJSON fails the run by
+  // name rather than being skipped without a trace.
+  const objects = await listAll(store, stagingPrefix);
   if (objects.length === 0) throw new MissingDayError(day, stagingPrefix, store.location);
   const objectBytes = objects.reduce((sum, o) => sum + o.size, 0);
 

@@ -54,7 +54,7 @@ export async function compactNightly(options: NightlyOptions): Promise<NightlySu
   for (const d of late) {
     // Only days with staging objects their manifest has not consumed. Objects that vanished
     // (a lifecycle rule expiring staging) are no reason to touch a published day.
-    const objects = (await listAll(store, dayPrefix('staging', d))).filter((o) => o.key.endsWith('.gz'));
+    const objects = await listAll(store, dayPrefix('staging', d));
     if (objects.length === 0) {
       days.push({ day: d, status: 'skipped' });
       continue;
