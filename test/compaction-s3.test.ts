@@ -1,7 +1,9 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asyncBufferFromFile, parquetMetadataAsync, parquetSchema } from 'hyparquet';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { compactDay } from '../compaction/compact.js';
 import { ConcurrentRunError } from '../compaction/errors.js';
@@ -138,7 +140,7 @@ function parquetTypeOf(duckType: string): Record<string, unknown> {
 }
 
 describe('curated Parquet read by an independent reader (hyparquet)', () => {
-  it('has the manifest row counts, zstd pages and the curated column types', async () => {
+  it('reads every row with the manifest counts, the curated column types and the values DuckDB reads', async () => {
     const store = new S3Store(s3.client, s3.bucket, 'lake-d');
     const staged = await writeStagingDay(store, {
       day: '2026-11-20',
@@ -156,13 +158,32 @@ describe('curated Parquet read by an independent reader (hyparquet)', () => {
     });
     expect(summary.files.length).toBeGreaterThan(11);
 
+    const dir = join(work, 'lake-d');
     let total = 0;
+    const independent = new Map<string, Compared>();
     for (const file of summary.files) {
-      const local = join(work, file.key);
+      const local = join(dir, file.key);
       await store.getToFile(file.key, local);
-      const metadata = await parquetMetadataAsync(await asyncBufferFromFile(local));
+      const buffer = await asyncBufferFromFile(local);
+      const metadata = await parquetMetadataAsync(buffer);
       expect(Number(metadata.num_rows)).toBe(file.rows);
       total += Number(metadata.num_rows);
+
+      // Every column of every row, decoded through hyparquet's own zstd (fzstd), not DuckDB's.
+      const rows = await parquetReadObjects({ file: buffer, metadata, compressors, parsers: exactMicros });
+      expect(rows).toHaveLength(file.rows);
+      for (const row of rows) {
+        const specifics = row.event_specifics as Record<string, unknown>;
+        independent.set(String(row.event_uuid), {
+          event_name: row.event_name,
+          created_at: row.created_at,
+          received_at: row.received_at,
+          language: row.language ?? null,
+          score: specifics.score ?? null,
+          specifics_language: specifics.language ?? null,
+          duration: specifics.duration ?? null,
+        });
+      }
       const codecs = new Set(metadata.row_groups.flatMap((g) => g.columns.map((c) => c.meta_data?.codec)));
       expect([...codecs]).toEqual(['ZSTD']);
 
@@ -182,5 +203,50 @@ describe('curated Parquet read by an independent reader (hyparquet)', () => {
       }
     }
     expect(total).toBe(staged.unique);
+    // A repeated event_uuid would have collapsed in the map.
+    expect(independent.size).toBe(total);
+
+    const byDuckDb = await readWithDuckDb(join(dir, '**', '*.parquet'));
+    expect(byDuckDb.size).toBe(total);
+    expect([...independent.keys()].sort()).toEqual([...byDuckDb.keys()].sort());
+    for (const [uuid, values] of byDuckDb) expect(independent.get(uuid), uuid).toEqual(values);
+    // The typed comparisons above must not be vacuous: the day has scored and language-tagged events.
+    const compared = [...byDuckDb.values()];
+    expect(compared.filter((v) => typeof v.score === 'bigint').length).toBeGreaterThan(0);
+    expect(compared.filter((v) => typeof v.specifics_language === 'string').length).toBeGreaterThan(0);
+    expect(compared.filter((v) => typeof v.duration === 'number').length).toBeGreaterThan(0);
+    expect(compared.every((v) => typeof v.created_at === 'bigint' && typeof v.received_at === 'bigint')).toBe(
+      true,
+    );
   });
 });
+
+/** Values compared between the two readers, per event_uuid; timestamps as microseconds since the epoch. */
+type Compared = Record<
+  'event_name' | 'created_at' | 'received_at' | 'language' | 'score' | 'specifics_language' | 'duration',
+  unknown
+>;
+
+// hyparquet's default turns TIMESTAMP(MICROS) into a millisecond Date; keep the exact stored micros.
+const exactMicros = { timestampFromMicroseconds: (micros: bigint) => micros };
+
+async function readWithDuckDb(glob: string): Promise<Map<string, Compared>> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const c = await instance.connect();
+  try {
+    const reader = await c.runAndReadAll(
+      `SELECT event_uuid, event_name, epoch_us(created_at) AS created_at, epoch_us(received_at) AS received_at,
+              language, event_specifics.score AS score, event_specifics.language AS specifics_language,
+              event_specifics.duration AS duration
+       FROM read_parquet($glob)`,
+      { glob },
+    );
+    const out = new Map<string, Compared>();
+    for (const { event_uuid, ...values } of reader.getRowObjects())
+      out.set(String(event_uuid), values as Compared);
+    return out;
+  } finally {
+    c.closeSync();
+    instance.closeSync();
+  }
+}
