@@ -75,6 +75,11 @@ export async function runLocalPipeline(options: RunOptions): Promise<RunSummary>
     port: 0,
     log,
     onObject: (o) => written.push(o),
+    // Every user of the simulated stretch is brand new and starts lessons within seconds, so the
+    // demo keeps the app's order end to end (one PutRecordBatch and one invocation at a time).
+    // With batches in parallel, as `firelake serve` and Firehose in AWS may run them, a lesson can
+    // overtake its user's creation and miss its enrichment: the scorecard's enrichment check shows it.
+    maxConcurrentInvocations: 1,
     ...options.pipeline,
   });
   const store = pipeline.store;
@@ -102,7 +107,13 @@ export async function runLocalPipeline(options: RunOptions): Promise<RunSummary>
         { ...options.generator, start: Date.now() - durationMs, realTime: false },
         // A bulk run in simulated time outpaces the local pipeline: when it answers "Slow down.",
         // keep resending (backoff up to 5 s) instead of giving records up after a few tries.
-        firehoseSink({ client, streamName: pipeline.streamName, maxAttempts: 1_000, maxDelayMs: 5_000 }),
+        firehoseSink({
+          client,
+          streamName: pipeline.streamName,
+          maxAttempts: 1_000,
+          maxDelayMs: 5_000,
+          maxInFlight: 1,
+        }),
         {
           signal: abort.signal,
           onProgress: (p) => {
