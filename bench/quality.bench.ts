@@ -19,7 +19,7 @@ import { dayPrefix, manifestKey, partitionKeysAt } from '../lake/layout.js';
 import { listAll } from '../lake/store.js';
 import { compactDay } from '../sql/fixture/lake.js';
 import { LakeDay } from '../sql/runner.js';
-import { runScorecard } from '../sql/scorecard.js';
+import { runScorecard, SCORECARD_QUERIES } from '../sql/scorecard.js';
 import { peakRssMiB, report } from './report.js';
 
 const DAY = '2026-11-20';
@@ -65,16 +65,7 @@ try {
   const lake = await LakeDay.open({ store, day: DAY, asOf });
   const openSeconds = (performance.now() - t) / 1000;
   const perQuery: Record<string, number> = {};
-  for (const name of [
-    'reconciliation',
-    'completeness',
-    'validity',
-    'uniqueness',
-    'freshness',
-    'volume',
-    'enrichment',
-    'consistency',
-  ]) {
+  for (const name of SCORECARD_QUERIES) {
     t = performance.now();
     await lake.query(`quality/${name}.sql`);
     perQuery[`query_${name}_s`] = (performance.now() - t) / 1000;

@@ -151,6 +151,18 @@ const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(
 const pct = (share: number) => `${(share * 100).toFixed(share > 0 && share < 0.001 ? 4 : 2)}%`;
 
 /** Runs every check of the scorecard over one day of the lake. */
+/** The scorecard's queries, sql/quality/<name>.sql, in the order they run. */
+export const SCORECARD_QUERIES = [
+  'reconciliation',
+  'completeness',
+  'validity',
+  'uniqueness',
+  'freshness',
+  'volume',
+  'enrichment',
+  'consistency',
+] as const;
+
 export async function runScorecard(options: ScorecardOptions): Promise<Scorecard> {
   const thresholds = await loadThresholds(options.thresholds);
   const asOf = options.asOf ?? new Date();
@@ -164,16 +176,7 @@ export async function runScorecard(options: ScorecardOptions): Promise<Scorecard
     const reason = lake.noDataReason();
     if (reason) throw new NoDataError(reason);
     const figures: Record<string, Row[]> = {};
-    for (const name of [
-      'reconciliation',
-      'completeness',
-      'validity',
-      'uniqueness',
-      'freshness',
-      'volume',
-      'enrichment',
-      'consistency',
-    ]) {
+    for (const name of SCORECARD_QUERIES) {
       figures[name] = (await lake.query(`quality/${name}.sql`)).rows;
     }
     const checks = buildChecks(figures, thresholds, lake.inventory.compacted, options);
