@@ -32,8 +32,38 @@ export type ValidationSuccess = {
 
 export type ValidationResult = ValidationSuccess | ValidationFailure;
 
+const HEX = new Uint8Array(128);
+for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
+const URN = 'urn:uuid:';
+
+/**
+ * ajv-formats' uuid, /^(?:urn:uuid:)?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i, as a loop
+ * over char codes: the same strings pass (the i flag folds ASCII only), at a fraction of the cost
+ * of the regex, which runs for several fields of every event.
+ */
+export function isUuid(s: string): boolean {
+  let start = 0;
+  if (s.length === 36 + URN.length) {
+    for (let i = 0; i < URN.length; i++) {
+      const c = s.charCodeAt(i);
+      const u = URN.charCodeAt(i);
+      // A letter of the prefix in either ASCII case (0x20 apart); ':' as is.
+      if (c !== u && !(u >= 0x61 && u <= 0x7a && c === u - 0x20)) return false;
+    }
+    start = URN.length;
+  } else if (s.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const c = s.charCodeAt(start + i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 0x2d) return false;
+    } else if (c >= 128 || HEX[c] !== 1) return false;
+  }
+  return true;
+}
+
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-addFormats(ajv, ['uuid', 'date-time']);
+addFormats(ajv, ['date-time']);
+ajv.addFormat('uuid', { type: 'string', validate: isUuid });
 
 const validateEnvelope = ajv.compile(envelopeSchema);
 const validateSpecifics = new Map<string, ValidateFunction>(

@@ -16,7 +16,62 @@ export function jsonString(s: string): string {
  * that is still one text per value, which is all a fingerprint needs.
  */
 export function canonicalJson(value: unknown): string {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const flat = flatCanonical(value as Record<string, unknown>);
+    if (flat !== undefined) return flat;
+  }
   return JSON.stringify(sortedCopy(value)) ?? 'null';
+}
+
+/** One key set of a flat object: its keys sorted, each as the `"key":` text that precedes its value. */
+interface Shape {
+  sorted: string[];
+  heads: string[];
+}
+
+const shapes = new Map<string, Shape | null>();
+/** Producers send few key sets (one or two per event name); a bound keeps odd producers from growing it. */
+const MAX_SHAPES = 1_000;
+
+/**
+ * The canonical text of an object whose values are all strings, finite numbers, booleans or
+ * null (event_specifics, nearly always), written directly from a cached sorted key order: the
+ * same text as the general path without building a sorted copy. Undefined when the object is
+ * not flat, so that the caller takes the general path.
+ */
+function flatCanonical(record: Record<string, unknown>): string | undefined {
+  const keys = Object.keys(record);
+  const id = keys.join('\u0000');
+  let shape = shapes.get(id);
+  if (shape === undefined) {
+    // __proto__ as an own key is special in the copy (it sets the prototype): general path.
+    const sorted = keys.includes('__proto__') ? null : enumerationOrder(keys.slice().sort());
+    shape = sorted && { sorted, heads: sorted.map((k, i) => `${i === 0 ? '{' : ','}${jsonString(k)}:`) };
+    if (shapes.size >= MAX_SHAPES) shapes.clear();
+    shapes.set(id, shape);
+  }
+  if (shape === null) return undefined;
+  const { sorted, heads } = shape;
+  if (sorted.length === 0) return '{}';
+  let text = '';
+  for (let i = 0; i < sorted.length; i++) {
+    const v = record[sorted[i]!];
+    let t: string;
+    if (typeof v === 'string') t = jsonString(v);
+    else if (typeof v === 'number') t = Number.isFinite(v) ? String(v) : 'null';
+    else if (typeof v === 'boolean') t = v ? 'true' : 'false';
+    else if (v === null) t = 'null';
+    else return undefined;
+    text += heads[i]! + t;
+  }
+  return `${text}}`;
+}
+
+/** The order in which an object built with these keys in this order enumerates them (integer-like keys first). */
+function enumerationOrder(keys: string[]): string[] {
+  const probe: Record<string, true> = {};
+  for (const key of keys) probe[key] = true;
+  return Object.keys(probe);
 }
 
 /**

@@ -108,6 +108,19 @@ const _exhaustive: [Exclude<keyof StagedEvent, Covered>, Exclude<Covered, keyof 
   : never = true;
 void _exhaustive;
 
+/** Lines are encoded here, one after the other: no buffer nor '\n'-terminated copy per record. */
+const scratch = Buffer.allocUnsafe(256 * 1024);
+const NEWLINE = 0x0a;
+
+/** The line plus '\n' (Firehose adds no delimiter), as UTF-8 in base64. */
+function encodeLine(json: string): string {
+  // UTF-8 takes at most 3 bytes per UTF-16 unit; a longer line takes the allocating path.
+  if (json.length * 3 + 1 > scratch.length) return Buffer.from(`${json}\n`).toString('base64');
+  const n = scratch.write(json, 0, 'utf8');
+  scratch[n] = NEWLINE;
+  return scratch.toString('base64', 0, n + 1);
+}
+
 /** An `Ok` output record: the line plus '\n' (Firehose adds no delimiter), base64. */
 export function okRecord(
   recordId: string,
@@ -117,7 +130,7 @@ export function okRecord(
   return {
     recordId,
     result: 'Ok',
-    data: Buffer.from(`${json}\n`).toString('base64'),
+    data: encodeLine(json),
     metadata: { partitionKeys },
   };
 }
