@@ -90,7 +90,7 @@ function violations(errors: ErrorObject[] | null | undefined, prefix = ''): Viol
  * against the name's schema. Returns every violation, not just the first.
  */
 export function validateEvent(value: unknown): ValidationResult {
-  if (!validateEnvelope(value)) {
+  if (!plainEnvelope(value) && !validateEnvelope(value)) {
     const errors = violations(validateEnvelope.errors);
     // A oneOf failure on created_at reports each branch; one clear line reads better.
     const compact = errors.filter(
@@ -126,6 +126,33 @@ export function validateEvent(value: unknown): ValidationResult {
     return { ok: false, reason: 'schema_violation', errors: violations(check.errors, '/event_specifics') };
   }
   return { ok: true, event: value as InputEvent, definition, createdAtMs };
+}
+
+const EVENT_NAME_PATTERN = new RegExp(envelopeSchema.properties.event_name.pattern);
+
+/**
+ * True only for an envelope that envelopeSchema accepts, in its common form (epoch-seconds
+ * created_at): checked directly, because ajv with allErrors builds an error object for the
+ * oneOf branch that does not match, on every event. False means "ask ajv", which also gives the
+ * violations; this never accepts what ajv would reject.
+ */
+function plainEnvelope(value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const e = value as Record<string, unknown>;
+  const createdAt = e.created_at;
+  const specifics = e.event_specifics;
+  return (
+    typeof e.event_uuid === 'string' &&
+    isUuid(e.event_uuid) &&
+    typeof createdAt === 'number' &&
+    Number.isFinite(createdAt) &&
+    createdAt >= 0 &&
+    typeof e.event_name === 'string' &&
+    EVENT_NAME_PATTERN.test(e.event_name) &&
+    specifics !== null &&
+    typeof specifics === 'object' &&
+    !Array.isArray(specifics)
+  );
 }
 
 function clarifyCreatedAt(v: Violation): Violation {

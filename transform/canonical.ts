@@ -23,15 +23,45 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(sortedCopy(value)) ?? 'null';
 }
 
-/** One key set of a flat object: its keys sorted, each as the `"key":` text that precedes its value. */
+/** One key set of an object (in its enumeration order), with what the flat path writes for it. */
 interface Shape {
-  sorted: string[];
+  keys: string[];
+  /** The keys in canonical order; null when the general path must handle this key set. */
+  sorted: string[] | null;
+  /** `{"key":` / `,"key":` for each sorted key. */
   heads: string[];
 }
 
-const shapes = new Map<string, Shape | null>();
-/** Producers send few key sets (one or two per event name); a bound keeps odd producers from growing it. */
-const MAX_SHAPES = 1_000;
+/**
+ * Key sets seen, by their size: producers send few (one or two per event name), so a short
+ * scan comparing keys (interned strings) finds one cheaper than a joined-keys lookup would.
+ * Bounded so that odd producers cannot grow it.
+ */
+const shapes = new Map<number, Shape[]>();
+const MAX_SHAPES_PER_SIZE = 64;
+
+function shapeOf(keys: string[]): Shape {
+  let list = shapes.get(keys.length);
+  if (list === undefined) {
+    list = [];
+    shapes.set(keys.length, list);
+  }
+  scan: for (const shape of list) {
+    const known = shape.keys;
+    for (let i = 0; i < keys.length; i++) if (known[i] !== keys[i]) continue scan;
+    return shape;
+  }
+  // __proto__ as an own key is special in the copy (it sets the prototype): general path.
+  const sorted = keys.includes('__proto__') ? null : enumerationOrder(keys.slice().sort());
+  const shape: Shape = {
+    keys,
+    sorted,
+    heads: sorted ? sorted.map((k, i) => `${i === 0 ? '{' : ','}${jsonString(k)}:`) : [],
+  };
+  if (list.length >= MAX_SHAPES_PER_SIZE) list.length = 0;
+  list.push(shape);
+  return shape;
+}
 
 /**
  * The canonical text of an object whose values are all strings, finite numbers, booleans or
@@ -40,18 +70,9 @@ const MAX_SHAPES = 1_000;
  * not flat, so that the caller takes the general path.
  */
 function flatCanonical(record: Record<string, unknown>): string | undefined {
-  const keys = Object.keys(record);
-  const id = keys.join('\u0000');
-  let shape = shapes.get(id);
-  if (shape === undefined) {
-    // __proto__ as an own key is special in the copy (it sets the prototype): general path.
-    const sorted = keys.includes('__proto__') ? null : enumerationOrder(keys.slice().sort());
-    shape = sorted && { sorted, heads: sorted.map((k, i) => `${i === 0 ? '{' : ','}${jsonString(k)}:`) };
-    if (shapes.size >= MAX_SHAPES) shapes.clear();
-    shapes.set(id, shape);
-  }
-  if (shape === null) return undefined;
+  const shape = shapeOf(Object.keys(record));
   const { sorted, heads } = shape;
+  if (sorted === null) return undefined;
   if (sorted.length === 0) return '{}';
   let text = '';
   for (let i = 0; i < sorted.length; i++) {
