@@ -70,6 +70,8 @@ export async function deduplicate(
   let pending = [...winners.values()];
   const nowS = Math.floor(options.nowMs / 1000);
   const expiresAt = nowS + Math.round(options.ttlHours * 3600);
+  // The same for every marker of the batch: one attribute value each, shared by all the inputs.
+  const times = { now: { N: String(nowS) }, expiresAt: { N: String(expiresAt) } };
   for (let round = 0; pending.length > 0; round++) {
     if (round >= MAX_ROUNDS) {
       throw new DynamoUnavailableError(
@@ -77,7 +79,7 @@ export async function deduplicate(
       );
     }
     const written = await mapLimit(pending, dynamo.concurrency, (i) =>
-      dynamo.putIfCondition(markerPut(candidates[i]!, options.table, nowS, expiresAt)),
+      dynamo.putIfCondition(markerPut(candidates[i]!, options.table, times)),
     );
     const failed: number[] = [];
     pending.forEach((i, n) => {
@@ -125,24 +127,32 @@ function outcome(c: DedupCandidate, owner: Owner): DedupOutcome {
   };
 }
 
-function markerPut(c: DedupCandidate, table: string, nowS: number, expiresAt: number) {
+function markerPut(
+  c: DedupCandidate,
+  table: string,
+  times: { now: { N: string }; expiresAt: { N: string } },
+) {
+  // Each value once, referenced from the item and the condition (the SDK only reads its input).
+  const fingerprint = { S: c.fingerprint };
+  const recordId = { S: c.recordId };
+  const deliveryKey = { S: c.deliveryKey };
   return {
     TableName: table,
     Item: {
       [TABLES.dedup.partitionKey.name]: { S: c.uuid },
-      [ATTR.recordId]: { S: c.recordId },
-      [ATTR.fingerprint]: { S: c.fingerprint },
-      [ATTR.deliveryKey]: { S: c.deliveryKey },
+      [ATTR.recordId]: recordId,
+      [ATTR.fingerprint]: fingerprint,
+      [ATTR.deliveryKey]: deliveryKey,
       [ATTR.firstSeenAt]: { N: String(c.arrivalMs) },
-      [ATTR.expiresAt]: { N: String(expiresAt) },
+      [ATTR.expiresAt]: times.expiresAt,
     },
     ConditionExpression: CONDITION,
     ExpressionAttributeNames: NAMES,
     ExpressionAttributeValues: {
-      ':now': { N: String(nowS) },
-      ':fp': { S: c.fingerprint },
-      ':rid': { S: c.recordId },
-      ':dk': { S: c.deliveryKey },
+      ':now': times.now,
+      ':fp': fingerprint,
+      ':rid': recordId,
+      ':dk': deliveryKey,
     },
   };
 }

@@ -31,8 +31,9 @@ export function withoutPersonal<T>(value: T): T {
   let copy: Record<string, unknown> | undefined;
   for (const key in record) {
     if (personal.has(key)) {
-      copy ??= { ...record };
-      delete copy[key];
+      // The first personal key copies without them all; one met after a nested change is deleted.
+      if (copy === undefined) copy = withoutKeys(record);
+      else delete copy[key];
       continue;
     }
     const v = record[key];
@@ -45,6 +46,27 @@ export function withoutPersonal<T>(value: T): T {
     }
   }
   return (copy ?? record) as T;
+}
+
+/**
+ * A copy of the object without its personal keys, in the same key order. Built key by key rather
+ * than copied and then deleted from: a delete turns the copy into a slow dictionary object.
+ */
+function withoutKeys(record: Record<string, unknown>): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(record)) {
+    if (personal.has(key)) continue;
+    // As the spread would: __proto__ becomes an own property, not the prototype.
+    if (key === '__proto__')
+      Object.defineProperty(copy, key, {
+        value: record[key],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    else copy[key] = record[key];
+  }
+  return copy;
 }
 
 const escaped = PERSONAL_FIELDS.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
