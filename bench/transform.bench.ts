@@ -5,6 +5,8 @@
 // (seed 000 mix, 1% duplicates, 1% bad). Targets: reads <= 0.03 requests/event, CPU <= 2.5x floor.
 //
 //   npm run bench transform     (FIRELAKE_BENCH_RECORDS=4000 records through dynalite by default)
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { BatchGetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { FirehoseTransformationEvent, FirehoseTransformationEventRecord } from 'aws-lambda';
 import { generateRecords } from '../generator/index.js';
@@ -106,6 +108,12 @@ function floor(b: FirehoseTransformationEvent): string[] {
   return out;
 }
 
+/** A full collection, without starting node with --expose-gc. */
+const collectGarbage: () => void = (() => {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
+
 const cpuNow = () => {
   const c = process.cpuUsage();
   return c.user + c.system;
@@ -129,6 +137,8 @@ const cpuRecords = cpuBatches.reduce((n, b) => n + b.records.length, 0);
 // both alike; the ratio is taken per round and the median round reported. Round 0 warms up.
 const rounds: { floorUs: number; handlerUs: number; ratio: number }[] = [];
 for (let round = 0; round <= CPU_ROUNDS; round++) {
+  // Each round starts from a collected heap, so that no round pays for the garbage of the last.
+  collectGarbage();
   const stubbed = createTransform({ dynamodb: instantStub, config, now: () => lastArrival(cpuBatches[0]!) });
   let floorCpu = 0;
   let handlerCpu = 0;
@@ -148,9 +158,8 @@ for (let round = 0; round <= CPU_ROUNDS; round++) {
     });
   }
 }
-rounds.sort((a, b) => a.ratio - b.ratio);
-const median = rounds[Math.floor(rounds.length / 2)]!;
-console.log(`cpu ratio per round: ${rounds.map((r) => r.ratio.toFixed(2)).join(' ')}`);
+console.log(`cpu ratio per round, in run order: ${rounds.map((r) => r.ratio.toFixed(2)).join(' ')}`);
+const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor(rounds.length / 2)]!;
 
 report('transform', {
   'dynalite records': totals.records,

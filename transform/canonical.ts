@@ -16,31 +16,25 @@ export function jsonString(s: string): string {
  * that is still one text per value, which is all a fingerprint needs.
  */
 export function canonicalJson(value: unknown): string {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    const flat = flatCanonical(value as Record<string, unknown>);
-    if (flat !== undefined) return flat;
-  }
   return JSON.stringify(sortedCopy(value)) ?? 'null';
 }
 
-/** One key set of an object (in its enumeration order), with what the flat path writes for it. */
+/** One key set of an object (in its enumeration order) and the same keys sorted. */
 interface Shape {
   keys: string[];
-  /** The keys in canonical order; null when the general path must handle this key set. */
-  sorted: string[] | null;
-  /** `{"key":` / `,"key":` for each sorted key. */
-  heads: string[];
+  sorted: string[];
 }
 
 /**
  * Key sets seen, by their size: producers send few (one or two per event name), so a short
- * scan comparing keys (interned strings) finds one cheaper than a joined-keys lookup would.
- * Bounded so that odd producers cannot grow it.
+ * scan comparing keys (interned strings) finds the sorted order without sorting. Bounded so
+ * that odd producers cannot grow it.
  */
 const shapes = new Map<number, Shape[]>();
 const MAX_SHAPES_PER_SIZE = 64;
 
-function shapeOf(keys: string[]): Shape {
+function sortedKeys(record: Record<string, unknown>): string[] {
+  const keys = Object.keys(record);
   let list = shapes.get(keys.length);
   if (list === undefined) {
     list = [];
@@ -49,50 +43,12 @@ function shapeOf(keys: string[]): Shape {
   scan: for (const shape of list) {
     const known = shape.keys;
     for (let i = 0; i < keys.length; i++) if (known[i] !== keys[i]) continue scan;
-    return shape;
+    return shape.sorted;
   }
-  // __proto__ as an own key is special in the copy (it sets the prototype): general path.
-  const sorted = keys.includes('__proto__') ? null : enumerationOrder(keys.slice().sort());
-  const shape: Shape = {
-    keys,
-    sorted,
-    heads: sorted ? sorted.map((k, i) => `${i === 0 ? '{' : ','}${jsonString(k)}:`) : [],
-  };
+  const sorted = keys.slice().sort();
   if (list.length >= MAX_SHAPES_PER_SIZE) list.length = 0;
-  list.push(shape);
-  return shape;
-}
-
-/**
- * The canonical text of an object whose values are all strings, finite numbers, booleans or
- * null (event_specifics, nearly always), written directly from a cached sorted key order: the
- * same text as the general path without building a sorted copy. Undefined when the object is
- * not flat, so that the caller takes the general path.
- */
-function flatCanonical(record: Record<string, unknown>): string | undefined {
-  const shape = shapeOf(Object.keys(record));
-  const { sorted, heads } = shape;
-  if (sorted === null) return undefined;
-  if (sorted.length === 0) return '{}';
-  let text = '';
-  for (let i = 0; i < sorted.length; i++) {
-    const v = record[sorted[i]!];
-    let t: string;
-    if (typeof v === 'string') t = jsonString(v);
-    else if (typeof v === 'number') t = Number.isFinite(v) ? String(v) : 'null';
-    else if (typeof v === 'boolean') t = v ? 'true' : 'false';
-    else if (v === null) t = 'null';
-    else return undefined;
-    text += heads[i]! + t;
-  }
-  return `${text}}`;
-}
-
-/** The order in which an object built with these keys in this order enumerates them (integer-like keys first). */
-function enumerationOrder(keys: string[]): string[] {
-  const probe: Record<string, true> = {};
-  for (const key of keys) probe[key] = true;
-  return Object.keys(probe);
+  list.push({ keys, sorted });
+  return sorted;
 }
 
 /**
@@ -104,7 +60,7 @@ function sortedCopy(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(sortedCopy);
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).sort();
+  const keys = sortedKeys(record);
   const copy: Record<string, unknown> = {};
   for (const key of keys) {
     const v = record[key];
