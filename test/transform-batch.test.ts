@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BAD_KINDS } from '../generator/stats.js';
 import { countingSink } from '../transform/metrics.js';
 import { createTransform } from '../transform/transform.js';
@@ -7,7 +7,6 @@ import {
   batch,
   game,
   lesson,
-  localDynamo,
   outputs,
   quarantined,
   record,
@@ -15,16 +14,11 @@ import {
   subscription,
   T0,
   testConfig,
+  useLocalDynamo,
   user,
 } from './transform-fixtures.js';
 
-let dynamo: Awaited<ReturnType<typeof localDynamo>>;
-beforeAll(async () => {
-  dynamo = await localDynamo();
-});
-afterAll(async () => {
-  await dynamo?.close();
-});
+const dynamo = useLocalDynamo();
 
 const transform = () => {
   const metrics = countingSink();

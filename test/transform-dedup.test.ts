@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type DynamoSender, DynamoUnavailableError } from '../transform/dynamo.js';
 import { countingSink } from '../transform/metrics.js';
 import { createTransform } from '../transform/transform.js';
@@ -9,7 +9,6 @@ import {
   type Ev,
   game,
   lesson,
-  localDynamo,
   outputs,
   quarantined,
   record,
@@ -17,16 +16,11 @@ import {
   subscription,
   T0,
   testConfig,
+  useLocalDynamo,
   user,
 } from './transform-fixtures.js';
 
-let dynamo: Awaited<ReturnType<typeof localDynamo>>;
-beforeAll(async () => {
-  dynamo = await localDynamo();
-});
-afterAll(async () => {
-  await dynamo?.close();
-});
+const dynamo = useLocalDynamo();
 
 function transform(options: { client?: DynamoSender; now?: number } = {}) {
   const metrics = countingSink();

@@ -7,6 +7,7 @@ import type {
   FirehoseTransformationEventRecord,
   FirehoseTransformationResult,
 } from 'aws-lambda';
+import { afterAll, beforeAll } from 'vitest';
 import type { QuarantineRecord, StagedEvent } from '../events/types.js';
 import { createTables, DEFAULT_TABLE_NAMES, startDynalite } from '../local/dynamodb.js';
 import type { TransformConfig } from '../transform/config.js';
@@ -179,6 +180,28 @@ export async function localDynamo(options: { maxAttempts?: number } = {}) {
     async close() {
       client.destroy();
       await server.close();
+    },
+  };
+}
+
+/**
+ * dynalite for one test file: started before its tests, closed after them. The fields read the
+ * running instance, so `dynamo.client` works inside tests.
+ */
+export function useLocalDynamo(): { readonly client: DynamoDBClient; readonly endpoint: string } {
+  let dynamo: Awaited<ReturnType<typeof localDynamo>> | undefined;
+  beforeAll(async () => {
+    dynamo = await localDynamo();
+  });
+  afterAll(async () => {
+    await dynamo?.close();
+  });
+  return {
+    get client() {
+      return dynamo!.client;
+    },
+    get endpoint() {
+      return dynamo!.endpoint;
     },
   };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { countingSink } from '../transform/metrics.js';
 import { TABLES } from '../transform/tables.js';
 import { createTransform } from '../transform/transform.js';
@@ -8,23 +8,17 @@ import {
   batch,
   game,
   lesson,
-  localDynamo,
   outputs,
   record,
   staged,
   subscription,
   T0,
   testConfig,
+  useLocalDynamo,
   user,
 } from './transform-fixtures.js';
 
-let dynamo: Awaited<ReturnType<typeof localDynamo>>;
-beforeAll(async () => {
-  dynamo = await localDynamo();
-});
-afterAll(async () => {
-  await dynamo?.close();
-});
+const dynamo = useLocalDynamo();
 
 const config = testConfig();
 function transform() {
