@@ -1,4 +1,4 @@
-import { type Dynamo, DynamoUnavailableError, type Item, mapLimit } from './dynamo.js';
+import { type Dynamo, DynamoUnavailableError, type Item } from './dynamo.js';
 import { ATTR, TABLES } from './tables.js';
 
 // Deduplication by event_uuid: first within the batch, then across batches with one conditional
@@ -45,6 +45,8 @@ const NAMES = {
   '#rid': ATTR.recordId,
   '#dk': ATTR.deliveryKey,
 };
+/** The outcome of every kept event: one object, read only. */
+const NEW: DedupOutcome = Object.freeze({ kind: 'new' });
 /** Rounds of write-then-read when a marker expires or vanishes between the two. */
 const MAX_ROUNDS = 3;
 
@@ -78,8 +80,9 @@ export async function deduplicate(
         `dedup markers of ${pending.length} events kept changing between write and read; retry the batch`,
       );
     }
-    const written = await mapLimit(pending, dynamo.concurrency, (i) =>
-      dynamo.putIfCondition(markerPut(candidates[i]!, options.table, times)),
+    const writing = pending;
+    const written = await dynamo.putEachIfCondition(writing.length, (n) =>
+      markerPut(candidates[writing[n]!]!, options.table, times),
     );
     const failed: number[] = [];
     pending.forEach((i, n) => {
@@ -112,7 +115,7 @@ export async function deduplicate(
     const owner = owners.get(c.uuid)!;
     const winner = winners.get(c.uuid)!;
     if (owner === 'new') {
-      if (winner === i) return { kind: 'new' };
+      if (winner === i) return NEW;
       const kept = candidates[winner]!;
       return outcome(c, { recordId: kept.recordId, fingerprint: kept.fingerprint });
     }

@@ -38,21 +38,13 @@ export class Dynamo {
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {}
 
-  /** A conditional PutItem: true when written, false when the condition failed. */
-  async putIfCondition(input: PutItemCommandInput): Promise<boolean> {
-    this.calls.writes++;
-    try {
-      await this.client.send(new PutItemCommand(input));
-      return true;
-    } catch (error) {
-      if (
-        error instanceof ConditionalCheckFailedException ||
-        (error as Error).name === 'ConditionalCheckFailedException'
-      ) {
-        return false;
-      }
-      throw unavailable(`PutItem on ${input.TableName}`, error);
-    }
+  /**
+   * Conditional PutItems of inputAt(0..count-1), at most `concurrency` in flight: for each, true
+   * when written, false when the condition failed. As mapLimit over single puts would, but with no
+   * async function, closure nor extra promise per item (this runs once per event of a batch).
+   */
+  putEachIfCondition(count: number, inputAt: (n: number) => PutItemCommandInput): Promise<boolean[]> {
+    return new PutPool(this.client, this.calls, this.concurrency, count, inputAt).run();
   }
 
   /**
@@ -111,6 +103,97 @@ export class Dynamo {
 
   private sendBatchGet(requestItems: Record<string, { Keys: Item[]; ConsistentRead: boolean }>) {
     return this.client.send(new BatchGetItemCommand({ RequestItems: requestItems }));
+  }
+}
+
+/** One slot of a PutPool: the item it waits on, and its two callbacks made once. */
+interface PutSlot {
+  n: number;
+  input: PutItemCommandInput | undefined;
+  ok: () => void;
+  fail: (error: unknown) => void;
+}
+
+/** The put pool of Dynamo#putEachIfCondition: slots pull the next index when their put settles. */
+class PutPool {
+  private readonly results: boolean[];
+  private next = 0;
+  private inFlight = 0;
+  private failure: { error: unknown } | undefined;
+  private resolve!: (results: boolean[]) => void;
+  private reject!: (error: unknown) => void;
+
+  constructor(
+    private readonly client: DynamoSender,
+    private readonly calls: CallCounts,
+    private readonly limit: number,
+    private readonly count: number,
+    private readonly inputAt: (n: number) => PutItemCommandInput,
+  ) {
+    this.results = new Array<boolean>(count);
+  }
+
+  run(): Promise<boolean[]> {
+    const done = new Promise<boolean[]>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    const slots = Math.min(this.limit, this.count);
+    if (slots <= 0) {
+      this.resolve(this.results);
+      return done;
+    }
+    for (let k = 0; k < slots; k++) {
+      const slot: PutSlot = {
+        n: 0,
+        input: undefined,
+        ok: () => {
+          this.results[slot.n] = true;
+          this.settled(slot);
+        },
+        fail: (error: unknown) => {
+          if (
+            error instanceof ConditionalCheckFailedException ||
+            (error as Error).name === 'ConditionalCheckFailedException'
+          ) {
+            this.results[slot.n] = false;
+          } else {
+            this.failure ??= { error: unavailable(`PutItem on ${slot.input?.TableName}`, error) };
+          }
+          this.settled(slot);
+        },
+      };
+      this.start(slot);
+    }
+    return done;
+  }
+
+  /** Sends the next put on this slot, or finishes when nothing is left in flight. */
+  private start(slot: PutSlot): void {
+    if (this.failure || this.next >= this.count) {
+      if (this.inFlight === 0) {
+        if (this.failure) this.reject(this.failure.error);
+        else this.resolve(this.results);
+      }
+      return;
+    }
+    const n = this.next++;
+    this.inFlight++;
+    slot.n = n;
+    this.calls.writes++;
+    try {
+      const input = this.inputAt(n);
+      slot.input = input;
+      this.client.send(new PutItemCommand(input)).then(slot.ok, slot.fail);
+    } catch (error) {
+      slot.fail(error);
+    }
+  }
+
+  private settled(slot: PutSlot): void {
+    this.inFlight--;
+    slot.input = undefined;
+    this.start(slot);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { EnrichmentStatus } from '../events/types.js';
-import { type Dynamo, type Item, mapLimit } from './dynamo.js';
+import type { Dynamo, Item } from './dynamo.js';
 import { ATTR, TABLES } from './tables.js';
 
 // User and subscription state: last-writer-wins by event time (created_at, ties by event uuid),
@@ -71,8 +71,8 @@ export async function applyState(dynamo: Dynamo, tables: StateTables, changes: r
     } else stale++; // older than one earlier in the batch: out of order
   }
   const entries = [...newest.values()];
-  const results = await mapLimit(entries, dynamo.concurrency, ({ change }) =>
-    dynamo.putIfCondition(statePut(change, tables)),
+  const results = await dynamo.putEachIfCondition(entries.length, (n) =>
+    statePut(entries[n]!.change, tables),
   );
   let written = 0;
   results.forEach((ok, i) => {
