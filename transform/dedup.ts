@@ -23,6 +23,8 @@ import { ATTR, TABLES } from './tables.js';
 export interface DedupCandidate {
   recordId: string;
   arrivalMs: number;
+  /** String(arrivalMs), when the caller has it already. */
+  arrivalText?: string;
   /** `k:<shard>:<sequence>:<subsequence>` (Kinesis source) or `a:<arrival ms>` (Direct PUT). */
   deliveryKey: string;
   uuid: string;
@@ -146,7 +148,7 @@ function markerPut(
       [ATTR.recordId]: recordId,
       [ATTR.fingerprint]: fingerprint,
       [ATTR.deliveryKey]: deliveryKey,
-      [ATTR.firstSeenAt]: { N: String(c.arrivalMs) },
+      [ATTR.firstSeenAt]: { N: c.arrivalText ?? String(c.arrivalMs) },
       [ATTR.expiresAt]: times.expiresAt,
     },
     ConditionExpression: CONDITION,

@@ -17,8 +17,13 @@ const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
 interface Minute {
   /** `YYYY-MM-DDTHH:MM:` */
   isoPrefix: string;
-  staging?: PartitionKeys;
-  quarantine?: PartitionKeys;
+  staging?: RecordMetadata;
+  quarantine?: RecordMetadata;
+}
+
+/** An output record's metadata: read only, one object shared by the records of a minute. */
+export interface RecordMetadata {
+  partitionKeys: PartitionKeys;
 }
 
 /** ISO-8601 times and partition keys, cached per minute. One per batch. */
@@ -46,13 +51,18 @@ export class TimeFormat {
 
   /** lake/layout.ts partitionKeysAt, once per dataset and minute. */
   partitionKeys(dataset: Dataset, epochMs: number): PartitionKeys {
+    return this.metadata(dataset, epochMs).partitionKeys;
+  }
+
+  /** An output record's metadata (its partition keys), one object per dataset and minute. */
+  metadata(dataset: Dataset, epochMs: number): RecordMetadata {
     const entry = this.minute(Math.trunc(epochMs));
-    let keys = entry[dataset];
-    if (!keys) {
-      keys = partitionKeysAt(dataset, epochMs);
-      entry[dataset] = keys;
+    let metadata = entry[dataset];
+    if (!metadata) {
+      metadata = { partitionKeys: partitionKeysAt(dataset, epochMs) };
+      entry[dataset] = metadata;
     }
-    return keys;
+    return metadata;
   }
 }
 
@@ -125,12 +135,7 @@ function encodeLine(json: string): string {
 export function okRecord(
   recordId: string,
   json: string,
-  partitionKeys: PartitionKeys,
+  metadata: RecordMetadata,
 ): FirehoseTransformationResultRecord {
-  return {
-    recordId,
-    result: 'Ok',
-    data: encodeLine(json),
-    metadata: { partitionKeys },
-  };
+  return { recordId, result: 'Ok', data: encodeLine(json), metadata };
 }

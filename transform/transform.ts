@@ -82,7 +82,7 @@ export async function transformBatch(
       payload_base64: q.payload_base64,
       first_record_id: q.first_record_id,
     };
-    out[i] = okRecord(recordId, JSON.stringify(line), time.partitionKeys('quarantine', arrivalMs));
+    out[i] = okRecord(recordId, JSON.stringify(line), time.metadata('quarantine', arrivalMs));
   };
   /** A quarantine line that keeps the whole (scrubbed) payload, for a record that parsed. */
   const withPayload = (
@@ -135,11 +135,14 @@ export async function transformBatch(
       );
       continue;
     }
+    // Written in the dedup marker, and the delivery key of a Direct PUT record: converted once.
+    const arrivalText = String(arrivalMs);
     candidates.push({
       index: i,
       recordId: rec.recordId,
       arrivalMs,
-      deliveryKey: deliveryKeyOf(rec, arrivalMs),
+      arrivalText,
+      deliveryKey: deliveryKeyOf(rec, arrivalText),
       uuid: decoded.uuid,
       fingerprint: decoded.fingerprint,
       event: decoded,
@@ -226,7 +229,7 @@ export async function transformBatch(
     out[c.index] = okRecord(
       c.recordId,
       stagedLineJson(line, e.specificsJson),
-      time.partitionKeys('staging', e.createdAtMs),
+      time.metadata('staging', e.createdAtMs),
     );
   }
 
@@ -272,9 +275,9 @@ function arrivalOf(rec: FirehoseTransformationEventRecord, nowMs: number): numbe
 }
 
 /** What identifies this record on every retry of the batch (see transform/dedup.ts). */
-function deliveryKeyOf(rec: FirehoseTransformationEventRecord, arrivalMs: number): string {
+function deliveryKeyOf(rec: FirehoseTransformationEventRecord, arrivalText: string): string {
   const k = rec.kinesisRecordMetadata;
-  return k ? `k:${k.shardId}:${k.sequenceNumber}:${k.subsequenceNumber}` : `a:${arrivalMs}`;
+  return k ? `k:${k.shardId}:${k.sequenceNumber}:${k.subsequenceNumber}` : `a:${arrivalText}`;
 }
 
 function flatCounts(c: BatchCounts): Record<string, number> {
