@@ -190,16 +190,9 @@ const ENVELOPE_KEYS = 4;
 export function fingerprintOf(value: unknown, specificsJson?: string): string {
   const e = value as Record<string, unknown>;
   const text =
-    specificsJson !== undefined && ownKeyCount(e) === ENVELOPE_KEYS
+    specificsJson !== undefined && Object.keys(e).length === ENVELOPE_KEYS
       ? `{"created_at":${typeof e.created_at === 'number' ? JSON.stringify(e.created_at) : jsonString(e.created_at as string)},"event_name":${jsonString(e.event_name as string)},` +
         `"event_specifics":${specificsJson},"event_uuid":${jsonString(e.event_uuid as string)}}`
       : canonicalJson(value);
   return hash('sha256', text, 'base64url').slice(0, 22);
-}
-
-/** Object.keys(e).length without the array. */
-function ownKeyCount(e: Record<string, unknown>): number {
-  let n = 0;
-  for (const key in e) if (Object.hasOwn(e, key)) n++;
-  return n;
 }

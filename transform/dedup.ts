@@ -1,3 +1,4 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type Dynamo, DynamoUnavailableError, type Item } from './dynamo.js';
 import { ATTR, TABLES } from './tables.js';
 
@@ -70,7 +71,8 @@ export async function deduplicate(
     const w = winners.get(c.uuid);
     if (w === undefined || c.arrivalMs < candidates[w]!.arrivalMs) winners.set(c.uuid, i);
   }
-  const owners = new Map<string, Owner | 'new'>();
+  // Who owns each kept record's uuid, by the kept record's position.
+  const owners = new Array<Owner | 'new' | undefined>(candidates.length);
   let pending = [...winners.values()];
   const nowS = Math.floor(options.nowMs / 1000);
   const expiresAt = nowS + Math.round(options.ttlHours * 3600);
@@ -88,7 +90,7 @@ export async function deduplicate(
     );
     const failed: number[] = [];
     pending.forEach((i, n) => {
-      if (written[n]) owners.set(candidates[i]!.uuid, 'new');
+      if (written[n]) owners[i] = 'new';
       else failed.push(i);
     });
     pending = [];
@@ -107,15 +109,15 @@ export async function deduplicate(
       const sameDelivery =
         fingerprint === c.fingerprint &&
         (recordId === c.recordId || item?.[ATTR.deliveryKey]?.S === c.deliveryKey);
-      if (sameDelivery) owners.set(c.uuid, 'new');
+      if (sameDelivery) owners[i] = 'new';
       else if (expired)
         pending.push(i); // gone or expired since the write: write again
-      else owners.set(c.uuid, { recordId, fingerprint });
+      else owners[i] = { recordId, fingerprint };
     }
   }
   return candidates.map((c, i) => {
-    const owner = owners.get(c.uuid)!;
     const winner = winners.get(c.uuid)!;
+    const owner = owners[winner]!;
     if (owner === 'new') {
       if (winner === i) return NEW;
       const kept = candidates[winner]!;
@@ -132,6 +134,15 @@ function outcome(c: DedupCandidate, owner: Owner): DedupOutcome {
   };
 }
 
+/** The attributes of a dedup marker. */
+type MarkerAttribute =
+  | typeof TABLES.dedup.partitionKey.name
+  | typeof ATTR.recordId
+  | typeof ATTR.fingerprint
+  | typeof ATTR.deliveryKey
+  | typeof ATTR.firstSeenAt
+  | typeof ATTR.expiresAt;
+
 function markerPut(
   c: DedupCandidate,
   table: string,
@@ -143,14 +154,16 @@ function markerPut(
   const deliveryKey = { S: c.deliveryKey };
   return {
     TableName: table,
+    // Literal keys, not computed ones: an object literal of fixed shape is much cheaper to make
+    // (this runs for every event); `satisfies` fails the build if tables.ts renames one.
     Item: {
-      [TABLES.dedup.partitionKey.name]: { S: c.uuid },
-      [ATTR.recordId]: recordId,
-      [ATTR.fingerprint]: fingerprint,
-      [ATTR.deliveryKey]: deliveryKey,
-      [ATTR.firstSeenAt]: { N: c.arrivalText ?? String(c.arrivalMs) },
-      [ATTR.expiresAt]: times.expiresAt,
-    },
+      event_uuid: { S: c.uuid },
+      record_id: recordId,
+      fingerprint,
+      delivery_key: deliveryKey,
+      first_seen_at: { N: c.arrivalText ?? String(c.arrivalMs) },
+      expires_at: times.expiresAt,
+    } satisfies Record<MarkerAttribute, AttributeValue>,
     ConditionExpression: CONDITION,
     ExpressionAttributeNames: NAMES,
     ExpressionAttributeValues: {

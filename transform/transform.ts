@@ -201,21 +201,32 @@ export async function transformBatch(
 
   // 5-6. Enrich lessons with the state as of their position, emit staging lines.
   const overlay = new StateOverlay(readDone.value);
+  // One fields object for every line: stagedLineJson reads it at once and keeps nothing.
+  const line: StagedFields = {
+    event_uuid: '',
+    event_name: '',
+    created_at: '',
+    received_at: '',
+    user_uuid: null,
+    language: null,
+    subscription_status: null,
+    subscription_type: null,
+    country: null,
+    enrichment_status: null,
+  };
   for (const c of staged) {
     const e = c.event;
     if (e.state) overlay.change(e.state);
-    const line: StagedFields = {
-      event_uuid: e.uuid,
-      event_name: e.name,
-      created_at: iso(e.createdAtMs)!,
-      received_at: iso(c.arrivalMs)!,
-      user_uuid: e.userUuid,
-      language: e.language,
-      subscription_status: null,
-      subscription_type: null,
-      country: null,
-      enrichment_status: null,
-    };
+    line.event_uuid = e.uuid;
+    line.event_name = e.name;
+    line.created_at = iso(e.createdAtMs)!;
+    line.received_at = iso(c.arrivalMs)!;
+    line.user_uuid = e.userUuid;
+    line.language = e.language;
+    line.subscription_status = null;
+    line.subscription_type = null;
+    line.country = null;
+    line.enrichment_status = null;
     if (e.definition.role === 'lesson') {
       counts.lessons++;
       const found = overlay.enrich(e.userUuid ?? '', e.language ?? '');
