@@ -99,14 +99,28 @@ export function stagedLineJson(f: StagedFields, specificsJson: string): string {
     };
     nameParts.set(f.event_name, name);
   }
-  return (
+  const head =
     `{"event_uuid":${jsonString(f.event_uuid)},${name.prefix},"created_at":"${f.created_at}",` +
     `"received_at":"${f.received_at}","user_uuid":${nullable(f.user_uuid)},"language":${nullable(f.language)},` +
-    `"event_specifics":${specificsJson},"subscription_status":${nullable(f.subscription_status)},` +
+    `"event_specifics":${specificsJson}`;
+  // Events that are not enriched (most) end the same way: one constant tail.
+  if (
+    f.subscription_status === null &&
+    f.subscription_type === null &&
+    f.country === null &&
+    f.enrichment_status === null
+  ) {
+    return head + NOT_ENRICHED_TAIL;
+  }
+  return (
+    `${head},"subscription_status":${nullable(f.subscription_status)},` +
     `"subscription_type":${nullable(f.subscription_type)},"country":${nullable(f.country)},` +
     `"enrichment_status":${nullable(f.enrichment_status)}}`
   );
 }
+
+const NOT_ENRICHED_TAIL =
+  ',"subscription_status":null,"subscription_type":null,"country":null,"enrichment_status":null}';
 
 /** Compile-time check that the line builder covers StagedEvent exactly. */
 type Covered = keyof StagedFields | 'event_type' | 'event_subtype' | 'event_specifics';
