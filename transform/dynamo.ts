@@ -180,10 +180,18 @@ class PutPool {
     const n = this.next++;
     this.inFlight++;
     slot.n = n;
-    this.calls.writes++;
+    let input: PutItemCommandInput;
     try {
-      const input = this.inputAt(n);
-      slot.input = input;
+      input = this.inputAt(n);
+    } catch (error) {
+      // The caller's own error, not DynamoDB's: passed on as it is.
+      this.failure ??= { error };
+      this.settled(slot);
+      return;
+    }
+    this.calls.writes++;
+    slot.input = input;
+    try {
       this.client.send(new PutItemCommand(input)).then(slot.ok, slot.fail);
     } catch (error) {
       slot.fail(error);
