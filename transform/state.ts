@@ -1,3 +1,4 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { EnrichmentStatus } from '../events/types.js';
 import type { Dynamo, Item } from './dynamo.js';
 import { ATTR, TABLES } from './tables.js';
@@ -83,28 +84,42 @@ export async function applyState(dynamo: Dynamo, tables: StateTables, changes: r
   return { written, stale } satisfies ApplyResult;
 }
 
+type VersionAttribute = typeof ATTR.updatedAt | typeof ATTR.lastEventUuid;
+type UserAttribute =
+  | typeof TABLES.users.partitionKey.name
+  | typeof ATTR.country
+  | typeof ATTR.active
+  | VersionAttribute;
+type SubscriptionAttribute =
+  | typeof TABLES.subscriptions.partitionKey.name
+  | typeof TABLES.subscriptions.sortKey.name
+  | typeof ATTR.subscriptionStatus
+  | typeof ATTR.subscriptionType
+  | typeof ATTR.subscriptionPeriod
+  | VersionAttribute;
+
 function statePut(change: StateChange, tables: StateTables) {
   const v = change.state.version;
-  const common = {
-    [ATTR.updatedAt]: { N: String(v.atMs) },
-    [ATTR.lastEventUuid]: { S: v.uuid },
-  };
+  // Literal keys (fixed-shape objects, cheap to make); `satisfies` fails the build if tables.ts
+  // renames one. Same attribute order as ever: keys first, updated_at and last_event_uuid last.
   const item: Item =
     change.kind === 'user'
-      ? {
-          [TABLES.users.partitionKey.name]: { S: change.userUuid },
-          [ATTR.country]: { S: change.state.country },
-          [ATTR.active]: { BOOL: change.state.active },
-          ...common,
-        }
-      : {
-          [TABLES.subscriptions.partitionKey.name]: { S: change.userUuid },
-          [TABLES.subscriptions.sortKey.name]: { S: change.language },
-          [ATTR.subscriptionStatus]: { S: change.state.status },
-          [ATTR.subscriptionType]: { S: change.state.type },
-          [ATTR.subscriptionPeriod]: { N: String(change.state.period) },
-          ...common,
-        };
+      ? ({
+          user_uuid: { S: change.userUuid },
+          country: { S: change.state.country },
+          active: { BOOL: change.state.active },
+          updated_at: { N: String(v.atMs) },
+          last_event_uuid: { S: v.uuid },
+        } satisfies Record<UserAttribute, AttributeValue>)
+      : ({
+          user_uuid: { S: change.userUuid },
+          language: { S: change.language },
+          subscription_status: { S: change.state.status },
+          subscription_type: { S: change.state.type },
+          subscription_period: { N: String(change.state.period) },
+          updated_at: { N: String(v.atMs) },
+          last_event_uuid: { S: v.uuid },
+        } satisfies Record<SubscriptionAttribute, AttributeValue>);
   return {
     TableName: change.kind === 'user' ? tables.users : tables.subscriptions,
     Item: item,
