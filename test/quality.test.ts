@@ -185,6 +185,38 @@ describe('quality scorecard', () => {
     ]);
   });
 
+  it('finds the kept event of a conflict on an earlier day, whatever the conflicting payload says', async () => {
+    // A uuid_conflict tombstone carries its own payload's created_at (today), while the event
+    // that was kept, first with that uuid, is a late event compacted on an earlier day.
+    const lake = tempLake();
+    for (const [i, day] of HISTORY.entries())
+      await compactDay(lake, day, fixtureDay(day, {}, i + 1).events, []);
+    const kept = fixtureDay(HISTORY[2]!, {}, 3).events[0]!;
+    const f = fixtureDay(DAY, {});
+    const conflict = (uuid: string, n: number): QuarantineRecord => ({
+      reason: 'uuid_conflict',
+      received_at: `${DAY}T05:00:0${n}.000Z`,
+      record_id: `record-conflict-${n}`,
+      event_uuid: uuid,
+      event_name: kept.event_name,
+      created_at: `${DAY}T04:59:00.000Z`,
+      errors: [],
+      payload: null,
+      payload_base64: null,
+      first_record_id: `record-first-${n}`,
+    });
+    const lost = fixtureUuid(9, 1);
+    await writeDay(lake, {
+      day: DAY,
+      stagedLines: f.stagedLines,
+      quarantine: [conflict(kept.event_uuid, 1), conflict(lost, 2)],
+      failed: [],
+    });
+    const result = await runScorecard({ store: lake, day: DAY, asOf: AS_OF });
+    // Only the tombstone whose uuid is nowhere in the lake is an orphan.
+    expect(check(result, 'reconciliation.orphan_tombstones')).toMatchObject({ figure: 1, status: 'fail' });
+  });
+
   it('does not judge hours that are not over yet', async () => {
     const early = await runScorecard({ store, day: DAY, asOf: new Date(`${DAY}T12:30:00Z`) });
     expect(check(early, 'volume.missing_hours')).toMatchObject({ figure: 0, status: 'pass' });

@@ -20,7 +20,9 @@ WITH
   tombstones AS (
     -- A duplicate or conflict tombstone points at the event that was kept. That event is in
     -- this day's staging, or (a late resend) in the curated files of an earlier compacted day;
-    -- when it is in neither, a record was lost. Tombstones of other days are counted, unchecked.
+    -- when it is in neither, a record was lost. A conflict carries its own payload's created_at,
+    -- not the kept event's, so either place counts for every tombstone checked. Tombstones of
+    -- days outside the compacted history are counted, unchecked.
     SELECT
       q.event_uuid,
       CASE
@@ -35,12 +37,13 @@ WITH
   history_hits AS (
     SELECT DISTINCT h.event_uuid
     FROM history h
-    SEMI JOIN tombstones t ON t.event_uuid = h.event_uuid AND t.scope = 'history'
+    SEMI JOIN tombstones t ON t.event_uuid = h.event_uuid AND t.scope <> 'unchecked'
   ),
   tombstone_check AS (
     SELECT
-      count(*) FILTER (WHERE t.scope = 'today' AND s.event_uuid IS NULL) AS orphans_today,
-      count(*) FILTER (WHERE t.scope = 'history' AND hh.event_uuid IS NULL) AS orphans_history,
+      count(*) FILTER (WHERE t.scope = 'today' AND s.event_uuid IS NULL AND hh.event_uuid IS NULL) AS orphans_today,
+      count(*) FILTER (WHERE t.scope = 'history' AND s.event_uuid IS NULL AND hh.event_uuid IS NULL)
+        AS orphans_history,
       count(*) FILTER (WHERE t.scope = 'unchecked') AS unchecked
     FROM tombstones t
     LEFT JOIN staged_events s ON s.event_uuid = t.event_uuid
