@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { TABLES, type TableId } from '../transform/tables.js';
+import { cacheConditionParses } from './dynalite-parse-cache.js';
 
 /** Table names, by table id; configurable, keys are not. */
 export type TableNames = Record<TableId, string>;
@@ -38,6 +39,7 @@ export async function startDynalite(
 ): Promise<LocalDynamo> {
   if (options.separateProcess) return startDynaliteProcess(options);
   if (options.path) mkdirSync(options.path, { recursive: true });
+  cacheConditionParses();
   const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
