@@ -95,14 +95,14 @@ export class Compaction extends Construct {
     acknowledgeRuntime(this.fn);
     // Compaction reads staging and curated, writes and replaces curated: nothing else.
     grantLake(base.role, bucket, {
-      list: [PREFIX.staging, 'curated/'],
-      read: [PREFIX.staging, 'curated/'],
-      write: ['curated/'],
+      list: [PREFIX.staging, PREFIX.curated],
+      read: [PREFIX.staging, PREFIX.curated],
+      write: [PREFIX.curated],
     });
     acknowledgePrefixGrants(
       base.role,
       bucket,
-      [PREFIX.staging, 'curated/'],
+      [PREFIX.staging, PREFIX.curated],
       'Compaction reads the staging objects of a day and writes curated files named per run under these prefixes.',
     );
 

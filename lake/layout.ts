@@ -6,6 +6,8 @@ export const PREFIX = {
   staging: 'staging/',
   quarantine: 'quarantine/',
   errors: 'errors/',
+  /** Everything compaction owns: the Parquet and the manifests. */
+  curated: 'curated/',
   curatedEvents: 'curated/events/',
   manifests: 'curated/_manifests/',
 } as const;
@@ -108,6 +110,6 @@ export function datasetOfKey(key: string): 'staging' | 'quarantine' | 'errors' |
   if (key.startsWith(PREFIX.staging)) return 'staging';
   if (key.startsWith(PREFIX.quarantine)) return 'quarantine';
   if (key.startsWith(PREFIX.errors)) return 'errors';
-  if (key.startsWith('curated/')) return 'curated';
+  if (key.startsWith(PREFIX.curated)) return 'curated';
   return null;
 }
