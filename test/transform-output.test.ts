@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { partitionKeysAt } from '../lake/layout.js';
 import { canonicalJson, jsonString } from '../transform/canonical.js';
-import { decodeRecord, fingerprintOf } from '../transform/decode.js';
+import { decodeRecord, fingerprintOf, specificsWithin } from '../transform/decode.js';
 import { stagedLineJson, TimeFormat } from '../transform/output.js';
 import { REMOVED, scrubBytes, scrubText, withoutPersonal } from '../transform/scrub.js';
 
@@ -11,6 +11,16 @@ describe('canonical JSON and fingerprints', () => {
     const b = { c: 'é', a: { x: null, y: [1, { p: 'x', q: 2 }] }, b: 1 };
     expect(canonicalJson(a)).toBe('{"a":{"x":null,"y":[1,{"p":"x","q":2}]},"b":1,"c":"é"}');
     expect(canonicalJson(b)).toBe(canonicalJson(a));
+  });
+
+  it('writes the same text once a key set is compiled, and keeps odd keys', () => {
+    const shape = (n: number) => ({ z: n, '10': 'ten', '2': [{ y: 1, x: { q: n, p: null } }], a: 'é"' });
+    const first = canonicalJson(shape(1));
+    expect(first).toBe('{"2":[{"x":{"p":null,"q":1},"y":1}],"10":"ten","a":"é\\"","z":1}');
+    // Later sightings of the same key set take the compiled copier: the same text.
+    for (let n = 0; n < 5; n++) expect(canonicalJson(shape(1))).toBe(first);
+    const proto = JSON.parse('{"b":1,"__proto__":{"x":1},"a":2}');
+    for (let n = 0; n < 3; n++) expect(canonicalJson(proto)).toBe('{"__proto__":{"x":1},"a":2,"b":1}');
   });
 
   it('escapes strings exactly as JSON.stringify does', () => {
@@ -27,19 +37,33 @@ describe('canonical JSON and fingerprints', () => {
     }
   });
 
-  it('takes the envelope shortcut only when it gives the same fingerprint as the general path', () => {
+  it('cuts the specifics out of the canonical event only where that is their own canonical text', () => {
     const event = {
       event_name: 'game:started',
       event_uuid: '0b1e9d3c-4f0a-4d43-9a8e-6f1d2c3b4a59',
-      event_specifics: { score: 3, device: 'iOS' },
+      event_specifics: { score: 3, device: 'iOS', nested: { b: '"event_uuid":', a: [1, { d: 2, c: 1 }] } },
       created_at: 1763726400.5,
     };
-    const specifics = canonicalJson(event.event_specifics);
-    expect(fingerprintOf(event, specifics)).toBe(fingerprintOf(event));
-    expect(fingerprintOf({ ...event, extra: 1 }, specifics)).toBe(fingerprintOf({ ...event, extra: 1 }));
-    expect(fingerprintOf({ ...event, created_at: '2026-11-21T12:00:00Z' }, specifics)).toBe(
-      fingerprintOf({ ...event, created_at: '2026-11-21T12:00:00Z' }),
-    );
+    for (const e of [
+      event,
+      { ...event, created_at: '2026-11-21T12:00:00.250+01:00' },
+      { ...event, event_uuid: 'urn:uuid:0B1E9D3C-4F0A-4D43-9A8E-6F1D2C3B4A59' },
+      { ...event, event_specifics: {} },
+    ]) {
+      expect(specificsWithin(canonicalJson(e), e)).toBe(canonicalJson(e.event_specifics));
+    }
+    // Other keys could sort anywhere around the specifics: no cut.
+    for (const extra of [{ a: { event_specifics: 1 } }, { event_type: 'x' }, { zz: 1 }]) {
+      const e = { ...event, ...extra };
+      expect(specificsWithin(canonicalJson(e), e)).toBeNull();
+    }
+  });
+
+  it('fingerprints the canonical text, so key order does not matter', () => {
+    const a = { event_uuid: 'u', created_at: 1, event_name: 'a:b', event_specifics: { x: 1, y: 2 } };
+    const b = { event_specifics: { y: 2, x: 1 }, event_name: 'a:b', created_at: 1, event_uuid: 'u' };
+    expect(fingerprintOf(a)).toBe(fingerprintOf(b));
+    expect(fingerprintOf({ ...a, created_at: 2 })).not.toBe(fingerprintOf(a));
   });
 
   it('keeps fingerprints stable across releases (markers in DynamoDB outlive a deploy)', () => {

@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import type { EventDefinition } from '../events/catalog.js';
 import type { QuarantineReason } from '../events/types.js';
 import { type Violation, validateEvent } from '../events/validate.js';
-import { canonicalJson, jsonString } from './canonical.js';
+import { canonicalJson } from './canonical.js';
 import { scrubBytes, scrubText, withoutPersonal } from './scrub.js';
 import type { StateChange } from './state.js';
 
@@ -97,8 +97,10 @@ export function decodeRecord(data: string): Decoded {
   const { event, definition, createdAtMs } = result;
   const specifics = event.event_specifics as Record<string, unknown>;
   const scrubbed = withoutPersonal(specifics);
-  // The canonical text of specifics serves both the fingerprint and the output line.
-  const specificsJson = canonicalJson(specifics);
+  // One canonical text of the whole event serves the fingerprint and (cut out of it) the
+  // specifics of the output line.
+  const canonical = canonicalJson(value);
+  const specificsJson = specificsWithin(canonical, event) ?? canonicalJson(specifics);
   const userUuid = definition.userField ? stringOrNull(specifics[definition.userField]) : null;
   const language = definition.languageField ? stringOrNull(specifics[definition.languageField]) : null;
   return {
@@ -113,7 +115,7 @@ export function decodeRecord(data: string): Decoded {
       atMs: createdAtMs,
       uuid: event.event_uuid,
     }),
-    fingerprint: fingerprintOf(value, specificsJson),
+    fingerprint: fingerprintOfText(canonical),
     specificsJson: scrubbed === specifics ? specificsJson : canonicalJson(scrubbed),
   };
 }
@@ -181,18 +183,31 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 const ENVELOPE_KEYS = 4;
+const SPECIFICS_KEY = '"event_specifics":';
+const UUID_KEY = ',"event_uuid":';
+
+/**
+ * The text of event_specifics inside the canonical text of a valid event, when the envelope has
+ * its four keys only: `{"created_at":…,"event_name":"…","event_specifics":{…},"event_uuid":"…"}`
+ * (sorted). Neither created_at (a number or a date-time) nor event_name (its pattern) can hold
+ * the key text, and a valid event_uuid needs no escaping, so both ends are known. A slice, not
+ * a copy. Null when there are other keys: then the caller writes the specifics on their own.
+ */
+export function specificsWithin(canonical: string, event: { event_uuid: string }): string | null {
+  if (Object.keys(event).length !== ENVELOPE_KEYS) return null;
+  const start = canonical.indexOf(SPECIFICS_KEY) + SPECIFICS_KEY.length;
+  const end = canonical.length - (UUID_KEY.length + event.event_uuid.length + 3);
+  return canonical.slice(start, end);
+}
 
 /**
  * sha256 of the canonical JSON of the whole record (keys sorted at every depth), 128 bits in
- * base64url. A plain envelope (its four keys only) is assembled around the specifics text the
- * caller already has, in sorted key order: created_at, event_name, event_specifics, event_uuid.
+ * base64url: the same event sent twice has the same fingerprint, whatever its key order.
  */
-export function fingerprintOf(value: unknown, specificsJson?: string): string {
-  const e = value as Record<string, unknown>;
-  const text =
-    specificsJson !== undefined && Object.keys(e).length === ENVELOPE_KEYS
-      ? `{"created_at":${typeof e.created_at === 'number' ? JSON.stringify(e.created_at) : jsonString(e.created_at as string)},"event_name":${jsonString(e.event_name as string)},` +
-        `"event_specifics":${specificsJson},"event_uuid":${jsonString(e.event_uuid as string)}}`
-      : canonicalJson(value);
-  return hash('sha256', text, 'base64url').slice(0, 22);
+export function fingerprintOf(value: unknown): string {
+  return fingerprintOfText(canonicalJson(value));
+}
+
+function fingerprintOfText(canonical: string): string {
+  return hash('sha256', canonical, 'base64url').slice(0, 22);
 }
