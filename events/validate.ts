@@ -69,6 +69,17 @@ const validateEnvelope = ajv.compile(envelopeSchema);
 const validateSpecifics = new Map<string, ValidateFunction>(
   Object.entries(specificsSchemas).map(([name, schema]) => [name, ajv.compile(schema)]),
 );
+
+/** A format as ajv holds it (a function, a RegExp, or either under `validate`), as a test. */
+function formatTest(name: string): (s: string) => boolean {
+  const format = ajv.formats[name];
+  const test = typeof format === 'object' && !(format instanceof RegExp) ? format.validate : format;
+  if (typeof test === 'function') return test as (s: string) => boolean;
+  if (test instanceof RegExp) return (s) => test.test(s);
+  throw new Error(`format ${name} is not a string test`);
+}
+/** ajv's own date-time test: the envelope's fast path accepts the same ISO strings. */
+const isDateTime = formatTest('date-time');
 // Compile every schema up front so a bad schema fails at start, not on the first event of its kind.
 for (const d of CATALOG) if (!validateSpecifics.has(d.schema)) throw new Error(`no schema ${d.schema}`);
 
@@ -131,9 +142,9 @@ export function validateEvent(value: unknown): ValidationResult {
 const EVENT_NAME_PATTERN = new RegExp(envelopeSchema.properties.event_name.pattern);
 
 /**
- * True only for an envelope that envelopeSchema accepts, in its common form (epoch-seconds
- * created_at): checked directly, because ajv with allErrors builds an error object for the
- * oneOf branch that does not match, on every event. False means "ask ajv", which also gives the
+ * True only for an envelope that envelopeSchema accepts: checked directly, because ajv with
+ * allErrors builds an error object for the oneOf branch of created_at that does not match, on
+ * every event. The date-time test is ajv's own. False means "ask ajv", which also gives the
  * violations; this never accepts what ajv would reject.
  */
 function plainEnvelope(value: unknown): boolean {
@@ -144,9 +155,9 @@ function plainEnvelope(value: unknown): boolean {
   return (
     typeof e.event_uuid === 'string' &&
     isUuid(e.event_uuid) &&
-    typeof createdAt === 'number' &&
-    Number.isFinite(createdAt) &&
-    createdAt >= 0 &&
+    (typeof createdAt === 'number'
+      ? Number.isFinite(createdAt) && createdAt >= 0
+      : typeof createdAt === 'string' && isDateTime(createdAt)) &&
     typeof e.event_name === 'string' &&
     EVENT_NAME_PATTERN.test(e.event_name) &&
     specifics !== null &&

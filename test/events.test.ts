@@ -177,6 +177,8 @@ describe('event validation', () => {
     ['a boolean', true],
     ['a word', 'yesterday'],
     ['an impossible date', '2026-13-45T25:00:00Z'],
+    ['a 30th of February', '2026-02-30T12:00:00Z'],
+    ['a time without its zone', '2026-11-21T12:00:00'],
     ['a negative number', -5],
     ['null', null],
   ])('rejects created_at as %s with a clear reason', (_what, createdAt) => {
