@@ -11,7 +11,7 @@ import {
 } from '../events/catalog.js';
 import { curatedColumns, specificsFields } from '../events/curated.js';
 import { specificsSchemas } from '../events/schemas.js';
-import { validateEvent } from '../events/validate.js';
+import { isUuid, validateEvent } from '../events/validate.js';
 import { SCHEMA_DIR, schemaFiles } from '../events/write-schemas.js';
 
 // Hand-written examples (not from the generator, so the catalog is tested on its own).
@@ -158,6 +158,20 @@ describe('event catalog', () => {
 });
 
 describe('event validation', () => {
+  it('takes exactly the UUIDs of the ajv-formats regex', () => {
+    const regex = /^(?:urn:uuid:)?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
+    const base = ['0b7e6c52-3f4a-4d8e-9f3b-1c2d3e4f5a6b', 'urn:uuid:0B7E6C52-3F4A-4D8E-9F3B-1C2D3E4F5A6B'];
+    const replacements = ['0', '9', 'a', 'f', 'A', 'F', 'g', 'G', '-', ':', ' ', 'é', 'ａ', '\u0000', '\u0130'];
+    const cases = ['', 'urn:uuid:', 'URN:UUID:0b7e6c52-3f4a-4d8e-9f3b-1c2d3e4f5a6b', ...base];
+    for (const id of base) {
+      for (let i = 0; i < id.length; i++) {
+        for (const r of replacements) cases.push(id.slice(0, i) + r + id.slice(i + 1));
+        cases.push(id.slice(0, i) + id.slice(i + 1), `${id.slice(0, i)}a${id.slice(i)}`);
+      }
+    }
+    for (const s of cases) expect(isUuid(s), JSON.stringify(s)).toBe(regex.test(s));
+  });
+
   it('accepts created_at as epoch seconds with a fraction and as an ISO-8601 string', () => {
     const epoch = validateEvent(example('session:started', { created_at: 1712844605.9512355 }));
     const iso = validateEvent(example('session:started', { created_at: '2024-04-11T14:10:05.951Z' }));
