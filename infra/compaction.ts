@@ -14,6 +14,7 @@ import {
   BUNDLING,
   duckdbArchitecture,
   entry,
+  FUNCTION_NODE_OPTIONS,
   FunctionBase,
   LOCK_FILE,
   NODE_RUNTIME,
@@ -89,7 +90,7 @@ export class Compaction extends Construct {
         LAKE_BUCKET: bucket.bucketName,
         COMPACTION_LATE_WINDOW_DAYS: String(compaction.lateWindowDays),
         COMPACTION_WORK_DIR: '/tmp',
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
       },
     });
     acknowledgeRuntime(this.fn);

@@ -28,6 +28,9 @@ export const NODE_RUNTIME = lambda.Runtime.NODEJS_22_X;
  * on), not whichever SDK the Lambda runtime ships. The banner gives CommonJS dependencies
  * bundled into ESM a working `require`.
  */
+/** NODE_OPTIONS of every function: stack traces of the bundle point into the TypeScript. */
+export const FUNCTION_NODE_OPTIONS = '--enable-source-maps';
+
 export const BUNDLING: BundlingOptions = {
   format: OutputFormat.ESM,
   target: 'node22',

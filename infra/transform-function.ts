@@ -7,6 +7,7 @@ import {
   acknowledgeRuntime,
   BUNDLING,
   entry,
+  FUNCTION_NODE_OPTIONS,
   FunctionBase,
   LOCK_FILE,
   NODE_RUNTIME,
@@ -58,7 +59,7 @@ export class TransformFunction extends Construct {
         LATE_WINDOW_DAYS: String(transform.lateWindowDays),
         POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
         POWERTOOLS_SERVICE_NAME: TRANSFORM_METRICS_SERVICE,
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
       },
     });
     // Table names and the grants for the calls the transform makes, wired in one place.
