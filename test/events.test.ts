@@ -161,7 +161,7 @@ describe('event validation', () => {
   it('takes exactly the UUIDs of the ajv-formats regex', () => {
     const regex = /^(?:urn:uuid:)?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
     const base = ['0b7e6c52-3f4a-4d8e-9f3b-1c2d3e4f5a6b', 'urn:uuid:0B7E6C52-3F4A-4D8E-9F3B-1C2D3E4F5A6B'];
-    const replacements = ['0', '9', 'a', 'f', 'A', 'F', 'g', 'G', '-', ':', ' ', 'é', 'ａ', '\u0000', '\u0130'];
+    const replacements = [...'09afAFgG-: éａ\u0000\u0130'];
     const cases = ['', 'urn:uuid:', 'URN:UUID:0b7e6c52-3f4a-4d8e-9f3b-1c2d3e4f5a6b', ...base];
     for (const id of base) {
       for (let i = 0; i < id.length; i++) {
