@@ -112,7 +112,5 @@ for (let round = 0; round < WARMUP_ROUNDS + CPU_ROUNDS; round++) {
   }
 }
 const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor(rounds.length / 2)]!;
-if (process.env.FIRELAKE_BENCH_VERBOSE)
-  for (const r of rounds) console.error(r.floorUs.toFixed(2), r.handlerUs.toFixed(2), r.ratio.toFixed(2));
 const result: CpuResult = { records, ratios: rounds.map((r) => r.ratio), ...median };
 console.log(JSON.stringify(result));

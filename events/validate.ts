@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { CATALOG, type EventDefinition, eventDefinition } from './catalog.js';
+import { CATALOG, EVENT_NAMES, type EventDefinition, eventDefinition, isEventName } from './catalog.js';
 import { envelopeSchema, specificsSchemas } from './schemas.js';
 import type { InputEvent } from './types.js';
 
@@ -153,6 +153,12 @@ export function validateEvent(value: unknown): ValidationResult {
 }
 
 const EVENT_NAME_PATTERN = new RegExp(envelopeSchema.properties.event_name.pattern);
+// A catalog name matches the envelope's pattern, so the envelope check can take a known name
+// without the regex (checked here, once, so that a new catalog name cannot break it).
+for (const name of EVENT_NAMES) {
+  if (!EVENT_NAME_PATTERN.test(name))
+    throw new Error(`catalog name ${name} does not match the envelope pattern`);
+}
 
 /**
  * True only for an envelope that envelopeSchema accepts: checked directly, because ajv with
@@ -172,7 +178,7 @@ function plainEnvelope(value: unknown): boolean {
       ? Number.isFinite(createdAt) && createdAt >= 0
       : typeof createdAt === 'string' && isDateTime(createdAt)) &&
     typeof e.event_name === 'string' &&
-    EVENT_NAME_PATTERN.test(e.event_name) &&
+    (isEventName(e.event_name) || EVENT_NAME_PATTERN.test(e.event_name)) &&
     specifics !== null &&
     typeof specifics === 'object' &&
     !Array.isArray(specifics)

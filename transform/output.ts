@@ -29,14 +29,18 @@ export interface RecordMetadata {
 /** ISO-8601 times and partition keys, cached per minute. One per batch. */
 export class TimeFormat {
   private readonly minutes = new Map<number, Minute>();
+  /** The minute asked last: a batch's times mostly follow one another. */
+  private last: { m: number; entry: Minute } = { m: Number.NaN, entry: { isoPrefix: '' } };
 
   private minute(ms: number): Minute {
     const m = Math.floor(ms / MINUTE_MS);
+    if (m === this.last.m) return this.last.entry;
     let entry = this.minutes.get(m);
     if (!entry) {
       entry = { isoPrefix: new Date(m * MINUTE_MS).toISOString().slice(0, -7) };
       this.minutes.set(m, entry);
     }
+    this.last = { m, entry };
     return entry;
   }
 
