@@ -6,11 +6,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { BatchGetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { FirehoseTransformationEvent } from 'aws-lambda';
-import type { TransformConfig } from '../transform/config.js';
 import type { DynamoSender } from '../transform/dynamo.js';
-import { TABLES } from '../transform/tables.js';
 import { createTransform } from '../transform/transform.js';
-import { benchBatches, lastArrival } from './transform-records.js';
+import { benchBatches, benchConfig, lastArrival } from './transform-records.js';
 
 export interface CpuResult {
   records: number;
@@ -28,16 +26,6 @@ const CPU_RECORDS = 20_000;
 const WARMUP_ROUNDS = 3;
 // Rounds vary with GC timing and the shared machine's load: the median of nine.
 const CPU_ROUNDS = 9;
-
-const config: TransformConfig = {
-  tables: {
-    dedup: TABLES.dedup.defaultName,
-    users: TABLES.users.defaultName,
-    subscriptions: TABLES.subscriptions.defaultName,
-  },
-  dedupTtlHours: 168,
-  lateWindowDays: 7,
-};
 
 /**
  * A stub, not DynamoDB: answers in-process at once (every conditional write accepted, every read
@@ -92,7 +80,11 @@ const rounds: { floorUs: number; handlerUs: number; ratio: number }[] = [];
 for (let round = 0; round < WARMUP_ROUNDS + CPU_ROUNDS; round++) {
   // Each round starts from a collected heap, so that no round pays for the garbage of the last.
   collectGarbage();
-  const stubbed = createTransform({ dynamodb: instantStub, config, now: () => lastArrival(cpuBatches[0]!) });
+  const stubbed = createTransform({
+    dynamodb: instantStub,
+    config: benchConfig,
+    now: () => lastArrival(cpuBatches[0]!),
+  });
   let floorCpu = 0;
   let handlerCpu = 0;
   for (const b of cpuBatches) {

@@ -17,18 +17,15 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { DEFAULT_CONFIG } from '../infra/config.js';
 import { BUNDLING, FUNCTION_NODE_OPTIONS, ROOT } from '../infra/lambda-common.js';
-import { createTables, DEFAULT_TABLE_NAMES, startDynalite } from '../local/dynamodb.js';
+import { createTables, startDynalite } from '../local/dynamodb.js';
 import { dynamoClient } from '../test/transform-fixtures.js';
-import type { TransformConfig } from '../transform/config.js';
 import { countingSink } from '../transform/metrics.js';
 import { createTransform } from '../transform/transform.js';
 import { report } from './report.js';
 import type { CpuResult } from './transform-cpu.js';
-import { benchBatches, lastArrival } from './transform-records.js';
+import { benchBatches, benchConfig, lastArrival } from './transform-records.js';
 
 const DYNALITE_RECORDS = Number(process.env.FIRELAKE_BENCH_RECORDS ?? 4_000);
-
-const config: TransformConfig = { tables: { ...DEFAULT_TABLE_NAMES }, dedupTtlHours: 168, lateWindowDays: 7 };
 
 // ---- 1. through dynalite ---------------------------------------------------------------------
 
@@ -39,7 +36,7 @@ const viaDynalite = benchBatches(DYNALITE_RECORDS, 1);
 const sink = countingSink();
 const real = createTransform({
   dynamodb: client,
-  config,
+  config: benchConfig,
   metrics: sink,
   now: () => lastArrival(viaDynalite[0]!),
 });

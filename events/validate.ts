@@ -83,6 +83,9 @@ const validateSpecifics = new Map<string, ValidateFunction>(
   Object.entries(specificsSchemas).map(([name, schema]) => [name, ajv.compile(schema)]),
 );
 
+// Compile every schema up front so a bad schema fails at start, not on the first event of its kind.
+for (const d of CATALOG) if (!validateSpecifics.has(d.schema)) throw new Error(`no schema ${d.schema}`);
+
 /** A format as ajv holds it (a function, a RegExp, or either under `validate`), as a test. */
 function formatTest(name: string): (s: string) => boolean {
   const format = ajv.formats[name];
@@ -93,8 +96,6 @@ function formatTest(name: string): (s: string) => boolean {
 }
 /** ajv's own date-time test: the envelope's fast path accepts the same ISO strings. */
 const isDateTime = formatTest('date-time');
-// Compile every schema up front so a bad schema fails at start, not on the first event of its kind.
-for (const d of CATALOG) if (!validateSpecifics.has(d.schema)) throw new Error(`no schema ${d.schema}`);
 
 function violations(errors: ErrorObject[] | null | undefined, prefix = ''): Violation[] {
   return (errors ?? []).map((e) => {

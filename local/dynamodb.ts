@@ -10,17 +10,8 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { TABLES, type TableId } from '../transform/tables.js';
+import { DEFAULT_TABLE_NAMES, TABLES, type TableId, type TableNames } from '../transform/tables.js';
 import { cacheConditionParses } from './dynalite-parse-cache.js';
-
-/** Table names, by table id; configurable, keys are not. */
-export type TableNames = Record<TableId, string>;
-
-export const DEFAULT_TABLE_NAMES: TableNames = {
-  dedup: TABLES.dedup.defaultName,
-  users: TABLES.users.defaultName,
-  subscriptions: TABLES.subscriptions.defaultName,
-};
 
 export interface LocalDynamo {
   /** http://127.0.0.1:<port>, for AWS_ENDPOINT_URL_DYNAMODB. */

@@ -6,18 +6,10 @@ import { openLake } from '../lake/open.js';
 import type { ObjectStore } from '../lake/store.js';
 import { DEFAULT_LATE_WINDOW_DAYS, type TransformConfig } from '../transform/config.js';
 import { type BatchCounts, countingSink } from '../transform/metrics.js';
-import { DEFAULT_DEDUP_TTL_HOURS } from '../transform/tables.js';
+import { DEFAULT_DEDUP_TTL_HOURS, DEFAULT_TABLE_NAMES, type TableNames } from '../transform/tables.js';
 import { createTransform } from '../transform/transform.js';
 import { type DeliveredObject, DeliveryStream, type TransformFunction } from './delivery-stream.js';
-import {
-  busyHint,
-  createTables,
-  DEFAULT_TABLE_NAMES,
-  DynaliteStartError,
-  type LocalDynamo,
-  startDynalite,
-  type TableNames,
-} from './dynamodb.js';
+import { busyHint, createTables, DynaliteStartError, type LocalDynamo, startDynalite } from './dynamodb.js';
 import { type FirehoseServer, startFirehoseServer } from './firehose-server.js';
 
 // The embedded default: DynamoDB (dynalite), the local Firehose endpoint with its delivery

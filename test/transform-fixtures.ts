@@ -9,8 +9,9 @@ import type {
 } from 'aws-lambda';
 import { afterAll, beforeAll } from 'vitest';
 import type { QuarantineRecord, StagedEvent } from '../events/types.js';
-import { createTables, DEFAULT_TABLE_NAMES, startDynalite } from '../local/dynamodb.js';
+import { createTables, startDynalite } from '../local/dynamodb.js';
 import type { TransformConfig } from '../transform/config.js';
+import { DEFAULT_TABLE_NAMES } from '../transform/tables.js';
 
 export const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
 const seconds = (ms: number) => ms / 1000;

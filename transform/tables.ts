@@ -52,3 +52,12 @@ export const ATTR = {
 } as const;
 
 export const DEFAULT_DEDUP_TTL_HOURS = 168;
+
+/** Table names, by table id; configurable, keys are not. */
+export type TableNames = Record<TableId, string>;
+
+export const DEFAULT_TABLE_NAMES: TableNames = {
+  dedup: TABLES.dedup.defaultName,
+  users: TABLES.users.defaultName,
+  subscriptions: TABLES.subscriptions.defaultName,
+};
