@@ -1,7 +1,7 @@
 import { Duration, Size, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -31,10 +31,36 @@ export interface CompactionProps {
   metricsNamespace: string;
   logRetentionDays: number;
   bucket: s3.Bucket;
+  /** What the nightly schedule starts (default: this Lambda), given the dead-letter queue. */
+  nightly?: (deadLetterQueue: sqs.IQueue) => scheduler.IScheduleTarget;
 }
 
 /** The packages of DuckDB's native binding, copied into the asset as installed (not bundled). */
 const DUCKDB_PACKAGES = ['@duckdb/node-api', '@duckdb/node-bindings'];
+
+/**
+ * Bundling of a function that runs compaction code: esbuild as every function, but DuckDB's
+ * native binding copied as installed and compaction/sql/ beside the bundle.
+ */
+export function duckdbBundling(): BundlingOptions {
+  const { binding } = duckdbArchitecture();
+  const copied = [...DUCKDB_PACKAGES, binding, 'detect-libc'];
+  return {
+    ...BUNDLING,
+    externalModules: [...DUCKDB_PACKAGES, binding],
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      // The binding's .node and .so cannot go through esbuild: copy the installed packages.
+      // compaction/engine.ts reads its SQL from ./sql/ next to the module: copy that too.
+      afterBundling: (inputDir: string, outputDir: string) => [
+        `mkdir -p "${outputDir}/node_modules/@duckdb"`,
+        ...copied.map((pkg) => `cp -R "${inputDir}/node_modules/${pkg}" "${outputDir}/node_modules/${pkg}"`),
+        `cp -R "${inputDir}/compaction/sql" "${outputDir}/sql"`,
+      ],
+    },
+  };
+}
 
 export class Compaction extends Construct {
   readonly fn: NodejsFunction;
@@ -51,8 +77,7 @@ export class Compaction extends Construct {
       functionName,
       logRetentionDays: props.logRetentionDays,
     });
-    const { architecture, binding } = duckdbArchitecture();
-    const copied = [...DUCKDB_PACKAGES, binding, 'detect-libc'];
+    const { architecture } = duckdbArchitecture();
     this.fn = new NodejsFunction(this, 'Function', {
       functionName,
       description: 'Nightly compaction: staging NDJSON to curated Parquet with DuckDB',
@@ -69,23 +94,7 @@ export class Compaction extends Construct {
       logGroup: base.logGroup,
       projectRoot: ROOT,
       depsLockFilePath: LOCK_FILE,
-      bundling: {
-        ...BUNDLING,
-        externalModules: [...DUCKDB_PACKAGES, binding],
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          // The binding's .node and .so cannot go through esbuild: copy the installed packages.
-          // compaction/engine.ts reads its SQL from ./sql/ next to the module: copy that too.
-          afterBundling: (inputDir: string, outputDir: string) => [
-            `mkdir -p "${outputDir}/node_modules/@duckdb"`,
-            ...copied.map(
-              (pkg) => `cp -R "${inputDir}/node_modules/${pkg}" "${outputDir}/node_modules/${pkg}"`,
-            ),
-            `cp -R "${inputDir}/compaction/sql" "${outputDir}/sql"`,
-          ],
-        },
-      },
+      bundling: duckdbBundling(),
       environment: {
         LAKE_BUCKET: bucket.bucketName,
         COMPACTION_LATE_WINDOW_DAYS: String(compaction.lateWindowDays),
@@ -127,15 +136,17 @@ export class Compaction extends Construct {
         minute: String(at.minute),
         timeZone: TimeZone.ETC_UTC,
       }),
-      target: new targets.LambdaInvoke(this.fn, {
-        // The scheduled time, not "now": a retried or delayed run still compacts the right day.
-        input: scheduler.ScheduleTargetInput.fromObject({
-          scheduledTime: scheduler.ContextAttribute.scheduledTime,
+      target:
+        props.nightly?.(this.deadLetterQueue) ??
+        new targets.LambdaInvoke(this.fn, {
+          // The scheduled time, not "now": a retried or delayed run still compacts the right day.
+          input: scheduler.ScheduleTargetInput.fromObject({
+            scheduledTime: scheduler.ContextAttribute.scheduledTime,
+          }),
+          retryAttempts: compaction.retryAttempts,
+          maxEventAge: Duration.hours(2),
+          deadLetterQueue: this.deadLetterQueue,
         }),
-        retryAttempts: compaction.retryAttempts,
-        maxEventAge: Duration.hours(2),
-        deadLetterQueue: this.deadLetterQueue,
-      }),
     });
 
     const checkName = `${props.namePrefix}-manifest-check`;
