@@ -1,6 +1,6 @@
 import { type Day, dayOf, parseDay } from '../lake/layout.js';
-import { type CompactionSummary, compactDay, removeStaleWorkDirs } from './compact.js';
 import { commitDay } from './commit.js';
+import { type CompactionSummary, compactDay, removeStaleWorkDirs } from './compact.js';
 import { configFromEnv, storeFromConfig } from './config.js';
 import { CompactionError, MissingDayError, StagingShrunkError } from './errors.js';
 import { nightlyDays } from './nightly.js';
@@ -20,7 +20,8 @@ const store = storeFromConfig(config);
 const unitBytes = process.env.COMPACTION_UNIT_MIB
   ? Number(process.env.COMPACTION_UNIT_MIB) * 2 ** 20
   : DEFAULT_UNIT_BYTES;
-if (!(unitBytes > 0)) throw new CompactionError(`COMPACTION_UNIT_MIB="${process.env.COMPACTION_UNIT_MIB}" is not a size`);
+if (!(unitBytes > 0))
+  throw new CompactionError(`COMPACTION_UNIT_MIB="${process.env.COMPACTION_UNIT_MIB}" is not a size`);
 const log = (line: string) => console.log(line);
 const DAY_MS = 86_400_000;
 
@@ -92,10 +93,22 @@ function brief(s: CompactionSummary) {
 export const unit = async (item: UnitItem) => {
   // One invocation at a time per sandbox: any work folder in /tmp is a timed-out attempt's.
   await removeStaleWorkDirs(config.workDir, 0);
-  const common = { store, day: item.day, workDir: config.workDir, memoryLimitMiB: config.memoryLimitMiB, log };
+  const common = {
+    store,
+    day: item.day,
+    workDir: config.workDir,
+    memoryLimitMiB: config.memoryLimitMiB,
+    log,
+  };
   if (item.unit < 0) return brief(await compactDay({ ...common, force: item.force }));
   const result = await compactUnit({ ...common, runId: item.run_id, unit: item.unit });
-  return { day: item.day, run_id: item.run_id, unit: item.unit, rows: result.rows, files: result.files.length };
+  return {
+    day: item.day,
+    run_id: item.run_id,
+    unit: item.unit,
+    rows: result.rows,
+    files: result.files.length,
+  };
 };
 
 export const commit = async (item: { day: Day; run_id: string }) => {

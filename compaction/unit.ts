@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Day } from '../lake/layout.js';
@@ -25,8 +25,9 @@ export interface UnitResult {
   rows: number;
   rows_by_language: Record<string, number>;
   files: ManifestFile[];
-  /** Where the hashes of the unit's event_uuids are (unit-uuids.sql). */
+  /** Where the hashes of the unit's event_uuids are (unit-uuids.sql), and their size. */
   uuid_hashes_key: string;
+  uuid_hashes_bytes: number;
   elapsed_ms: number;
 }
 
@@ -93,6 +94,7 @@ export async function compactUnit(options: CompactUnitOptions): Promise<UnitResu
       rows_by_language: built.rowsByLanguage,
       files: built.files,
       uuid_hashes_key: hashesKey,
+      uuid_hashes_bytes: (await stat(hashesPath)).size,
       elapsed_ms: Date.now() - started,
     };
     // Written last: its presence says the unit's files are complete.

@@ -16,14 +16,30 @@ export interface UnitTask {
   fileSizeBytes?: number;
 }
 
+/** What a worker measured of one unit (the bench reports it). */
+export interface UnitStats {
+  unit: number;
+  pid: number;
+  rows_read: number;
+  rows: number;
+  uuid_hashes_bytes: number;
+  ms: number;
+  /** CPU seconds of the worker process during the unit, all threads. */
+  cpu_s: number;
+  /** Peak RSS of the worker process so far (its largest unit), MiB. */
+  peak_rss_mib: number;
+}
+
 export type WorkerMessage =
   | { type: 'log'; unit: number; line: string }
-  | { type: 'done'; unit: number; rows: number }
+  | { type: 'done'; unit: number; stats: UnitStats }
   | { type: 'error'; unit: number; name: string; message: string };
 
 const send = (message: WorkerMessage) => process.send?.(message);
 
 process.on('message', (task: UnitTask) => {
+  const started = Date.now();
+  const cpu = process.cpuUsage();
   compactUnit({
     store: openLake(task.lake),
     day: task.day,
@@ -35,7 +51,23 @@ process.on('message', (task: UnitTask) => {
     fileSizeBytes: task.fileSizeBytes,
     log: (line) => send({ type: 'log', unit: task.unit, line }),
   }).then(
-    (result) => send({ type: 'done', unit: task.unit, rows: result.rows }),
+    (result) => {
+      const used = process.cpuUsage(cpu);
+      send({
+        type: 'done',
+        unit: task.unit,
+        stats: {
+          unit: task.unit,
+          pid: process.pid,
+          rows_read: result.rows_read,
+          rows: result.rows,
+          uuid_hashes_bytes: result.uuid_hashes_bytes,
+          ms: Date.now() - started,
+          cpu_s: (used.user + used.system) / 1e6,
+          peak_rss_mib: process.resourceUsage().maxRSS / 1024,
+        },
+      });
+    },
     (error: Error) =>
       send({ type: 'error', unit: task.unit, name: error.name, message: error.message ?? String(error) }),
   );

@@ -8,7 +8,7 @@ import { type CompactDayOptions, type CompactionSummary, compactDay } from './co
 import { CompactionError } from './errors.js';
 import { type FanOutPlan, planDay, runPrefix, unitResultKey } from './plan.js';
 import type { UnitResult } from './unit.js';
-import type { UnitTask, WorkerMessage } from './worker-process.js';
+import type { UnitStats, UnitTask, WorkerMessage } from './worker-process.js';
 
 // `firelake compact --workers N` on one machine: the fan-out plan of AWS (plan, units, commit)
 // with N worker processes instead of a Distributed Map of Lambdas. A unit whose worker dies
@@ -28,6 +28,8 @@ export interface WorkersOptions extends CompactDayOptions {
   retryDelayMs?: number;
   /** Test seam: every progress line of a worker, with its process, unit and attempt. */
   onWorkerLine?: (event: { pid: number; unit: number; attempt: number; line: string }) => void;
+  /** What each unit's worker measured (bench/compaction-fanout.bench.ts). */
+  onUnitDone?: (stats: UnitStats) => void;
 }
 
 /** A unit failed on every attempt: the run published nothing. */
@@ -114,7 +116,10 @@ async function runUnits(plan: FanOutPlan, options: WorkersOptions, n: number): P
         log(line);
         options.onWorkerLine?.({ pid: child!.pid!, unit: task.unit, attempt: task.attempt, line });
       });
-      if (outcome.ok) continue;
+      if (outcome.ok) {
+        options.onUnitDone?.(outcome.stats);
+        continue;
+      }
       if (outcome.died) child = undefined;
       const retry = task.attempt < maxAttempts && !PERMANENT.has(outcome.name);
       log(
@@ -149,7 +154,7 @@ function spawnWorker(children: Set<ChildProcess>): ChildProcess {
   return child;
 }
 
-type Outcome = { ok: true } | { ok: false; died: boolean; name: string; reason: string };
+type Outcome = { ok: true; stats: UnitStats } | { ok: false; died: boolean; name: string; reason: string };
 
 /** Sends one unit to a worker and waits for its answer, or for the worker to die. */
 function runOn(child: ChildProcess, task: UnitTask, onLine: (line: string) => void): Promise<Outcome> {
@@ -165,7 +170,9 @@ function runOn(child: ChildProcess, task: UnitTask, onLine: (line: string) => vo
       else {
         done();
         resolve(
-          m.type === 'done' ? { ok: true } : { ok: false, died: false, name: m.name, reason: m.message },
+          m.type === 'done'
+            ? { ok: true, stats: m.stats }
+            : { ok: false, died: false, name: m.name, reason: m.message },
         );
       }
     };
