@@ -16,10 +16,12 @@ import { type ConsumedObject, curatedSchemaVersion, type ManifestVersion } from 
 // two units (a producer reusing a uuid past the dedup window) and refuses to publish one.
 
 /**
- * Gzip staging bytes a unit aims at. Curated files are cut per unit and language near 512 MB
- * (DEFAULT_FILE_SIZE_BYTES); at 2 GiB a unit gives a language with 6% of the events (each of the
- * ten generated languages) files of about 128 MB, the band's floor, and it fits one 10 GB, 15
- * minute Lambda several times over (`npm run bench compaction` prints the ceiling).
+ * Gzip staging bytes a unit holds at least; units are cut between this and twice this, and a
+ * day under twice this keeps the single run. Curated files are cut per unit and language near
+ * 512 MB (DEFAULT_FILE_SIZE_BYTES): from 2 GiB a unit gives a language with 6% of the events
+ * (each of the ten generated languages) files of about 128 MB or more, the band's floor. Below
+ * 4 GiB a unit fits one worker Lambda: its work folder peaks at 2.2x the unit's gzip (measured,
+ * `npm run bench compaction`), 8.7 GiB of the 10 GiB /tmp, and about 5.5 minutes of its 15.
  */
 export const DEFAULT_UNIT_BYTES = 2 * 1024 ** 3;
 
@@ -71,10 +73,10 @@ export function stagingMinute(key: string): string | undefined {
 }
 
 /**
- * Cuts a day's staging objects into units of whole minutes, in time order, about `unitBytes`
- * each (the day over the fewest units that fit, evened out: 2.5 units' worth becomes three
- * of 0.83, not 1 + 1 + 0.5). A minute is never split, whatever its size. Undefined when an
- * object lies outside any minute partition: its lines could repeat any other unit's.
+ * Cuts a day's staging objects into units of whole minutes, in time order, of `unitBytes` to
+ * twice that (the day over as many units of at least `unitBytes` as it holds, evened out: 2.5
+ * units' worth becomes two of 1.25). A minute is never split, whatever its size. Undefined
+ * when an object lies outside any minute partition: its lines could repeat any other unit's.
  */
 export function planUnits(objects: readonly ObjectInfo[], unitBytes: number): Unit[] | undefined {
   const sorted = [...objects].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -89,7 +91,7 @@ export function planUnits(objects: readonly ObjectInfo[], unitBytes: number): Un
     } else minutes.push({ minute, objects: [o], bytes: o.size });
   }
   const total = minutes.reduce((sum, m) => sum + m.bytes, 0);
-  const target = total / Math.max(1, Math.ceil(total / unitBytes));
+  const target = total / Math.max(1, Math.floor(total / unitBytes));
   const units: Unit[] = [];
   let current: (typeof minutes)[number][] = [];
   let bytes = 0;

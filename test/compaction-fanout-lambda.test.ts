@@ -86,7 +86,7 @@ async function invoke(name: 'plan' | 'unit' | 'commit', event: unknown, prefix: 
         LAKE_PREFIX: prefix,
         COMPACTION_WORK_DIR: work,
         COMPACTION_MEMORY_LIMIT_MIB: '512',
-        COMPACTION_UNIT_MIB: '0.05',
+        COMPACTION_UNIT_MIB: '0.03',
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024',
         AWS_ENDPOINT_URL_S3: s3.endpoint,
         AWS_REGION: 'us-east-1',

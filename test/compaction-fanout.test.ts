@@ -37,7 +37,7 @@ const newLake = () => new FolderStore(join(root, `lake-${lakes++}`));
 const engine = { memoryLimitMiB: 512, threads: 1 };
 const DAY = '2026-11-20';
 /** Small units so a test day of a few hours fans out (about an hour each). */
-const UNIT_BYTES = 48 * 1024;
+const UNIT_BYTES = 32 * 1024;
 const fanOut = { workers: 2, unitBytes: UNIT_BYTES, retryDelayMs: 50, ...engine };
 
 /** Every curated row of the day, read through its manifest, in event_uuid order. */
@@ -106,7 +106,7 @@ describe('the invariant that makes dedup inside a unit exact', () => {
         });
     }
     const total = objects.reduce((s, o) => s + o.size, 0);
-    const units = planUnits(objects, total / 5)!;
+    const units = planUnits(objects, total / 5.5)!;
     expect(units.length).toBeGreaterThanOrEqual(5);
     expect(units.length).toBeLessThanOrEqual(6);
     const unitOfMinute = new Map<string, number>();
@@ -117,8 +117,11 @@ describe('the invariant that makes dedup inside a unit exact', () => {
         unitOfMinute.set(minute, u.index);
       }
       expect(u.bytes).toBeLessThan((total / 5) * 1.1);
+      expect(u.bytes).toBeGreaterThan((total / 5) * 0.9);
     }
     expect(units.flatMap((u) => u.objects).length).toBe(objects.length);
+    // A day under twice the unit size is one unit: the single run.
+    expect(planUnits(objects, total / 1.9)).toHaveLength(1);
     // An object outside a minute partition could repeat any unit's lines: no fan-out.
     expect(
       planUnits(
