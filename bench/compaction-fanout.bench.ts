@@ -197,8 +197,10 @@ async function runChild(kind: string, lake: string, work: string): Promise<Child
           ...options,
           workers: WORKERS,
           // About an hour of staging per unit, the unit AWS makes of a large day.
+          // (a hair under: units are cut at one to two unit sizes).
           unitBytes:
-            (await listAll(store, dayPrefix('staging', DAY))).reduce((s, o) => s + o.size, 0) / HOURS,
+            ((await listAll(store, dayPrefix('staging', DAY))).reduce((s, o) => s + o.size, 0) / HOURS) *
+            0.999,
           onUnitDone: (u) => {
             units.push(u);
             lastUnitAt = Date.now();
