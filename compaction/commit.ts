@@ -2,12 +2,13 @@ import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listValue } from '@duckdb/node-api';
-import { type Day, manifestKey } from '../lake/layout.js';
+import type { Day } from '../lake/layout.js';
 import { listAll, type ObjectStore } from '../lake/store.js';
 import {
   type CompactDayOptions,
   type CompactionSummary,
   openRunEngine,
+  publishedSummary,
   publishManifest,
   removeStaleFiles,
 } from './compact.js';
@@ -117,27 +118,13 @@ export async function commitDay(options: CommitDayOptions): Promise<CompactionSu
     );
 
     const previous = plan.previous ?? undefined;
-    const { deleted, note } = await removeStaleFiles(store, day, manifest, previous, started, log);
+    const cleanup = await removeStaleFiles(store, day, manifest, previous, started, log);
     // Folders of runs that never committed: only old ones, a younger one may be a run at work.
     await removeRunFolders(store, day, runId, new Date(started.getTime() - STALE_RUN_MS), log);
+    const objectBytes = plan.objects.reduce((sum, o) => sum + o.size, 0);
     return {
-      day,
-      status: 'published',
-      run_id: runId,
-      previous_run_id: previous?.manifest.run_id ?? null,
-      manifest_key: manifestKey(day),
-      objects: plan.objects.length,
-      object_bytes: plan.objects.reduce((sum, o) => sum + o.size, 0),
-      rows_read: rowsRead,
-      rows,
-      duplicates_dropped: rowsRead - rows,
-      rows_by_language: manifest.rows_by_language,
-      files,
-      parquet_bytes: files.reduce((sum, f) => sum + f.bytes, 0),
-      deleted_files: deleted,
-      elapsed_ms: Date.now() - started.getTime(),
+      ...publishedSummary(manifest, previous, plan.objects.length, objectBytes, cleanup, started),
       units: results.length,
-      ...(note ? { note } : {}),
     };
   } finally {
     if (!published) {

@@ -175,25 +175,8 @@ export async function compactDay(options: CompactDayOptions): Promise<Compaction
     published = true;
     log(`${day}: published run ${runId}: ${built.rows} rows in ${built.files.length} file(s)`);
 
-    const { deleted, note } = await removeStaleFiles(store, day, manifest, previous, started, log);
-    return {
-      day,
-      status: 'published',
-      run_id: runId,
-      previous_run_id: previous?.manifest.run_id ?? null,
-      manifest_key: manifestKey(day),
-      objects: objects.length,
-      object_bytes: objectBytes,
-      rows_read: built.rowsRead,
-      rows: built.rows,
-      duplicates_dropped: built.rowsRead - built.rows,
-      rows_by_language: built.rowsByLanguage,
-      files: built.files,
-      parquet_bytes: built.files.reduce((sum, f) => sum + f.bytes, 0),
-      deleted_files: deleted,
-      elapsed_ms: Date.now() - started.getTime(),
-      ...(note ? { note } : {}),
-    };
+    const cleanup = await removeStaleFiles(store, day, manifest, previous, started, log);
+    return publishedSummary(manifest, previous, objects.length, objectBytes, cleanup, started);
   } finally {
     if (!published && uploaded.length > 0) {
       // Not published (an error, or another run won): our files are garbage. If this cleanup
@@ -204,6 +187,35 @@ export async function compactDay(options: CompactDayOptions): Promise<Compaction
     }
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The summary of a run that published `manifest`. */
+export function publishedSummary(
+  manifest: Manifest,
+  previous: ManifestVersion | undefined,
+  objects: number,
+  objectBytes: number,
+  cleanup: { deleted: number; note?: string },
+  started: Date,
+): CompactionSummary {
+  return {
+    day: manifest.day,
+    status: 'published',
+    run_id: manifest.run_id,
+    previous_run_id: previous?.manifest.run_id ?? null,
+    manifest_key: manifestKey(manifest.day),
+    objects,
+    object_bytes: objectBytes,
+    rows_read: manifest.rows_read,
+    rows: manifest.rows,
+    duplicates_dropped: manifest.duplicates_dropped,
+    rows_by_language: manifest.rows_by_language,
+    files: manifest.files,
+    parquet_bytes: manifest.files.reduce((sum, f) => sum + f.bytes, 0),
+    deleted_files: cleanup.deleted,
+    elapsed_ms: Date.now() - started.getTime(),
+    ...(cleanup.note ? { note: cleanup.note } : {}),
+  };
 }
 
 /** What a run finds before building: the day unchanged since its manifest, or work to do. */

@@ -11,20 +11,18 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { PREFIX } from '../lake/layout.js';
-import { duckdbBundling, grantLake } from './compaction.js';
+import { compactionEnvironment, duckdbBundling, grantCompactionLake } from './compaction.js';
 import type { FirelakeConfig } from './config.js';
 import {
   acknowledgeRuntime,
   duckdbArchitecture,
   entry,
-  FUNCTION_NODE_OPTIONS,
   FunctionBase,
   LOCK_FILE,
   NODE_RUNTIME,
   ROOT,
 } from './lambda-common.js';
-import { acknowledgePrefixGrants, arnToken } from './nag.js';
+import { arnToken } from './nag.js';
 
 // Compaction past one Lambda: a Step Functions state machine that plans the nightly days
 // (compaction/fanout-handler.ts `plan`), compacts their units in a Distributed Map of worker
@@ -86,27 +84,11 @@ export class CompactionFanOut extends Construct {
         projectRoot: ROOT,
         depsLockFilePath: LOCK_FILE,
         bundling: duckdbBundling(),
-        environment: {
-          LAKE_BUCKET: bucket.bucketName,
-          COMPACTION_LATE_WINDOW_DAYS: String(compaction.lateWindowDays),
-          COMPACTION_WORK_DIR: '/tmp',
-          NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
-        },
+        environment: compactionEnvironment(bucket, compaction),
       });
       acknowledgeRuntime(f);
-      // Like the compaction Lambda: reads staging and curated, writes curated (files, run folders,
-      // the manifest), nothing else.
-      grantLake(base.role, bucket, {
-        list: [PREFIX.staging, PREFIX.curated],
-        read: [PREFIX.staging, PREFIX.curated],
-        write: [PREFIX.curated],
-      });
-      acknowledgePrefixGrants(
-        base.role,
-        bucket,
-        [PREFIX.staging, PREFIX.curated],
-        'Fan-out compaction reads the staging objects of a day and writes curated files and run documents under these prefixes.',
-      );
+      // As the compaction Lambda: run folders and the manifest live under curated/ too.
+      grantCompactionLake(base.role, bucket);
       return f;
     };
     const big = { memory: compaction.memoryMiB, minutes: compaction.timeoutMinutes };

@@ -62,6 +62,34 @@ export function duckdbBundling(): BundlingOptions {
   };
 }
 
+/** The environment every function running compaction code reads (compaction/config.ts). */
+export function compactionEnvironment(
+  bucket: s3.IBucket,
+  compaction: FirelakeConfig['compaction'],
+): Record<string, string> {
+  return {
+    LAKE_BUCKET: bucket.bucketName,
+    COMPACTION_LATE_WINDOW_DAYS: String(compaction.lateWindowDays),
+    COMPACTION_WORK_DIR: '/tmp',
+    NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
+  };
+}
+
+/** Compaction reads staging and curated, writes and replaces curated: nothing else. */
+export function grantCompactionLake(role: iam.IRole, bucket: s3.Bucket): void {
+  grantLake(role, bucket, {
+    list: [PREFIX.staging, PREFIX.curated],
+    read: [PREFIX.staging, PREFIX.curated],
+    write: [PREFIX.curated],
+  });
+  acknowledgePrefixGrants(
+    role,
+    bucket,
+    [PREFIX.staging, PREFIX.curated],
+    'Compaction reads the staging objects of a day and writes curated files named per run under these prefixes.',
+  );
+}
+
 export class Compaction extends Construct {
   readonly fn: NodejsFunction;
   readonly schedule: scheduler.Schedule;
@@ -95,26 +123,10 @@ export class Compaction extends Construct {
       projectRoot: ROOT,
       depsLockFilePath: LOCK_FILE,
       bundling: duckdbBundling(),
-      environment: {
-        LAKE_BUCKET: bucket.bucketName,
-        COMPACTION_LATE_WINDOW_DAYS: String(compaction.lateWindowDays),
-        COMPACTION_WORK_DIR: '/tmp',
-        NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
-      },
+      environment: compactionEnvironment(bucket, compaction),
     });
     acknowledgeRuntime(this.fn);
-    // Compaction reads staging and curated, writes and replaces curated: nothing else.
-    grantLake(base.role, bucket, {
-      list: [PREFIX.staging, PREFIX.curated],
-      read: [PREFIX.staging, PREFIX.curated],
-      write: [PREFIX.curated],
-    });
-    acknowledgePrefixGrants(
-      base.role,
-      bucket,
-      [PREFIX.staging, PREFIX.curated],
-      'Compaction reads the staging objects of a day and writes curated files named per run under these prefixes.',
-    );
+    grantCompactionLake(base.role, bucket);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
       queueName: `${props.namePrefix}-compaction-dlq`,

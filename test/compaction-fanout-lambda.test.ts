@@ -8,7 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlanOutput } from '../compaction/fanout-handler.js';
 import { readManifest } from '../compaction/manifest.js';
 import { runPrefix } from '../compaction/plan.js';
-import { BUNDLING, duckdbArchitecture, FUNCTION_NODE_OPTIONS, ROOT } from '../infra/lambda-common.js';
+import {
+  duckdbArchitecture,
+  esbuildAsDeployed,
+  FUNCTION_NODE_OPTIONS,
+  ROOT,
+} from '../infra/lambda-common.js';
 import { S3Store } from '../lake/s3-store.js';
 import { listAll } from '../lake/store.js';
 import { writeStagingDay } from './compaction-staging.js';
@@ -35,16 +40,8 @@ beforeAll(async () => {
   await build({
     entryPoints: [join(ROOT, 'compaction', 'fanout-handler.ts')],
     outfile: join(bundle, 'index.mjs'),
-    bundle: true,
-    platform: 'node',
-    format: BUNDLING.format === 'esm' ? 'esm' : 'cjs',
-    target: BUNDLING.target,
-    minify: BUNDLING.minify,
-    sourcemap: BUNDLING.sourceMap,
-    sourcesContent: BUNDLING.sourcesContent,
-    banner: BUNDLING.banner ? { js: BUNDLING.banner } : undefined,
+    ...esbuildAsDeployed(),
     external: ['@duckdb/node-api', '@duckdb/node-bindings', binding],
-    mainFields: ['module', 'main'],
     logLevel: 'warning',
   });
   // Linked, not copied (the asset copies them): the same files, resolved beside the bundle.
