@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrossUnitDuplicateError, commitDay } from '../compaction/commit.js';
@@ -12,6 +14,7 @@ import { planDay, planUnits, runPrefix, stagingMinute } from '../compaction/plan
 import { createCuratedView } from '../compaction/read.js';
 import { compactUnit } from '../compaction/unit.js';
 import { compactDayWithWorkers, UnitFailedError } from '../compaction/workers.js';
+import { ROOT } from '../infra/lambda-common.js';
 import { FolderStore } from '../lake/folder-store.js';
 import { curatedDayPrefix, type PartitionKeys } from '../lake/layout.js';
 import { S3Store } from '../lake/s3-store.js';
@@ -171,6 +174,53 @@ describe('the invariant that makes dedup inside a unit exact', () => {
     const rows = await curatedRows(store);
     expect(rows.filter((r) => r.event_uuid === early.event_uuid)).toHaveLength(1);
     expect(summary.rows).toBe(new Set(rows.map((r) => r.event_uuid)).size);
+  });
+});
+
+describe('firelake compact --workers', () => {
+  const cli = (args: string[]) =>
+    promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'firelake.js'), 'compact', ...args], {
+      cwd: ROOT,
+      maxBuffer: 16 * 2 ** 20,
+    });
+
+  it('compacts a day of two units with worker processes and prints the summary as JSON', async () => {
+    const lake = join(root, `cli-${randomUUID()}`);
+    const store = new FolderStore(lake);
+    const staged = await writeStagingDay(store, {
+      day: DAY,
+      hours: [2, 3],
+      minutes: Array.from({ length: 60 }, (_, m) => m),
+      eventsPerObject: 200,
+      gzipLevel: 1,
+      seed: 21,
+    });
+    const { stdout, stderr } = await cli([
+      '--date',
+      DAY,
+      '--lake',
+      lake,
+      '--workers',
+      '2',
+      '--unit-size',
+      '1',
+      '--memory-limit',
+      '1024',
+      '--json',
+    ]);
+    const summary = JSON.parse(stdout);
+    expect(summary).toMatchObject({ status: 'published', units: 2, rows: staged.unique });
+    expect(stderr).toMatch(/2 units on 2 worker process\(es\)/);
+    expect(await curatedRows(store)).toHaveLength(staged.unique);
+  });
+
+  it('says what is wrong with a bad --workers and exits non-zero', async () => {
+    const failed = await cli(['--date', DAY, '--workers', 'many']).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(failed).toMatchObject({ code: expect.any(Number) });
+    expect((failed as { code: number }).code).not.toBe(0);
+    expect((failed as { stderr: string }).stderr).toMatch(/many/);
   });
 });
 
