@@ -16,7 +16,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { DEFAULT_CONFIG } from '../infra/config.js';
-import { BUNDLING, FUNCTION_NODE_OPTIONS, ROOT } from '../infra/lambda-common.js';
+import { esbuildAsDeployed, FUNCTION_NODE_OPTIONS, ROOT } from '../infra/lambda-common.js';
 import { createTables, startDynalite } from '../local/dynamodb.js';
 import { dynamoClient } from '../test/transform-fixtures.js';
 import { countingSink } from '../transform/metrics.js';
@@ -74,15 +74,7 @@ async function bundleAsDeployed(): Promise<string> {
   await build({
     entryPoints: [join(ROOT, 'bench', 'transform-cpu.ts')],
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: BUNDLING.format === 'esm' ? 'esm' : 'cjs',
-    target: BUNDLING.target,
-    minify: BUNDLING.minify,
-    sourcemap: BUNDLING.sourceMap,
-    sourcesContent: BUNDLING.sourcesContent,
-    banner: BUNDLING.banner ? { js: BUNDLING.banner } : undefined,
-    mainFields: ['module', 'main'],
+    ...esbuildAsDeployed(),
     logLevel: 'warning',
   });
   return outfile;

@@ -1,6 +1,9 @@
+import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
-import { type CompactionSummary, compactDay } from '../compaction/compact.js';
+import type { CompactionSummary } from '../compaction/compact.js';
 import { compactNightly, DEFAULT_LATE_WINDOW_DAYS, type NightlySummary } from '../compaction/nightly.js';
+import { DEFAULT_UNIT_BYTES } from '../compaction/plan.js';
+import { compactDayWithWorkers } from '../compaction/workers.js';
 import { DEFAULT_LAKE, openLake } from '../lake/open.js';
 import { parseDayOption, parsePositiveInt } from './options.js';
 
@@ -14,6 +17,8 @@ interface CompactFlags {
   memoryLimit?: number;
   threads?: number;
   workDir?: string;
+  workers: number;
+  unitSize: number;
 }
 
 function parseNonNegativeInt(text: string): number {
@@ -39,6 +44,18 @@ export const compactCommand = new Command('compact')
   .option('--memory-limit <MiB>', "DuckDB's memory limit (default: 60% of this machine)", parsePositiveInt)
   .option('--threads <n>', 'DuckDB threads (default: every core)', parsePositiveInt)
   .option('--work-dir <dir>', 'folder for downloads and DuckDB spill files (default: the OS temp folder)')
+  .option(
+    '--workers <n>',
+    'worker processes for a day larger than one unit (1: one run in this process)',
+    parsePositiveInt,
+    availableParallelism(),
+  )
+  .option(
+    '--unit-size <MiB>',
+    'gzip staging per fan-out unit',
+    parsePositiveInt,
+    Math.round(DEFAULT_UNIT_BYTES / 2 ** 20),
+  )
   .action(async (flags: CompactFlags, command: Command) => {
     if (!flags.date && !flags.nightly) command.error('error: give --date YYYY-MM-DD, or --nightly');
     const options = {
@@ -48,14 +65,21 @@ export const compactCommand = new Command('compact')
       threads: flags.threads,
       workDir: flags.workDir,
       log: (line: string) => console.error(line),
+      workers: flags.workers,
+      unitBytes: flags.unitSize * 2 ** 20,
     };
     if (flags.nightly) {
-      const summary = await compactNightly({ ...options, day: flags.date, lateWindowDays: flags.lateWindow });
+      const summary = await compactNightly({
+        ...options,
+        day: flags.date,
+        lateWindowDays: flags.lateWindow,
+        compact: (o) => compactDayWithWorkers({ ...options, ...o }),
+      });
       console.log(flags.json ? JSON.stringify(summary, null, 2) : formatNightly(summary));
       if (!summary.ok) process.exitCode = 1;
       return;
     }
-    const summary = await compactDay({ ...options, day: flags.date! });
+    const summary = await compactDayWithWorkers({ ...options, day: flags.date! });
     console.log(flags.json ? JSON.stringify(summary, null, 2) : formatDay(summary));
   });
 
@@ -63,7 +87,7 @@ export function formatDay(s: CompactionSummary): string {
   const lines = [
     s.status === 'unchanged'
       ? `${s.day}: unchanged (${s.note})`
-      : `${s.day}: published run ${s.run_id}${s.previous_run_id ? ` (replaces ${s.previous_run_id})` : ''}`,
+      : `${s.day}: published run ${s.run_id}${s.units ? ` (${s.units} units)` : ''}${s.previous_run_id ? ` (replaces ${s.previous_run_id})` : ''}`,
     `  staging: ${s.objects} objects, ${(s.object_bytes / 2 ** 20).toFixed(1)} MiB, ${s.rows_read} lines`,
     `  curated: ${s.rows} rows, ${s.duplicates_dropped} duplicates dropped, ${s.files.length} file(s), ${(s.parquet_bytes / 2 ** 20).toFixed(1)} MiB`,
     `  by language: ${Object.entries(s.rows_by_language)

@@ -96,6 +96,8 @@ export interface CompactionSummary {
   /** Curated files removed after the switch: the previous run's, and orphans of killed runs. */
   deleted_files: number;
   elapsed_ms: number;
+  /** Fan-out runs: how many units workers compacted (compaction/workers.ts). */
+  units?: number;
   /** Why nothing was done, or what went wrong after publishing (the day is published either way). */
   note?: string;
 }
@@ -136,24 +138,9 @@ export async function compactDay(options: CompactDayOptions): Promise<Compaction
   const log = options.log ?? (() => {});
   const runId = options.runId ?? newRunId(started);
 
-  const previous = await readManifest(store, day);
-  const stagingPrefix = dayPrefix('staging', day);
-  // Every object of the day, whatever its name: one that is not gzip NDJSON fails the run by
-  // name rather than being skipped without a trace.
-  const objects = await listAll(store, stagingPrefix);
-  if (objects.length === 0) throw new MissingDayError(day, stagingPrefix, store.location);
-  const objectBytes = objects.reduce((sum, o) => sum + o.size, 0);
-
-  if (previous && !options.force) {
-    const change = stagingChange(previous.manifest, objects);
-    if (change.missing.length > 0) throw new StagingShrunkError(day, change.missing);
-    if (change.added.length === 0 && previous.manifest.schema_version === curatedSchemaVersion()) {
-      log(`${day}: unchanged since run ${previous.manifest.run_id} (${objects.length} staging objects)`);
-      return unchangedSummary(previous, objects.length, objectBytes, started);
-    }
-    if (change.added.length > 0)
-      log(`${day}: ${change.added.length} staging object(s) new since the last run`);
-  }
+  const inspected = await inspectDay(options, started);
+  if (inspected.kind === 'unchanged') return inspected.summary;
+  const { previous, objects, objectBytes } = inspected;
 
   log(`${day}: run ${runId}, ${objects.length} staging objects, ${mib(objectBytes)} gzip`);
   const dir = join(options.workDir ?? tmpdir(), `firelake-compaction-${runId}`);
@@ -161,11 +148,7 @@ export async function compactDay(options: CompactDayOptions): Promise<Compaction
   let published = false;
   try {
     await mkdir(dir, { recursive: true });
-    const engine = await openEngine({
-      dir: join(dir, 'duckdb'),
-      memoryLimitMiB: options.memoryLimitMiB ?? Math.floor((totalmem() / 2 ** 20) * 0.6),
-      threads: options.threads ?? availableParallelism(),
-    });
+    const engine = await openRunEngine(dir, options);
     let built: Built;
     try {
       built = await build(engine, store, day, objects, runId, dir, options, log, uploaded);
@@ -188,52 +171,12 @@ export async function compactDay(options: CompactDayOptions): Promise<Compaction
       duplicates_dropped: built.rowsRead - built.rows,
     };
     await options.beforePublish?.(runId);
-    manifest.published_at = new Date().toISOString();
-    try {
-      await store.put(manifestKey(day), serializeManifest(manifest), {
-        contentType: 'application/json',
-        ...(previous ? { ifMatch: previous.etag } : { ifNoneMatch: true }),
-      });
-    } catch (error) {
-      // A lost answer is not a lost race: the SDK may have retried a put that had succeeded
-      // (the retry then fails its own condition), or the network failed after the write. Only
-      // the manifest itself says which run is live; until that is known, keep our files.
-      const live = await readManifest(store, day).catch(() => 'unknown' as const);
-      if (live === 'unknown') {
-        uploaded.length = 0;
-        throw new CompactionError(
-          `could not tell whether run ${runId} published ${day}; its files stay until the next run`,
-          { cause: error },
-        );
-      }
-      if (live?.manifest.run_id !== runId) {
-        if (error instanceof PreconditionFailedError)
-          throw new ConcurrentRunError(day, runId, { cause: error });
-        throw error;
-      }
-    }
+    await publishManifest(store, manifest, previous, uploaded);
     published = true;
     log(`${day}: published run ${runId}: ${built.rows} rows in ${built.files.length} file(s)`);
 
-    const { deleted, note } = await removeStaleFiles(store, day, manifest, previous, started, log);
-    return {
-      day,
-      status: 'published',
-      run_id: runId,
-      previous_run_id: previous?.manifest.run_id ?? null,
-      manifest_key: manifestKey(day),
-      objects: objects.length,
-      object_bytes: objectBytes,
-      rows_read: built.rowsRead,
-      rows: built.rows,
-      duplicates_dropped: built.rowsRead - built.rows,
-      rows_by_language: built.rowsByLanguage,
-      files: built.files,
-      parquet_bytes: built.files.reduce((sum, f) => sum + f.bytes, 0),
-      deleted_files: deleted,
-      elapsed_ms: Date.now() - started.getTime(),
-      ...(note ? { note } : {}),
-    };
+    const cleanup = await removeStaleFiles(store, day, manifest, previous, started, log);
+    return publishedSummary(manifest, previous, objects.length, objectBytes, cleanup, started);
   } finally {
     if (!published && uploaded.length > 0) {
       // Not published (an error, or another run won): our files are garbage. If this cleanup
@@ -246,14 +189,129 @@ export async function compactDay(options: CompactDayOptions): Promise<Compaction
   }
 }
 
-interface Built {
+/** The summary of a run that published `manifest`. */
+export function publishedSummary(
+  manifest: Manifest,
+  previous: ManifestVersion | undefined,
+  objects: number,
+  objectBytes: number,
+  cleanup: { deleted: number; note?: string },
+  started: Date,
+): CompactionSummary {
+  return {
+    day: manifest.day,
+    status: 'published',
+    run_id: manifest.run_id,
+    previous_run_id: previous?.manifest.run_id ?? null,
+    manifest_key: manifestKey(manifest.day),
+    objects,
+    object_bytes: objectBytes,
+    rows_read: manifest.rows_read,
+    rows: manifest.rows,
+    duplicates_dropped: manifest.duplicates_dropped,
+    rows_by_language: manifest.rows_by_language,
+    files: manifest.files,
+    parquet_bytes: manifest.files.reduce((sum, f) => sum + f.bytes, 0),
+    deleted_files: cleanup.deleted,
+    elapsed_ms: Date.now() - started.getTime(),
+    ...(cleanup.note ? { note: cleanup.note } : {}),
+  };
+}
+
+/** What a run finds before building: the day unchanged since its manifest, or work to do. */
+export type InspectedDay =
+  | { kind: 'unchanged'; summary: CompactionSummary }
+  | { kind: 'work'; previous: ManifestVersion | undefined; objects: ObjectInfo[]; objectBytes: number };
+
+/**
+ * Step 1 of a run: the day's manifest and ETag, the staging listing, and whether anything
+ * changed since the manifest (throws MissingDayError, StagingShrunkError).
+ */
+export async function inspectDay(
+  options: Pick<CompactDayOptions, 'store' | 'day' | 'force' | 'log'>,
+  started: Date,
+): Promise<InspectedDay> {
+  const { store, day } = options;
+  const log = options.log ?? (() => {});
+  const previous = await readManifest(store, day);
+  const stagingPrefix = dayPrefix('staging', day);
+  // Every object of the day, whatever its name: one that is not gzip NDJSON fails the run by
+  // name rather than being skipped without a trace.
+  const objects = await listAll(store, stagingPrefix);
+  if (objects.length === 0) throw new MissingDayError(day, stagingPrefix, store.location);
+  const objectBytes = objects.reduce((sum, o) => sum + o.size, 0);
+
+  if (previous && !options.force) {
+    const change = stagingChange(previous.manifest, objects);
+    if (change.missing.length > 0) throw new StagingShrunkError(day, change.missing);
+    if (change.added.length === 0 && previous.manifest.schema_version === curatedSchemaVersion()) {
+      log(`${day}: unchanged since run ${previous.manifest.run_id} (${objects.length} staging objects)`);
+      return { kind: 'unchanged', summary: unchangedSummary(previous, objects.length, objectBytes, started) };
+    }
+    if (change.added.length > 0)
+      log(`${day}: ${change.added.length} staging object(s) new since the last run`);
+  }
+  return { kind: 'work', previous, objects, objectBytes };
+}
+
+/** DuckDB for a run in its work folder, with the run's memory limit and threads. */
+export function openRunEngine(
+  dir: string,
+  options: Pick<CompactDayOptions, 'memoryLimitMiB' | 'threads'>,
+): Promise<Engine> {
+  return openEngine({
+    dir: join(dir, 'duckdb'),
+    memoryLimitMiB: options.memoryLimitMiB ?? Math.floor((totalmem() / 2 ** 20) * 0.6),
+    threads: options.threads ?? availableParallelism(),
+  });
+}
+
+/**
+ * Step 5: switches the day to `manifest` with one conditional write (If-Match the ETag read in
+ * step 1, If-None-Match for a first run). Throws ConcurrentRunError when another run published
+ * first; clears `uploaded` when it cannot tell, so the caller keeps the files.
+ */
+export async function publishManifest(
+  store: ObjectStore,
+  manifest: Manifest,
+  previous: { etag: string } | undefined,
+  uploaded: string[],
+): Promise<void> {
+  const { day, run_id: runId } = manifest;
+  manifest.published_at = new Date().toISOString();
+  try {
+    await store.put(manifestKey(day), serializeManifest(manifest), {
+      contentType: 'application/json',
+      ...(previous ? { ifMatch: previous.etag } : { ifNoneMatch: true }),
+    });
+  } catch (error) {
+    // A lost answer is not a lost race: the SDK may have retried a put that had succeeded
+    // (the retry then fails its own condition), or the network failed after the write. Only
+    // the manifest itself says which run is live; until that is known, keep our files.
+    const live = await readManifest(store, day).catch(() => 'unknown' as const);
+    if (live === 'unknown') {
+      uploaded.length = 0;
+      throw new CompactionError(
+        `could not tell whether run ${runId} published ${day}; its files stay until the next run`,
+        { cause: error },
+      );
+    }
+    if (live?.manifest.run_id !== runId) {
+      if (error instanceof PreconditionFailedError)
+        throw new ConcurrentRunError(day, runId, { cause: error });
+      throw error;
+    }
+  }
+}
+
+export interface Built {
   rowsRead: number;
   rows: number;
   rowsByLanguage: Record<string, number>;
   files: ManifestFile[];
 }
 
-async function build(
+export async function build(
   engine: Engine,
   store: ObjectStore,
   day: Day,
@@ -452,7 +510,7 @@ async function unreadable(
   );
 }
 
-async function removeStaleFiles(
+export async function removeStaleFiles(
   store: ObjectStore,
   day: Day,
   manifest: Manifest,
@@ -524,6 +582,6 @@ async function parquetFilesUnder(folder: string): Promise<string[]> {
     .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
 }
 
-function mib(bytes: number): string {
+export function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }

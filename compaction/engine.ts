@@ -36,7 +36,10 @@ export type SqlName =
   | 'probe-object'
   | 'set-curated-files'
   | 'curated-files'
-  | 'curated-view';
+  | 'curated-view'
+  | 'unit-uuids'
+  | 'cross-unit-hashes'
+  | 'cross-unit-uuids';
 
 const sqlCache = new Map<string, string>();
 

@@ -1,4 +1,6 @@
 // The compaction's public surface, for the CLI, the Lambda handler and `npm start`.
+
+export { CrossUnitDuplicateError, commitDay, UnitMissingError } from './commit.js';
 export {
   type CompactDayOptions,
   type CompactionSummary,
@@ -15,4 +17,7 @@ export {
   type NightlyOptions,
   type NightlySummary,
 } from './nightly.js';
+export { DEFAULT_UNIT_BYTES, type FanOutPlan, planDay } from './plan.js';
 export { createCuratedView, curatedLocalPaths } from './read.js';
+export { compactUnit } from './unit.js';
+export { compactDayWithWorkers, UnitFailedError, type WorkersOptions } from './workers.js';

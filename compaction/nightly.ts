@@ -16,6 +16,8 @@ export interface NightlyOptions extends Omit<CompactDayOptions, 'day' | 'runId'>
   now?: Date;
   /** Days before `day` checked for late staging objects (default 7). */
   lateWindowDays?: number;
+  /** How one day is compacted (default compactDay; the CLI passes the fan-out with --workers). */
+  compact?: (options: CompactDayOptions) => Promise<CompactionSummary>;
 }
 
 export interface DayOutcome {
@@ -73,7 +75,7 @@ export async function compactNightly(options: NightlyOptions): Promise<NightlySu
 
 async function run(day: Day, options: NightlyOptions): Promise<DayOutcome> {
   try {
-    const summary = await compactDay({ ...options, day });
+    const summary = await (options.compact ?? compactDay)({ ...options, day });
     return { day, status: summary.status, summary };
   } catch (error) {
     if (error instanceof MissingDayError) {

@@ -1,7 +1,7 @@
 import { Duration, Size, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -31,10 +31,64 @@ export interface CompactionProps {
   metricsNamespace: string;
   logRetentionDays: number;
   bucket: s3.Bucket;
+  /** What the nightly schedule starts (default: this Lambda), given the dead-letter queue. */
+  nightly?: (deadLetterQueue: sqs.IQueue) => scheduler.IScheduleTarget;
 }
 
 /** The packages of DuckDB's native binding, copied into the asset as installed (not bundled). */
 const DUCKDB_PACKAGES = ['@duckdb/node-api', '@duckdb/node-bindings'];
+
+/**
+ * Bundling of a function that runs compaction code: esbuild as every function, but DuckDB's
+ * native binding copied as installed and compaction/sql/ beside the bundle.
+ */
+export function duckdbBundling(): BundlingOptions {
+  const { binding } = duckdbArchitecture();
+  const copied = [...DUCKDB_PACKAGES, binding, 'detect-libc'];
+  return {
+    ...BUNDLING,
+    externalModules: [...DUCKDB_PACKAGES, binding],
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      // The binding's .node and .so cannot go through esbuild: copy the installed packages.
+      // compaction/engine.ts reads its SQL from ./sql/ next to the module: copy that too.
+      afterBundling: (inputDir: string, outputDir: string) => [
+        `mkdir -p "${outputDir}/node_modules/@duckdb"`,
+        ...copied.map((pkg) => `cp -R "${inputDir}/node_modules/${pkg}" "${outputDir}/node_modules/${pkg}"`),
+        `cp -R "${inputDir}/compaction/sql" "${outputDir}/sql"`,
+      ],
+    },
+  };
+}
+
+/** The environment every function running compaction code reads (compaction/config.ts). */
+export function compactionEnvironment(
+  bucket: s3.IBucket,
+  compaction: FirelakeConfig['compaction'],
+): Record<string, string> {
+  return {
+    LAKE_BUCKET: bucket.bucketName,
+    COMPACTION_LATE_WINDOW_DAYS: String(compaction.lateWindowDays),
+    COMPACTION_WORK_DIR: '/tmp',
+    NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
+  };
+}
+
+/** Compaction reads staging and curated, writes and replaces curated: nothing else. */
+export function grantCompactionLake(role: iam.IRole, bucket: s3.Bucket): void {
+  grantLake(role, bucket, {
+    list: [PREFIX.staging, PREFIX.curated],
+    read: [PREFIX.staging, PREFIX.curated],
+    write: [PREFIX.curated],
+  });
+  acknowledgePrefixGrants(
+    role,
+    bucket,
+    [PREFIX.staging, PREFIX.curated],
+    'Compaction reads the staging objects of a day and writes curated files named per run under these prefixes.',
+  );
+}
 
 export class Compaction extends Construct {
   readonly fn: NodejsFunction;
@@ -51,8 +105,7 @@ export class Compaction extends Construct {
       functionName,
       logRetentionDays: props.logRetentionDays,
     });
-    const { architecture, binding } = duckdbArchitecture();
-    const copied = [...DUCKDB_PACKAGES, binding, 'detect-libc'];
+    const { architecture } = duckdbArchitecture();
     this.fn = new NodejsFunction(this, 'Function', {
       functionName,
       description: 'Nightly compaction: staging NDJSON to curated Parquet with DuckDB',
@@ -69,43 +122,11 @@ export class Compaction extends Construct {
       logGroup: base.logGroup,
       projectRoot: ROOT,
       depsLockFilePath: LOCK_FILE,
-      bundling: {
-        ...BUNDLING,
-        externalModules: [...DUCKDB_PACKAGES, binding],
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          // The binding's .node and .so cannot go through esbuild: copy the installed packages.
-          // compaction/engine.ts reads its SQL from ./sql/ next to the module: copy that too.
-          afterBundling: (inputDir: string, outputDir: string) => [
-            `mkdir -p "${outputDir}/node_modules/@duckdb"`,
-            ...copied.map(
-              (pkg) => `cp -R "${inputDir}/node_modules/${pkg}" "${outputDir}/node_modules/${pkg}"`,
-            ),
-            `cp -R "${inputDir}/compaction/sql" "${outputDir}/sql"`,
-          ],
-        },
-      },
-      environment: {
-        LAKE_BUCKET: bucket.bucketName,
-        COMPACTION_LATE_WINDOW_DAYS: String(compaction.lateWindowDays),
-        COMPACTION_WORK_DIR: '/tmp',
-        NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
-      },
+      bundling: duckdbBundling(),
+      environment: compactionEnvironment(bucket, compaction),
     });
     acknowledgeRuntime(this.fn);
-    // Compaction reads staging and curated, writes and replaces curated: nothing else.
-    grantLake(base.role, bucket, {
-      list: [PREFIX.staging, PREFIX.curated],
-      read: [PREFIX.staging, PREFIX.curated],
-      write: [PREFIX.curated],
-    });
-    acknowledgePrefixGrants(
-      base.role,
-      bucket,
-      [PREFIX.staging, PREFIX.curated],
-      'Compaction reads the staging objects of a day and writes curated files named per run under these prefixes.',
-    );
+    grantCompactionLake(base.role, bucket);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
       queueName: `${props.namePrefix}-compaction-dlq`,
@@ -127,15 +148,17 @@ export class Compaction extends Construct {
         minute: String(at.minute),
         timeZone: TimeZone.ETC_UTC,
       }),
-      target: new targets.LambdaInvoke(this.fn, {
-        // The scheduled time, not "now": a retried or delayed run still compacts the right day.
-        input: scheduler.ScheduleTargetInput.fromObject({
-          scheduledTime: scheduler.ContextAttribute.scheduledTime,
+      target:
+        props.nightly?.(this.deadLetterQueue) ??
+        new targets.LambdaInvoke(this.fn, {
+          // The scheduled time, not "now": a retried or delayed run still compacts the right day.
+          input: scheduler.ScheduleTargetInput.fromObject({
+            scheduledTime: scheduler.ContextAttribute.scheduledTime,
+          }),
+          retryAttempts: compaction.retryAttempts,
+          maxEventAge: Duration.hours(2),
+          deadLetterQueue: this.deadLetterQueue,
         }),
-        retryAttempts: compaction.retryAttempts,
-        maxEventAge: Duration.hours(2),
-        deadLetterQueue: this.deadLetterQueue,
-      }),
     });
 
     const checkName = `${props.namePrefix}-manifest-check`;

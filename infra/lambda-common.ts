@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { BuildOptions } from 'esbuild';
 
 // What every Firelake function shares: where the code is, how it is bundled (esbuild from
 // node_modules, never Docker, so `cdk synth` works offline), and a role that may write to its
@@ -41,6 +42,35 @@ export const BUNDLING: BundlingOptions = {
   forceDockerBundling: false,
   banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
 };
+
+/**
+ * BUNDLING as esbuild's own options, for tests and benches that bundle a handler as `cdk deploy`
+ * does (the CDK's NodejsFunction maps the same fields).
+ */
+export function esbuildAsDeployed(): Pick<
+  BuildOptions,
+  | 'bundle'
+  | 'platform'
+  | 'format'
+  | 'target'
+  | 'minify'
+  | 'sourcemap'
+  | 'sourcesContent'
+  | 'banner'
+  | 'mainFields'
+> {
+  return {
+    bundle: true,
+    platform: 'node',
+    format: BUNDLING.format === 'esm' ? 'esm' : 'cjs',
+    target: BUNDLING.target,
+    minify: BUNDLING.minify,
+    sourcemap: BUNDLING.sourceMap,
+    sourcesContent: BUNDLING.sourcesContent,
+    banner: BUNDLING.banner ? { js: BUNDLING.banner } : undefined,
+    mainFields: ['module', 'main'],
+  };
+}
 
 /**
  * The Lambda architecture whose DuckDB native binding is installed in node_modules: esbuild

@@ -1,6 +1,7 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { Compaction } from './compaction.js';
+import { CompactionFanOut } from './compaction-fanout.js';
 import { type DeepPartial, type FirelakeConfig, resolveConfig } from './config.js';
 import { EventDeliveryStream } from './delivery-stream.js';
 import { GlueCatalog } from './glue-catalog.js';
@@ -25,6 +26,7 @@ export class FirelakeStack extends Stack {
   readonly transform: TransformFunction;
   readonly delivery: EventDeliveryStream;
   readonly compaction: Compaction;
+  readonly compactionFanOut: CompactionFanOut;
   readonly catalog: GlueCatalog;
   readonly monitoring: Monitoring;
   readonly api?: IngestApi;
@@ -56,13 +58,24 @@ export class FirelakeStack extends Stack {
       bucket: this.lake.bucket,
       transform: this.transform.fn,
     });
+    // The nightly schedule starts the fan-out state machine; its failures join the compaction's
+    // dead-letter queue and alarm.
+    const fanOut = new CompactionFanOut(this, 'CompactionFanOut', {
+      namePrefix: p,
+      compaction: config.compaction,
+      logRetentionDays: config.transform.logRetentionDays,
+      bucket: this.lake.bucket,
+    });
+    this.compactionFanOut = fanOut;
     this.compaction = new Compaction(this, 'Compaction', {
       namePrefix: p,
       compaction: config.compaction,
       metricsNamespace: config.metricsNamespace,
       logRetentionDays: config.transform.logRetentionDays,
       bucket: this.lake.bucket,
+      nightly: (dlq) => fanOut.scheduleTarget(dlq, config.compaction),
     });
+    fanOut.reportFailuresTo(this.compaction.deadLetterQueue);
     this.catalog = new GlueCatalog(this, 'Catalog', {
       namePrefix: p,
       catalog: config.catalog,
@@ -117,6 +130,11 @@ export class FirelakeStack extends Stack {
       'CompactionFunctionName',
       this.compaction.fn.functionName,
       'Invoke with {"date": "YYYY-MM-DD"} to compact one day in AWS',
+    );
+    out(
+      'CompactionStateMachineArn',
+      fanOut.stateMachine.stateMachineArn,
+      'Start with {"date": "YYYY-MM-DD"} to compact one day in AWS with fan-out (aws stepfunctions start-execution)',
     );
     out(
       'AlarmTopicArn',

@@ -221,7 +221,7 @@ describe('provisioned tables, destroy on delete, alarm e-mail, tuned transform a
   it('runs compaction and the manifest check at the configured UTC times', () => {
     s.template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(15 1 * * ? *)',
-      Target: Match.objectLike({ Arn: getAtt(logicalId(s, s.stack.compaction.fn)) }),
+      Target: Match.objectLike({ Arn: { Ref: logicalId(s, s.stack.compactionFanOut.stateMachine) } }),
     });
     s.template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(45 4 * * ? *)',

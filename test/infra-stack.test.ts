@@ -291,12 +291,12 @@ describe('compaction', () => {
     });
   });
 
-  it('is the target of a nightly UTC schedule that passes the scheduled time, retries and dead-letters', () => {
+  it('has a nightly UTC schedule that starts the fan-out state machine with the scheduled time, retries and dead-letters', () => {
     s.template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(30 2 * * ? *)',
       ScheduleExpressionTimezone: 'Etc/UTC',
       Target: Match.objectLike({
-        Arn: getAtt(logicalId(s, s.stack.compaction.fn)),
+        Arn: { Ref: logicalId(s, s.stack.compactionFanOut.stateMachine) },
         Input: JSON.stringify({ scheduledTime: '<aws.scheduler.scheduled-time>' }),
         RetryPolicy: Match.objectLike({ MaximumRetryAttempts: DEFAULT_CONFIG.compaction.retryAttempts }),
         DeadLetterConfig: { Arn: getAtt(logicalId(s, s.stack.compaction.deadLetterQueue)) },
