@@ -32,11 +32,30 @@ export type ChartOption = Core.EChartsCoreOption;
 
 export const WIDTH = 960;
 
+/** Series colours: Tableau 10, told apart by most colour-blind readers. */
+export const PALETTE = [
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#7f7f7f',
+];
+
 /** Renders one chart to an SVG string (no animation: the SVG is the final frame). */
 export function renderSvg(option: ChartOption, height = 320, width = WIDTH): string {
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
-    chart.setOption({ animation: false, textStyle: { fontFamily: 'system-ui, sans-serif' }, ...option });
+    chart.setOption({
+      animation: false,
+      color: PALETTE,
+      textStyle: { fontFamily: 'system-ui, sans-serif' },
+      ...option,
+    });
     return chart.renderToSVGString();
   } finally {
     chart.dispose();
