@@ -71,15 +71,24 @@ export interface TimeSeries {
   points: [number, number][];
 }
 
-/** A time axis over one UTC day. */
-const dayAxis = (dayStartMs: number) => ({ type: 'time', min: dayStartMs, max: dayStartMs + 86_400_000 });
+/** A time axis over the whole hours the data covers, within its UTC day. */
+function dayAxis(series: TimeSeries[], dayStartMs: number) {
+  const times = series.flatMap((s) => s.points.map((p) => p[0]));
+  const hour = 3_600_000;
+  const first = times.length ? Math.floor(Math.min(...times) / hour) * hour : dayStartMs;
+  const last = times.length ? Math.ceil((Math.max(...times) + 1) / hour) * hour : dayStartMs + 86_400_000;
+  return { type: 'time', min: Math.max(dayStartMs, first), max: Math.min(dayStartMs + 86_400_000, last) };
+}
+
+/** Room for the legend: a row for about every seven series. */
+const gridFor = (seriesCount: number) => ({ ...grid, top: 40 + 22 * Math.floor((seriesCount - 1) / 7) });
 
 /** Stacked areas over time (events per minute by type). */
 export function stackedAreas(series: TimeSeries[], yName: string, dayStartMs: number): ChartOption {
   return {
-    grid,
+    grid: gridFor(series.length),
     legend,
-    xAxis: dayAxis(dayStartMs),
+    xAxis: dayAxis(series, dayStartMs),
     yAxis: { type: 'value', name: yName },
     series: series.map((s) => ({
       name: s.name,
@@ -96,9 +105,9 @@ export function stackedAreas(series: TimeSeries[], yName: string, dayStartMs: nu
 /** Stacked bars over time (quarantined by reason per bucket). */
 export function stackedTimeBars(series: TimeSeries[], yName: string, dayStartMs: number): ChartOption {
   return {
-    grid,
+    grid: gridFor(series.length),
     legend,
-    xAxis: dayAxis(dayStartMs),
+    xAxis: dayAxis(series, dayStartMs),
     yAxis: { type: 'value', name: yName },
     series: series.map((s) => ({
       name: s.name,
@@ -155,7 +164,7 @@ export function categoryChart(
         }
       : undefined;
   return {
-    grid,
+    grid: gridFor(series.length),
     legend,
     xAxis: { type: 'category', data: categories, axisLabel: { interval: 0, hideOverlap: true } },
     // Keys left out rather than undefined: ECharts reads an undefined axisLabel as "none".
@@ -182,8 +191,17 @@ export interface FlowLink {
   value: number;
 }
 
+/** Node colours of the flow by what a node is: the outcome reads at a glance. */
+export const FLOW_COLOURS = {
+  received: '#4e79a7',
+  staged: '#59a14f',
+  curated: '#76b7b2',
+  quarantined: '#f28e2b',
+  failed: '#e15759',
+} as const;
+
 /** Where every record went: a Sankey diagram of received -> outcomes. */
-export function sankey(links: FlowLink[]): ChartOption {
+export function sankey(links: FlowLink[], colourOf: (name: string) => string): ChartOption {
   const names = [...new Set(links.flatMap((l) => [l.source, l.target]))];
   return {
     series: [
@@ -200,7 +218,7 @@ export function sankey(links: FlowLink[]): ChartOption {
         emphasis: { disabled: true },
         label: { formatter: '{b}' },
         lineStyle: { color: 'gradient', opacity: 0.4 },
-        data: names.map((name) => ({ name })),
+        data: names.map((name) => ({ name, itemStyle: { color: colourOf(name) } })),
         // A zero-width link is invisible; keep every record path that exists.
         links: links.filter((l) => l.value > 0),
       },

@@ -1,3 +1,4 @@
+import type { GeneratorStats } from '../generator/stats.js';
 import { type Day, manifestKey, parseDay } from '../lake/layout.js';
 import type { ObjectStore } from '../lake/store.js';
 import { LakeDay, NoDataError, type Row } from '../sql/runner.js';
@@ -68,6 +69,8 @@ export interface CollectOptions {
   asOf?: Date;
   liveFrom?: Date;
   thresholds?: ThresholdOverrides;
+  /** The generator's ground truth, reconciled on the report's day (as `firelake quality --stats`). */
+  stats?: GeneratorStats;
   log?: (line: string) => void;
 }
 
@@ -103,6 +106,7 @@ async function collectDay(options: CollectOptions & { asOf: Date; series: boolea
       asOf: options.asOf,
       liveFrom: options.liveFrom,
       thresholds: options.thresholds,
+      stats: options.series ? options.stats : undefined,
     });
   } catch (error) {
     if (error instanceof NoDataError) return { day, problem: { kind: 'no_data', message: error.message } };

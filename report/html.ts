@@ -4,6 +4,7 @@ import { type Check, formatFigure, type Scorecard } from '../sql/scorecard.js';
 import {
   type CategorySeries,
   categoryChart,
+  FLOW_COLOURS,
   type FlowLink,
   renderSvg,
   sankey,
@@ -129,7 +130,20 @@ function flowSection(card: Scorecard): string {
     'chart-flow',
     'Records received, staged, quarantined by reason and failed',
     alt,
-    renderSvg(sankey(links), 340),
+    renderSvg(
+      sankey(links, (name) =>
+        name.startsWith('received')
+          ? FLOW_COLOURS.received
+          : name.startsWith('staged')
+            ? FLOW_COLOURS.staged
+            : name.startsWith('curated')
+              ? FLOW_COLOURS.curated
+              : name.startsWith('processing-failed')
+                ? FLOW_COLOURS.failed
+                : FLOW_COLOURS.quarantined,
+      ),
+      340,
+    ),
     table(
       ['outcome', 'records'],
       [
