@@ -83,39 +83,23 @@ function dayAxis(series: TimeSeries[], dayStartMs: number) {
 /** Room for the legend: a row for about every seven series. */
 const gridFor = (seriesCount: number) => ({ ...grid, top: 40 + 22 * Math.floor((seriesCount - 1) / 7) });
 
-/** Stacked areas over time (events per minute by type). */
-export function stackedAreas(series: TimeSeries[], yName: string, dayStartMs: number): ChartOption {
+/** Stacked areas (events per minute by type) or bars (quarantine per 10 minutes) over time. */
+export function stackedOverTime(
+  kind: 'area' | 'bar',
+  series: TimeSeries[],
+  yName: string,
+  dayStartMs: number,
+): ChartOption {
+  const look =
+    kind === 'area'
+      ? { type: 'line', areaStyle: {}, symbol: 'none', lineStyle: { width: 1 } }
+      : { type: 'bar', barMaxWidth: 24 };
   return {
     grid: gridFor(series.length),
     legend,
     xAxis: dayAxis(series, dayStartMs),
     yAxis: { type: 'value', name: yName },
-    series: series.map((s) => ({
-      name: s.name,
-      type: 'line',
-      stack: 'total',
-      areaStyle: {},
-      symbol: 'none',
-      lineStyle: { width: 1 },
-      data: s.points,
-    })),
-  };
-}
-
-/** Stacked bars over time (quarantined by reason per bucket). */
-export function stackedTimeBars(series: TimeSeries[], yName: string, dayStartMs: number): ChartOption {
-  return {
-    grid: gridFor(series.length),
-    legend,
-    xAxis: dayAxis(series, dayStartMs),
-    yAxis: { type: 'value', name: yName },
-    series: series.map((s) => ({
-      name: s.name,
-      type: 'bar',
-      stack: 'total',
-      barMaxWidth: 24,
-      data: s.points,
-    })),
+    series: series.map((s) => ({ name: s.name, stack: 'total', ...look, data: s.points })),
   };
 }
 

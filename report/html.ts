@@ -8,8 +8,7 @@ import {
   type FlowLink,
   renderSvg,
   sankey,
-  stackedAreas,
-  stackedTimeBars,
+  stackedOverTime,
   type TimeSeries,
 } from './charts.js';
 import type { DayReport, ReportData } from './collect.js';
@@ -177,7 +176,7 @@ function volumeSection(rows: Row[], dayStart: number): string {
     'chart-volume',
     'Curated events per minute of event time, stacked by event type',
     alt,
-    renderSvg(stackedAreas(series, 'events / min', dayStart)),
+    renderSvg(stackedOverTime('area', series, 'events / min', dayStart)),
     table(
       ['minute (UTC)', ...types],
       [...byMinute].map(([minute, m]) => [minute, ...types.map((t) => count(m.get(t) ?? 0))]),
@@ -197,7 +196,7 @@ function quarantineSection(rows: Row[], dayStart: number): string {
     'chart-quarantine',
     'Quarantined records per 10 minutes of arrival, stacked by reason',
     alt,
-    renderSvg(stackedTimeBars(series, 'records / 10 min', dayStart)),
+    renderSvg(stackedOverTime('bar', series, 'records / 10 min', dayStart)),
     table(
       ['10 minutes from (UTC)', 'reason', 'records'],
       rows.map((r) => [String(r.bucket).slice(0, 16), String(r.reason), count(r.records)]),

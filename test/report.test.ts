@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { fixtureDay } from '../sql/fixture/events.js';
 import { writeDay } from '../sql/fixture/lake.js';
 import { formatFigure, type Scorecard } from '../sql/scorecard.js';
 import { launchBrowser, watchPage } from './support/browser.js';
+import { firelake } from './support/cli.js';
 
 // `firelake report` as a person uses it: the CLI writes the page, Debian's chromium opens it from
 // file:// with the network off, and what it shows is checked against `firelake quality --json`.
@@ -19,14 +19,6 @@ const AS_OF = '2026-11-21T00:00:00Z';
 let dir: string;
 let lake: string;
 let browser: Browser;
-
-function firelake(...args: string[]) {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'cli/index.ts', ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'firelake-report-'));
