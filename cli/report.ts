@@ -1,4 +1,4 @@
-import { relative, resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { DEFAULT_DATA_DIR, DEFAULT_LAKE, openLake } from '../lake/open.js';
 import { defaultReportPath, writeReport } from '../report/index.js';
@@ -61,7 +61,8 @@ export const reportCommand = new Command('report')
         }),
       );
     } else {
-      console.log(relative(process.cwd(), written.path) || written.path);
+      const rel = relative(process.cwd(), written.path);
+      console.log(rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : written.path);
     }
     if (written.problem) {
       console.error(`firelake: ${written.problem.message}`);

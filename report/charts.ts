@@ -156,6 +156,14 @@ export function categoryChart(
       type: options.log ? 'log' : 'value',
       name: options.yName,
       ...(options.percent ? { max: 100, axisLabel: { formatter: '{value}%' } } : {}),
+      ...(options.log ? { min: 1 } : {}),
+      // A reference line above every bar (the 128 MB target over a small day) stays in view.
+      ...(options.horizontal?.length
+        ? {
+            max: (extent: { max: number }) =>
+              Math.max(extent.max, ...options.horizontal!) * (options.log ? 1 : 1.1),
+          }
+        : {}),
     },
     series: series.map((s, i) => ({
       name: s.name,
