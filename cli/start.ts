@@ -144,7 +144,7 @@ function formatSummary(s: RunSummary, statsFile: string): string {
   for (const note of s.not_run) add(`  not run       ${note}`);
   if (s.quality.some((q) => q.status === 'fail')) {
     add(
-      '  (the failing checks are on stderr above; `firelake quality --date DAY` shows the whole scorecard)',
+      `  (the failing checks are on stderr above; \`firelake quality --date DAY --live-from ${s.live_from}\` shows the whole scorecard as this run judged it)`,
     );
   }
   add();

@@ -7,7 +7,8 @@ import { FolderStore } from '../lake/folder-store.js';
 import { collectReport } from '../report/collect.js';
 import { fixtureDay } from '../sql/fixture/events.js';
 import { writeDay } from '../sql/fixture/lake.js';
-import { type Check, runScorecard } from '../sql/scorecard.js';
+import { type Check, runScorecard, type Scorecard } from '../sql/scorecard.js';
+import { firelake } from './support/cli.js';
 
 // A backfill (history sent in minutes, as `npm start` sends its simulated stretch) against a
 // stale pipeline (live events that arrive late): with the live window declared, the first is set
@@ -80,5 +81,32 @@ describe('freshness of a backfilled stretch', () => {
     const f = day.scorecard!.figures.freshness![0]!;
     expect(bins.reduce((s, b) => s + Number(b.live_events), 0)).toBe(f.events);
     expect(bins.reduce((s, b) => s + Number(b.backfilled_events), 0)).toBe(f.backfilled);
+  });
+});
+
+describe('firelake quality --live-from', () => {
+  it('sets the backfill apart from the command line, as npm start does', async () => {
+    await lake('cli', 3);
+    const run = firelake(
+      'quality',
+      '--date',
+      DAY,
+      '--lake',
+      join(dir, 'cli'),
+      '--as-of',
+      AS_OF.toISOString(),
+      '--live-from',
+      new Date(NOON).toISOString(),
+      '--json',
+    );
+    const card = JSON.parse(run.stdout) as Scorecard;
+    expect(card.figures.freshness![0]!.backfilled).toBeGreaterThan(0);
+    expect(check(card.checks, 'freshness.p50_seconds').status).toBe('pass');
+  });
+
+  it('refuses a --live-from that is not an instant with a zone', () => {
+    const run = firelake('quality', '--date', DAY, '--lake', join(dir, 'cli'), '--live-from', 'noon');
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/--live-from/);
   });
 });
