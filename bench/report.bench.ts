@@ -5,7 +5,7 @@
 // (bench/staged-stretch.ts), spread over 24 hours, and compacted with the SQL fixture.
 //
 //   npm run bench report               (FIRELAKE_BENCH_EVENTS=200000 for a quicker run)
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
@@ -75,6 +75,15 @@ try {
   };
   await render(out);
   await render(bare);
+  // A look at the page for a person (not timed).
+  {
+    const page = await browser.newPage();
+    await page.setViewport({ width: 1280, height: 1000 });
+    await page.goto(`file://${out}`, { waitUntil: 'load' });
+    mkdirSync('.bench', { recursive: true });
+    await page.screenshot({ path: '.bench/report.png', fullPage: true });
+    await page.close();
+  }
   const reportMs: number[] = [];
   const bareMs: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {

@@ -335,12 +335,17 @@ function duplicatesSection(card: Scorecard, rows: Row[]): string {
   const active = rows.filter((r) => num(r.ingest_duplicates) + num(r.staging_redelivered) > 0);
   if (active.length === 0) return `<section id="duplicates"><h2>Duplicates</h2>${head}</section>`;
   const hours = rows.map((r) => `${String(r.hour).padStart(2, '0')}h`);
-  const alt = `Duplicates by hour: ${active
-    .map(
-      (r) =>
-        `${String(r.hour).padStart(2, '0')}h ${count(r.ingest_duplicates)} stopped at ingest, ${count(r.staging_redelivered)} redelivered`,
-    )
-    .join('; ')}.`;
+  const busiest = active.reduce((a, r) =>
+    num(r.ingest_duplicates) + num(r.staging_redelivered) >
+    num(a.ingest_duplicates) + num(a.staging_redelivered)
+      ? r
+      : a,
+  );
+  const alt = `Duplicates in ${active.length} hours of the day: ${count(
+    rows.reduce((a, r) => a + num(r.ingest_duplicates), 0),
+  )} stopped at ingest and ${count(rows.reduce((a, r) => a + num(r.staging_redelivered), 0))} redelivered in staging; most at ${String(
+    busiest.hour,
+  ).padStart(2, '0')}h (${count(busiest.ingest_duplicates)} and ${count(busiest.staging_redelivered)}).`;
   return `<section id="duplicates"><h2>Duplicates</h2>${head}${chart(
     'chart-duplicates',
     'Duplicates stopped at ingest (by arrival hour) and redelivered in staging (by event hour)',
