@@ -341,11 +341,12 @@ function duplicatesSection(card: Scorecard, rows: Row[]): string {
       ? r
       : a,
   );
-  const alt = `Duplicates in ${active.length} hours of the day: ${count(
-    rows.reduce((a, r) => a + num(r.ingest_duplicates), 0),
-  )} stopped at ingest and ${count(rows.reduce((a, r) => a + num(r.staging_redelivered), 0))} redelivered in staging; most at ${String(
-    busiest.hour,
-  ).padStart(2, '0')}h (${count(busiest.ingest_duplicates)} and ${count(busiest.staging_redelivered)}).`;
+  const alt = `Duplicates in ${active.length} hours of the day: ${count(u.ingest_duplicates)} stopped at ingest and ${count(
+    u.staging_duplicates,
+  )} redelivered in staging; most at ${String(busiest.hour).padStart(
+    2,
+    '0',
+  )}h (${count(busiest.ingest_duplicates)} and ${count(busiest.staging_redelivered)}).`;
   return `<section id="duplicates"><h2>Duplicates</h2>${head}${chart(
     'chart-duplicates',
     'Duplicates stopped at ingest (by arrival hour) and redelivered in staging (by event hour)',
