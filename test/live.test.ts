@@ -27,7 +27,7 @@ async function figure(page: Page, id: string): Promise<number | null> {
   return value === '' ? null : Number(value);
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -146,5 +146,5 @@ describe('the live page of firelake serve', () => {
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-  });
+  }, 180_000);
 });

@@ -186,7 +186,7 @@ describe('firelake report', () => {
     } finally {
       await page.close();
     }
-  });
+  }, 180_000);
 
   it('says in the page and the exit code that a day is not compacted, and draws no chart', async () => {
     const out = join(dir, 'not-compacted.html');
