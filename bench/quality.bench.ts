@@ -1,38 +1,35 @@
 // The whole quality scorecard over one curated hour at 1M events/hour, beside a bare full-column
 // scan of the same Parquet files in the same run: the ratio is the figure. The hour is built
-// straight from the generator's NDJSON (not through the transform): each generated event becomes
-// the staged line the transform would write (enriched from the users and subscriptions seen so
-// far), one gzip object per minute, 1% of lines delivered twice, plus quarantine tombstones; the
-// curated Parquet and its manifest are written with DuckDB from those objects.
+// straight from the generator's NDJSON (bench/staged-stretch.ts); the curated Parquet and its
+// manifest are written with DuckDB from those objects.
 //
 //   npm run bench quality              (FIRELAKE_BENCH_EVENTS=200000 for a quicker run)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { DuckDBInstance, listValue } from '@duckdb/node-api';
-import { eventDefinition, PERSONAL_FIELDS, splitEventName } from '../events/catalog.js';
-import type { EnrichmentStatus, QuarantineRecord, StagedEvent } from '../events/types.js';
-import { generateRecords } from '../generator/index.js';
 import { FolderStore } from '../lake/folder-store.js';
-import { dayPrefix, manifestKey, partitionKeysAt } from '../lake/layout.js';
+import { dayPrefix, manifestKey } from '../lake/layout.js';
 import { listAll } from '../lake/store.js';
 import { compactDay } from '../sql/fixture/lake.js';
 import { LakeDay } from '../sql/runner.js';
 import { runScorecard, SCORECARD_QUERIES } from '../sql/scorecard.js';
 import { peakRssMiB, report } from './report.js';
+import { buildStagedStretch } from './staged-stretch.js';
 
 const DAY = '2026-11-20';
 const HOUR = 14;
 const EVENTS = Number(process.env.FIRELAKE_BENCH_EVENTS ?? 1_000_000);
-const DUPLICATE_SHARE = 0.01;
-const TOMBSTONE_SHARE = 0.01;
 
 const root = mkdtempSync(join(tmpdir(), 'firelake-bench-quality-'));
 try {
   const store = new FolderStore(join(root, 'lake'));
   let t = performance.now();
-  const built = await buildHour(store);
+  const built = await buildStagedStretch(store, {
+    start: Date.UTC(2026, 10, 20, HOUR),
+    durationMs: 3_600_000,
+    events: EVENTS,
+  });
   const buildSeconds = (performance.now() - t) / 1000;
   console.log(
     `hour: ${built.events.toLocaleString('en-US')} events, ${built.lines.toLocaleString('en-US')} staged lines ` +
@@ -106,143 +103,4 @@ try {
   });
 } finally {
   rmSync(root, { recursive: true, force: true });
-}
-
-/** One hour of generated events, staged as the transform would stage them. */
-async function buildHour(store: FolderStore) {
-  const start = Date.UTC(2026, 10, 20, HOUR);
-  const records = generateRecords({
-    seed: 42,
-    start,
-    durationMs: 3_600_000 - 1,
-    maxRecords: EVENTS,
-    ratePerSecond: EVENTS / 3600,
-    duplicateRate: 0,
-    conflictRate: 0,
-    badRate: 0,
-    lateRate: 0,
-  });
-  const users = new Map<string, string>();
-  const subscriptions = new Map<string, { status: string; type: string }>();
-  let minute = '';
-  let batch: string[] = [];
-  let tombstones: QuarantineRecord[] = [];
-  let objects = 0;
-  let gzBytes = 0;
-  let lines = 0;
-  let events = 0;
-  let n = 0;
-  const flush = async () => {
-    if (!batch.length) return;
-    const body = gzipSync(batch.join(''));
-    const p = minute.split('/');
-    await store.put(
-      `staging/year=${p[0]}/month=${p[1]}/day=${p[2]}/hour=${p[3]}/minute=${p[4]}/firelake-events-1-${p.join('-')}-00-bench.gz`,
-      body,
-    );
-    if (tombstones.length) {
-      await store.put(
-        `quarantine/year=${p[0]}/month=${p[1]}/day=${p[2]}/hour=${p[3]}/minute=${p[4]}/firelake-events-1-${p.join('-')}-00-bench.gz`,
-        gzipSync(tombstones.map((q) => `${JSON.stringify(q)}\n`).join('')),
-      );
-    }
-    objects++;
-    gzBytes += body.length;
-    batch = [];
-    tombstones = [];
-  };
-  for (const record of records) {
-    const raw = JSON.parse(String(record.data)) as {
-      event_uuid: string;
-      created_at: number | string;
-      event_name: string;
-      event_specifics: Record<string, unknown>;
-    };
-    const definition = eventDefinition(raw.event_name);
-    if (!definition) continue;
-    const createdMs = typeof raw.created_at === 'number' ? raw.created_at * 1000 : Date.parse(raw.created_at);
-    const specifics = Object.fromEntries(
-      Object.entries(raw.event_specifics).filter(([k]) => !PERSONAL_FIELDS.includes(k)),
-    );
-    const user = definition.userField ? (specifics[definition.userField] as string) : null;
-    const language = definition.languageField ? (specifics[definition.languageField] as string) : null;
-    let enrichment: Pick<
-      StagedEvent,
-      'subscription_status' | 'subscription_type' | 'country' | 'enrichment_status'
-    > = {
-      subscription_status: null,
-      subscription_type: null,
-      country: null,
-      enrichment_status: null,
-    };
-    if (definition.role === 'user' && user) users.set(user, String(specifics.country));
-    if (definition.role === 'subscription' && user) {
-      subscriptions.set(`${user}/${language}`, {
-        status: String(specifics.subscription_status),
-        type: String(specifics.subscription_type),
-      });
-    }
-    if (definition.role === 'lesson' && user) {
-      const country = users.get(user) ?? null;
-      const sub = subscriptions.get(`${user}/${language}`);
-      const status: EnrichmentStatus =
-        country && sub
-          ? 'complete'
-          : country
-            ? 'missing_subscription'
-            : sub
-              ? 'missing_user'
-              : 'missing_user_and_subscription';
-      enrichment = {
-        subscription_status: sub?.status ?? null,
-        subscription_type: sub?.type ?? null,
-        country,
-        enrichment_status: status,
-      };
-    }
-    const { type, subtype } = splitEventName(raw.event_name);
-    const staged: StagedEvent = {
-      event_uuid: raw.event_uuid,
-      event_name: raw.event_name as StagedEvent['event_name'],
-      event_type: type,
-      event_subtype: subtype,
-      created_at: new Date(createdMs).toISOString(),
-      // Firehose arrival 1 to 30 s after the event, by position.
-      received_at: new Date(createdMs + 1000 + (n++ % 30) * 1000).toISOString(),
-      user_uuid: user ?? null,
-      language: language ?? null,
-      event_specifics: specifics,
-      ...enrichment,
-    };
-    const p = partitionKeysAt('staging', createdMs);
-    const key = `${p.year}/${p.month}/${p.day}/${p.hour}/${p.minute}`;
-    if (key !== minute) {
-      await flush();
-      minute = key;
-    }
-    const line = `${JSON.stringify(staged)}\n`;
-    batch.push(line);
-    lines++;
-    events++;
-    if (n % Math.round(1 / DUPLICATE_SHARE) === 0) {
-      batch.push(line);
-      lines++;
-    }
-    if (n % Math.round(1 / TOMBSTONE_SHARE) === 7) {
-      tombstones.push({
-        reason: 'duplicate',
-        received_at: staged.received_at,
-        record_id: `bench-${n}`,
-        event_uuid: staged.event_uuid,
-        event_name: staged.event_name,
-        created_at: staged.created_at,
-        errors: [],
-        payload: null,
-        payload_base64: null,
-        first_record_id: `bench-first-${n}`,
-      });
-    }
-  }
-  await flush();
-  return { events, lines, objects, gzBytes };
 }

@@ -11,6 +11,7 @@ interface QualityFlags {
   stats?: string;
   thresholds?: string;
   asOf?: number;
+  liveFrom?: number;
   json?: boolean;
 }
 
@@ -54,6 +55,12 @@ export const qualityCommand = new Command('quality')
       'judge volume as of this time (default now): later hours are not due',
     ).argParser(parseInstant),
   )
+  .addOption(
+    new Option(
+      '--live-from <instant>',
+      'events created before this instant were backfilled: freshness judges the later ones, reports the rest apart',
+    ).argParser(parseInstant),
+  )
   .option('--json', 'print the scorecard as JSON on stdout')
   .action(async (flags: QualityFlags) => {
     const card = await runScorecard({
@@ -62,6 +69,7 @@ export const qualityCommand = new Command('quality')
       stats: flags.stats ? await readStatsFile(flags.stats) : undefined,
       thresholds: flags.thresholds ? await readThresholdsFile(flags.thresholds) : undefined,
       asOf: flags.asOf === undefined ? undefined : new Date(flags.asOf),
+      liveFrom: flags.liveFrom === undefined ? undefined : new Date(flags.liveFrom),
     });
     console.log(flags.json ? JSON.stringify(card, null, 2) : formatScorecard(card));
     // A scheduler or CI gates on the exit code: any failed check fails the run.

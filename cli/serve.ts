@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_DATA_DIR } from '../lake/open.js';
+import { startLiveServer } from '../local/live/server.js';
+import { LiveStats } from '../local/live/stats.js';
 import { DEFAULT_FIREHOSE_PORT, type LocalPipeline, startLocalPipeline } from '../local/runtime.js';
 
 // `firelake serve`: the local Firehose endpoint and DynamoDB, long-running, for any producer
@@ -19,6 +21,7 @@ interface ServeOptions {
   lake?: string;
   port: number;
   host: string;
+  livePort?: number;
 }
 
 export const serveCommand = new Command('serve')
@@ -33,18 +36,42 @@ export const serveCommand = new Command('serve')
   .option('--lake <lake>', 'lake folder or s3://bucket[/prefix] (default: <data-dir>/lake)')
   .option('--port <port>', 'Firehose endpoint port (0: any free port)', parsePort, DEFAULT_FIREHOSE_PORT)
   .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option(
+    '--live-port <port>',
+    'live page port (default: --port + 1, or any free port with --port 0)',
+    parsePort,
+  )
   .action(async (options: ServeOptions) => {
     const log = (line: string) => console.error(`[serve] ${line}`);
+    const live = new LiveStats();
     const pipeline = await startLocalPipeline({
       dataDir: options.dataDir,
       lake: options.lake ?? join(options.dataDir, 'lake'),
       port: options.port,
       host: options.host,
       log,
+      onObject: live.onObject,
     });
+    live.attach(pipeline);
+    const livePort =
+      options.livePort ?? (options.port === 0 || options.port === 65_535 ? 0 : options.port + 1);
+    const liveServer = await startLiveServer(live, { host: options.host, port: livePort }).catch(
+      async (error: unknown) => {
+        await pipeline.close();
+        throw new Error(`live page: cannot listen on port ${livePort} (--live-port to choose another)`, {
+          cause: error,
+        });
+      },
+    );
     process.stdout.write(exportLines(pipeline.env));
+    log(`live page: ${liveServer.url} (records in and out, backlog, latency, quarantine, last events)`);
     log(`ready: paste the export lines above into a producer's shell; Ctrl-C flushes and stops`);
-    await serveUntilSignal(pipeline, log);
+    try {
+      await serveUntilSignal(pipeline, log);
+    } finally {
+      live.stop();
+      await liveServer.close();
+    }
   });
 
 /** `export NAME=value` lines, shell-quoted where needed. */

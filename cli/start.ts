@@ -123,10 +123,28 @@ function formatSummary(s: RunSummary, statsFile: string): string {
       `  quality       ${q.day}: ${q.status.toUpperCase()}${q.counts ? ` (${q.counts})` : ''}${q.error ? ` (${q.error})` : ''}`,
     );
   }
+  // A backfilled stretch is not a stale pipeline: its events' age when sent is shown apart, and
+  // the pipeline's own delay beside it.
+  const backfilled = s.backfill.reduce((sum, b) => sum + b.events, 0);
+  if (backfilled > 0) {
+    const worst = Math.max(...s.backfill.map((b) => b.max_seconds ?? 0));
+    const p50 = s.backfill.find((b) => b.p50_seconds !== null)?.p50_seconds;
+    const live = s.backfill.reduce((sum, b) => sum + b.live_events, 0);
+    add(
+      `  freshness     backfill: ${formatCount(backfilled)} events of the simulated stretch were created before the run and sent during it; their received - created (p50 ${p50 === undefined || p50 === null ? '-' : formatCount(Math.round(p50))} s, max ${formatCount(Math.round(worst))} s) is their age when sent, shown apart and not judged. Judged: ${formatCount(live)} live events (created from ${s.live_from} on)`,
+    );
+  }
+  const latency = s.pipeline_latency_ms;
+  if (latency.p50 !== null) {
+    add(
+      `  pipeline      arrival -> object in the lake p50 ${(latency.p50 / 1000).toFixed(1)} s, p99 ${((latency.p99 ?? 0) / 1000).toFixed(1)} s (Firehose buffers included)`,
+    );
+  }
+  for (const q of s.quality.filter((x) => x.report)) add(`  report        ${shortPath(q.report!)}`);
   for (const note of s.not_run) add(`  not run       ${note}`);
   if (s.quality.some((q) => q.status === 'fail')) {
     add(
-      '  (the failing checks are on stderr above; `firelake quality --date DAY` shows the whole scorecard)',
+      `  (the failing checks are on stderr above; \`firelake quality --date DAY --live-from ${s.live_from}\` shows the whole scorecard as this run judged it)`,
     );
   }
   add();

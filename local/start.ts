@@ -17,6 +17,7 @@ import {
   parsePartitions,
 } from '../lake/layout.js';
 import { listAll, type ObjectStore } from '../lake/store.js';
+import { defaultReportPath, writeReport } from '../report/index.js';
 import { runScorecard } from '../sql/scorecard.js';
 import type { DeliveredObject } from './delivery-stream.js';
 import { type LocalPipelineOptions, startLocalPipeline } from './runtime.js';
@@ -57,7 +58,31 @@ export interface RunSummary {
   events_per_second: number;
   days: Day[];
   compaction: { day: Day; status: string; rows?: number; files?: number; error?: string }[];
-  quality: { day: Day; status: 'pass' | 'warn' | 'fail' | 'error'; counts?: string; error?: string }[];
+  quality: {
+    day: Day;
+    status: 'pass' | 'warn' | 'fail' | 'error';
+    counts?: string;
+    error?: string;
+    /** The day's HTML report (firelake report), written with the scorecard. */
+    report?: string;
+  }[];
+  /**
+   * The run sends a simulated stretch that ends when it starts: every event of it is created
+   * before this instant and backfilled, so its received - created is the event's age when sent,
+   * not the pipeline's delay. The scorecard judges freshness from here on (live traffic only).
+   */
+  live_from: string;
+  /** Arrival at the local Firehose to the object in the lake, over every record of the run. */
+  pipeline_latency_ms: { p50: number | null; p99: number | null };
+  /** The backfilled events' received - created, from the scorecard's freshness figures. */
+  backfill: {
+    day: Day;
+    events: number;
+    p50_seconds: number | null;
+    max_seconds: number | null;
+    /** Events of the day created from live_from on: the ones freshness judges. */
+    live_events: number;
+  }[];
   not_run: string[];
   duckdb_commands: string[];
 }
@@ -93,6 +118,8 @@ export async function runLocalPipeline(options: RunOptions): Promise<RunSummary>
   process.once('SIGINT', onSignal);
 
   const began = performance.now();
+  // The simulated stretch ends now: what it holds is history sent in bulk (see RunSummary.live_from).
+  const liveFrom = new Date();
   let stats: GeneratorStats;
   try {
     process.env.AWS_ENDPOINT_URL_FIREHOSE = pipeline.firehoseEndpoint;
@@ -104,7 +131,7 @@ export async function runLocalPipeline(options: RunOptions): Promise<RunSummary>
     let lastLog = 0;
     try {
       stats = await runGenerator(
-        { ...options.generator, start: Date.now() - durationMs, realTime: false },
+        { ...options.generator, start: liveFrom.getTime() - durationMs, realTime: false },
         // A bulk run in simulated time outpaces the local pipeline: when it answers "Slow down.",
         // keep resending (backoff up to 5 s) instead of giving records up after a few tries.
         firehoseSink({
@@ -194,6 +221,9 @@ export async function runLocalPipeline(options: RunOptions): Promise<RunSummary>
     days,
     compaction: [],
     quality: [],
+    live_from: liveFrom.toISOString(),
+    pipeline_latency_ms: latencyPercentiles(written),
+    backfill: [],
     not_run: [],
     duckdb_commands: duckdbCommands(store.location),
   };
@@ -227,11 +257,29 @@ export async function runLocalPipeline(options: RunOptions): Promise<RunSummary>
       // holds nothing else (late events put some in earlier days; earlier runs share the lake).
       const onlyThisRun =
         days.length === 1 && (await dayIsOnlyThisRun(store, day, new Set(written.map((o) => o.key))));
-      const card = await runScorecard({ store, day, stats: onlyThisRun ? stats : undefined });
+      const card = await runScorecard({ store, day, stats: onlyThisRun ? stats : undefined, liveFrom });
+      const f = card.figures.freshness?.[0] ?? {};
+      summary.backfill.push({
+        day,
+        events: Number(f.backfilled ?? 0),
+        p50_seconds: f.backfilled_p50_seconds === null ? null : Number(f.backfilled_p50_seconds),
+        max_seconds: f.backfilled_max_seconds === null ? null : Number(f.backfilled_max_seconds),
+        live_events: Number(f.events ?? 0),
+      });
+      const out = defaultReportPath(options.dataDir, day);
+      const report = await writeReport({
+        store,
+        day,
+        out,
+        liveFrom,
+        stats: onlyThisRun ? stats : undefined,
+        log: (line) => log(`report: ${line}`),
+      });
       summary.quality.push({
         day,
         status: card.status,
         counts: `${card.counts.pass} pass, ${card.counts.warn} warn, ${card.counts.fail} fail${onlyThisRun ? ', reconciled with the generator' : ''}`,
+        report: report.path,
       });
       for (const c of card.checks.filter((k) => k.status !== 'pass')) {
         log(`quality ${day}: ${c.status.toUpperCase()} ${c.id}: ${c.detail}`);
@@ -241,6 +289,13 @@ export async function runLocalPipeline(options: RunOptions): Promise<RunSummary>
     }
   }
   return summary;
+}
+
+/** Arrival to object-in-the-lake of every record the run wrote (the pipeline's own delay). */
+function latencyPercentiles(objects: readonly DeliveredObject[]): { p50: number | null; p99: number | null } {
+  const ms = objects.flatMap((o) => o.arrivals.map((a) => o.writtenAt - a)).sort((a, b) => a - b);
+  const pick = (q: number) => (ms.length ? ms[Math.min(ms.length - 1, Math.ceil(q * ms.length) - 1)]! : null);
+  return { p50: pick(0.5), p99: pick(0.99) };
 }
 
 async function dayIsOnlyThisRun(store: ObjectStore, day: Day, ours: Set<string>): Promise<boolean> {

@@ -56,6 +56,8 @@ export interface OpenDayOptions {
   historyDays?: number;
   /** When the scorecard is taken: hours after it are not due yet (default now). */
   asOf?: Date;
+  /** Events created before it were backfilled: freshness judges the rest (default: none). */
+  liveFrom?: Date;
 }
 
 /** What the day's lake holds, as the SQL prelude (sql/lake/open.sql) found it. */
@@ -114,6 +116,11 @@ export class LakeDay {
         (options.asOf ?? new Date()).toISOString().replace('Z', ''),
       ]);
       await connection.run('SET VARIABLE sql_dir = $1', [SQL_DIR]);
+      if (options.liveFrom) {
+        await connection.run('SET VARIABLE live_from = $1::TIMESTAMP', [
+          options.liveFrom.toISOString().replace('Z', ''),
+        ]);
+      }
       await runFile(connection, join(SQL_DIR, 'lake', 'open.sql'));
       await runFile(connection, join(SQL_DIR, 'lake', 'catalog.sql'));
       const inv = await connection.runAndReadAll(`SELECT
@@ -193,10 +200,10 @@ export function resolveSqlFile(nameOrPath: string): string {
   throw new LakeSqlError(`no query named ${nameOrPath}: see \`firelake query --list\``);
 }
 
-/** Every .sql file of sql/ that gives a result: `analytics/*` and `quality/*`, by name. */
+/** Every .sql file of sql/ that gives a result: `analytics/*`, `quality/*` and `report/*`, by name. */
 export async function listQueries(): Promise<{ name: string; path: string; description: string }[]> {
   const out: { name: string; path: string; description: string }[] = [];
-  for (const folder of ['analytics', 'quality']) {
+  for (const folder of ['analytics', 'quality', 'report']) {
     for (const f of (await readdir(join(SQL_DIR, folder))).filter((f) => f.endsWith('.sql')).sort()) {
       const path = join(SQL_DIR, folder, f);
       // The description is the first sentence of the file's leading comment.

@@ -73,6 +73,11 @@ export interface ScorecardOptions {
   /** Overrides merged over the defaults. */
   thresholds?: ThresholdOverrides;
   asOf?: Date;
+  /**
+   * Start of the live window: events created before it were backfilled (history sent in bulk),
+   * so the freshness checks judge the events created from then on and report the rest apart.
+   */
+  liveFrom?: Date;
 }
 
 export class ThresholdsError extends LakeSqlError {
@@ -171,6 +176,7 @@ export async function runScorecard(options: ScorecardOptions): Promise<Scorecard
     day: options.day,
     historyDays: thresholds.history_days,
     asOf,
+    liveFrom: options.liveFrom,
   });
   try {
     const reason = lake.noDataReason();
@@ -335,12 +341,22 @@ function buildChecks(
   // Freshness.
   const f = figures.freshness![0]!;
   const events = num(f.events);
+  // A backfill is set apart, never dropped: the detail says how many and how old they were.
+  const backfilled = num(f.backfilled);
+  const backfill = backfilled
+    ? `; ${backfilled} events created before the live window (from ${String(f.live_from)}) were ` +
+      `backfilled, not judged: p50 ${num(f.backfilled_p50_seconds).toFixed(1)} s, max ${num(f.backfilled_max_seconds).toFixed(0)} s`
+    : '';
   for (const p of ['p50', 'p95', 'p99'] as const) {
     const v = f[`${p}_seconds`];
     add(
       `freshness.${p}_seconds`,
       events ? num(v) : null,
-      events ? `received_at - created_at ${p} ${num(v).toFixed(1)} s` : 'no curated events',
+      (events
+        ? `received_at - created_at ${p} ${num(v).toFixed(1)} s${backfilled ? ` over ${events} live events` : ''}`
+        : backfilled
+          ? 'no live events'
+          : 'no curated events') + backfill,
     );
   }
   add(
@@ -540,7 +556,8 @@ export function formatScorecard(card: Scorecard): string {
   ].join('\n');
 }
 
-function formatFigure(c: Check, value: number): string {
+/** A check's figure as the table prints it (shares as percentages). */
+export function formatFigure(c: Pick<Check, 'id' | 'dimension'>, value: number): string {
   const share = /_(share|rate)$/.test(c.id) || ['completeness', 'validity'].includes(c.dimension);
   if (share) return pct(value);
   return Number.isInteger(value) ? String(value) : value.toFixed(2);

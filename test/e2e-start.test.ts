@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -34,6 +34,14 @@ describe('npm start', () => {
     expect(first.quality.length).toBeGreaterThan(0);
     expect(first.quality.every((q) => q.status !== 'error')).toBe(true);
     expect(first.not_run).toEqual([]);
+    // The simulated stretch is a backfill: set apart from freshness, not failed on it, and the
+    // day's report is written beside the summary.
+    expect(first.backfill.reduce((sum, b) => sum + b.events, 0)).toBe(first.staged);
+    expect(first.pipeline_latency_ms.p50).toBeGreaterThan(0);
+    for (const q of first.quality) {
+      expect(q.report).toBe(join(dir, 'reports', `${q.day}.html`));
+      expect(readFileSync(q.report!, 'utf8')).toMatch(/<figure class="chart" id="chart-flow"/);
+    }
 
     const second = await runLocalPipeline(options(12));
     expect(second.accounted).toBe(true);

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,19 +7,12 @@ import { FolderStore } from '../lake/folder-store.js';
 import { fixtureDay } from '../sql/fixture/events.js';
 import { writeDay } from '../sql/fixture/lake.js';
 import type { Scorecard } from '../sql/scorecard.js';
+import { firelake } from './support/cli.js';
 
 // The commands as a scheduler runs them: exit codes, stdout for results, stderr for errors.
 
 const DAY = '2026-11-20';
 let dir: string;
-
-function firelake(...args: string[]) {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'cli/index.ts', ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'firelake-quality-cli-'));

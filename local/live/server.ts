@@ -1,0 +1,50 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { LIVE_PAGE } from './page.js';
+import type { LiveStats } from './stats.js';
+
+// The live page of `firelake serve`: GET / is the page, GET /stats.json its figures, which the
+// page fetches once a second from the same origin. Loopback by default, read-only.
+
+export interface LiveServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startLiveServer(
+  stats: LiveStats,
+  options: { host?: string; port?: number } = {},
+): Promise<LiveServer> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (path === '/' || path === '/index.html') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(LIVE_PAGE);
+    } else if (path === '/stats.json') {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(stats.snapshot()));
+    } else if (path === '/favicon.ico') {
+      res.writeHead(204).end();
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port, address } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+  return {
+    url: `http://${host}:${port}/`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
