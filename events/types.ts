@@ -52,8 +52,11 @@ export type InputEvent<N extends EventName = EventName> = {
   };
 }[N];
 
-export type SubscriptionStatus = SubscriptionSpecifics['subscription_status'];
-export type SubscriptionType = SubscriptionSpecifics['subscription_type'];
+/** The statuses and plan types an app is expected to send (any string is accepted). */
+export type SubscriptionStatus =
+  (typeof specificsSchemas.subscription.properties.subscription_status)['x-expected'][number];
+export type SubscriptionType =
+  (typeof specificsSchemas.subscription.properties.subscription_type)['x-expected'][number];
 
 /** How complete the enrichment of a lesson event was. */
 export type EnrichmentStatus =
