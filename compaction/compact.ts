@@ -3,7 +3,7 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { listValue, structValue } from '@duckdb/node-api';
-import { curatedColumns, UNKNOWN_LANGUAGE } from '../events/curated.js';
+import { catalogFieldsPatch, curatedColumns, UNKNOWN_LANGUAGE } from '../events/curated.js';
 import {
   curatedDayPrefix,
   curatedFileKey,
@@ -331,6 +331,7 @@ async function build(
         files: listValue(paths),
         columns,
         unknown_language: UNKNOWN_LANGUAGE,
+        catalog_fields: catalogFieldsPatch(),
         dir: outDir,
         row_group_size: options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE,
         zstd_level: options.zstdLevel ?? DEFAULT_ZSTD_LEVEL,

@@ -83,6 +83,12 @@ export interface StagedEvent {
   subscription_type: string | null;
   country: string | null;
   enrichment_status: EnrichmentStatus | null;
+  /**
+   * What the catalog does not name: event_specifics fields its schema does not list, and the
+   * envelope's unknown top-level keys under `_envelope`; personal fields removed. Absent when
+   * there is none (curated `extras` is then null).
+   */
+  extras?: Record<string, unknown>;
 }
 
 /** Why a record went to quarantine (DESIGN.md). */
