@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { backfillCommand } from './backfill.js';
 import { compactCommand } from './compact.js';
 import { generateCommand } from './generate.js';
 import { qualityCommand } from './quality.js';
@@ -19,6 +20,7 @@ for (const command of [
   startCommand,
   qualityCommand,
   queryCommand,
+  backfillCommand,
 ] as Command[])
   program.addCommand(command);
 

@@ -188,30 +188,7 @@ export async function compactDay(options: CompactDayOptions): Promise<Compaction
       duplicates_dropped: built.rowsRead - built.rows,
     };
     await options.beforePublish?.(runId);
-    manifest.published_at = new Date().toISOString();
-    try {
-      await store.put(manifestKey(day), serializeManifest(manifest), {
-        contentType: 'application/json',
-        ...(previous ? { ifMatch: previous.etag } : { ifNoneMatch: true }),
-      });
-    } catch (error) {
-      // A lost answer is not a lost race: the SDK may have retried a put that had succeeded
-      // (the retry then fails its own condition), or the network failed after the write. Only
-      // the manifest itself says which run is live; until that is known, keep our files.
-      const live = await readManifest(store, day).catch(() => 'unknown' as const);
-      if (live === 'unknown') {
-        uploaded.length = 0;
-        throw new CompactionError(
-          `could not tell whether run ${runId} published ${day}; its files stay until the next run`,
-          { cause: error },
-        );
-      }
-      if (live?.manifest.run_id !== runId) {
-        if (error instanceof PreconditionFailedError)
-          throw new ConcurrentRunError(day, runId, { cause: error });
-        throw error;
-      }
-    }
+    await publishManifest(store, manifest, previous, uploaded);
     published = true;
     log(`${day}: published run ${runId}: ${built.rows} rows in ${built.files.length} file(s)`);
 
@@ -243,6 +220,45 @@ export async function compactDay(options: CompactDayOptions): Promise<Compaction
       });
     }
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Switches the day to `manifest` with one conditional write (If-Match the ETag the run read, or
+ * If-None-Match for a first run): readers see the old day or the new one. Compaction and backfill
+ * both publish through this. Throws ConcurrentRunError when another run published first; when
+ * the outcome cannot be known, empties `uploaded` (the files must stay) and throws.
+ */
+export async function publishManifest(
+  store: ObjectStore,
+  manifest: Manifest,
+  previous: ManifestVersion | undefined,
+  uploaded: string[],
+): Promise<void> {
+  const { day, run_id: runId } = manifest;
+  manifest.published_at = new Date().toISOString();
+  try {
+    await store.put(manifestKey(day), serializeManifest(manifest), {
+      contentType: 'application/json',
+      ...(previous ? { ifMatch: previous.etag } : { ifNoneMatch: true }),
+    });
+  } catch (error) {
+    // A lost answer is not a lost race: the SDK may have retried a put that had succeeded
+    // (the retry then fails its own condition), or the network failed after the write. Only
+    // the manifest itself says which run is live; until that is known, keep our files.
+    const live = await readManifest(store, day).catch(() => 'unknown' as const);
+    if (live === 'unknown') {
+      uploaded.length = 0;
+      throw new CompactionError(
+        `could not tell whether run ${runId} published ${day}; its files stay until the next run`,
+        { cause: error },
+      );
+    }
+    if (live?.manifest.run_id !== runId) {
+      if (error instanceof PreconditionFailedError)
+        throw new ConcurrentRunError(day, runId, { cause: error });
+      throw error;
+    }
   }
 }
 
@@ -342,6 +358,37 @@ async function build(
   }
   await rm(stagingDir, { recursive: true, force: true });
 
+  const { files, rowsByLanguage } = await uploadPlannedFiles(
+    engine,
+    store,
+    day,
+    runId,
+    outDir,
+    log,
+    uploaded,
+  );
+  const rows = files.reduce((sum, f) => sum + f.rows, 0);
+  if (rows !== rowsRead - duplicates) {
+    throw new CompactionError(
+      `${rowsRead} lines read and ${duplicates} repeats dropped, but ${rows} rows written: not publishing`,
+    );
+  }
+  return { rowsRead, rows, rowsByLanguage, files };
+}
+
+/**
+ * Uploads the Parquet files a COPY wrote under `outDir` by file_plan (`_language_id=` folders)
+ * as the day's curated files of run `runId`, recording each key in `uploaded` first.
+ */
+export async function uploadPlannedFiles(
+  engine: Engine,
+  store: ObjectStore,
+  day: Day,
+  runId: string,
+  outDir: string,
+  log: (line: string) => void,
+  uploaded: string[],
+): Promise<{ files: ManifestFile[]; rowsByLanguage: Record<string, number> }> {
   const files: ManifestFile[] = [];
   const rowsByLanguage: Record<string, number> = {};
   const plan = await engine.rows<{ language_id: number; language: string }>('rows-by-language');
@@ -364,13 +411,7 @@ async function build(
       log(`${day}: wrote ${key} (${rows} rows, ${mib(bytes)})`);
     }
   }
-  const rows = files.reduce((sum, f) => sum + f.rows, 0);
-  if (rows !== rowsRead - duplicates) {
-    throw new CompactionError(
-      `${rowsRead} lines read and ${duplicates} repeats dropped, but ${rows} rows written: not publishing`,
-    );
-  }
-  return { rowsRead, rows, rowsByLanguage, files };
+  return { files, rowsByLanguage };
 }
 
 /** Staging objects the live manifest has not consumed (new or rewritten), and ones that vanished. */
@@ -453,7 +494,7 @@ async function unreadable(
   );
 }
 
-async function removeStaleFiles(
+export async function removeStaleFiles(
   store: ObjectStore,
   day: Day,
   manifest: Manifest,

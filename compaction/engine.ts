@@ -36,7 +36,9 @@ export type SqlName =
   | 'probe-object'
   | 'set-curated-files'
   | 'curated-files'
-  | 'curated-view';
+  | 'curated-view'
+  | 'backfill-keys'
+  | 'backfill-day';
 
 const sqlCache = new Map<string, string>();
 
