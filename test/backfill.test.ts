@@ -3,10 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { firehoseClient } from '../aws/clients.js';
 import { backfill } from '../compaction/backfill.js';
 import { compactDay } from '../compaction/compact.js';
 import { readManifest } from '../compaction/manifest.js';
@@ -16,7 +14,7 @@ import { specificsSchemas } from '../events/schemas.js';
 import { FolderStore } from '../lake/folder-store.js';
 import { type Day, dayOf, dayPrefix } from '../lake/layout.js';
 import { listAll } from '../lake/store.js';
-import { startLocalPipeline } from '../local/runtime.js';
+import { sendThroughLocalFirehose } from './support/local-send.js';
 
 // Issue 11, "Must show": the catalog adopts a field that lived in extras; with the day's staging
 // gone, `backfill` fills the column from extras and leaves every other value as it was.
@@ -52,25 +50,7 @@ async function ingestDay(lake: string, mismatch = true): Promise<{ store: Folder
       ...(i % 6 === 0 ? { ab_group: `g${i}` } : {}),
     };
   });
-  const pipeline = await startLocalPipeline({ lake: store, inMemoryDynamo: true, port: 0 });
-  try {
-    for (const [k, v] of Object.entries(pipeline.env)) process.env[k] = v;
-    const firehose = firehoseClient();
-    try {
-      const answer = await firehose.send(
-        new PutRecordBatchCommand({
-          DeliveryStreamName: pipeline.streamName,
-          Records: events.map((e) => ({ Data: Buffer.from(JSON.stringify(e)) })),
-        }),
-      );
-      expect(answer.FailedPutCount).toBe(0);
-    } finally {
-      firehose.destroy();
-    }
-    await pipeline.flush();
-  } finally {
-    await pipeline.close();
-  }
+  await sendThroughLocalFirehose(store, [events]);
   const day = dayOf(base);
   if (dayOf(base + 24_000) !== day) throw new Error('the test straddles midnight: run it again');
   const summary = await compactDay({ store, day, ...engine });

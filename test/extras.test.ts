@@ -2,20 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { afterAll, describe, expect, it } from 'vitest';
-import { firehoseClient } from '../aws/clients.js';
 import { compactDay } from '../compaction/compact.js';
 import { createCuratedView } from '../compaction/read.js';
 import type { StagedEvent } from '../events/types.js';
 import { FolderStore } from '../lake/folder-store.js';
 import { dayOf } from '../lake/layout.js';
-import { startLocalPipeline } from '../local/runtime.js';
 import { decodeRecord, extrasOf } from '../transform/decode.js';
 import { readLines } from './support/lake-read.js';
+import { sendThroughLocalFirehose } from './support/local-send.js';
 
 // Issue 11, "Must show": fields the catalog does not name go through the local Firehose and
 // compaction into curated `extras`, where DuckDB SQL and an independent Parquet reader
@@ -56,25 +54,7 @@ describe('extras', () => {
       event_name: 'session:started',
       event_specifics: { user_uuid: USER, session_id: 'f3a1c8e2-1b2c-4d5e-8f90-a1b2c3d4e5f6', device: 'iOS' },
     };
-    const pipeline = await startLocalPipeline({ lake: store, inMemoryDynamo: true, port: 0 });
-    try {
-      for (const [k, v] of Object.entries(pipeline.env)) process.env[k] = v;
-      const firehose = firehoseClient();
-      try {
-        const answer = await firehose.send(
-          new PutRecordBatchCommand({
-            DeliveryStreamName: pipeline.streamName,
-            Records: [withExtras, plain].map((e) => ({ Data: Buffer.from(JSON.stringify(e)) })),
-          }),
-        );
-        expect(answer.FailedPutCount).toBe(0);
-      } finally {
-        firehose.destroy();
-      }
-      await pipeline.flush();
-    } finally {
-      await pipeline.close();
-    }
+    await sendThroughLocalFirehose(store, [[withExtras, plain]]);
 
     const expected = { _envelope: { ab_group: 'B' }, streak: { days: 7, friend: { level: 3 } }, xp: 120 };
     const staged = new Map(

@@ -3,17 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { afterAll, describe, expect, it } from 'vitest';
-import { firehoseClient } from '../aws/clients.js';
 import { compactDay } from '../compaction/compact.js';
 import type { StagedEvent } from '../events/types.js';
 import { FolderStore } from '../lake/folder-store.js';
 import { dayOf } from '../lake/layout.js';
-import { startLocalPipeline } from '../local/runtime.js';
 import { runScorecard } from '../sql/scorecard.js';
 import { DEFAULT_TABLE_NAMES } from '../transform/tables.js';
 import { readLines } from './support/lake-read.js';
+import { sendThroughLocalFirehose } from './support/local-send.js';
 import { dynamoClient } from './transform-fixtures.js';
 
 // Issue 11, "Must show": an app whose events are valid under seed 000's schemas (free strings)
@@ -26,7 +24,6 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('open vocabularies', () => {
   it('stages seed-000-valid events with arbitrary strings, writes their state, enriches lessons and warns', async () => {
     const store = new FolderStore(join(dir, 'lake'));
-    const pipeline = await startLocalPipeline({ lake: store, inMemoryDynamo: true, port: 0 });
     const now = Date.now() - 60_000;
     const at = (i: number) => (now + i * 1000) / 1000;
     // Seed 000 types every one of these as a plain string: none is Firelake's vocabulary.
@@ -71,24 +68,8 @@ describe('open vocabularies', () => {
         })),
       ),
     ];
-    try {
-      for (const [k, v] of Object.entries(pipeline.env)) process.env[k] = v;
-      const firehose = firehoseClient();
-      try {
-        // State first, then lessons in a later batch: the lessons read the state from DynamoDB.
-        for (const part of [events.slice(0, 4), events.slice(4)]) {
-          const answer = await firehose.send(
-            new PutRecordBatchCommand({
-              DeliveryStreamName: pipeline.streamName,
-              Records: part.map((e) => ({ Data: Buffer.from(JSON.stringify(e)) })),
-            }),
-          );
-          expect(answer.FailedPutCount).toBe(0);
-          await pipeline.flush();
-        }
-      } finally {
-        firehose.destroy();
-      }
+    // State first, then lessons in a later batch: the lessons read the state from DynamoDB.
+    await sendThroughLocalFirehose(store, [events.slice(0, 4), events.slice(4)], async (pipeline) => {
       const dynamodb = dynamoClient(pipeline.dynamodbEndpoint);
       try {
         const sub = await dynamodb.send(
@@ -111,9 +92,7 @@ describe('open vocabularies', () => {
       } finally {
         dynamodb.destroy();
       }
-    } finally {
-      await pipeline.close();
-    }
+    });
 
     const staged = (await readLines<StagedEvent>(store, 'staging/')).map((l) => l.value);
     expect(staged).toHaveLength(events.length);
