@@ -14,6 +14,7 @@ import { specificsSchemas } from '../events/schemas.js';
 import { FolderStore } from '../lake/folder-store.js';
 import { type Day, dayOf, dayPrefix } from '../lake/layout.js';
 import { listAll } from '../lake/store.js';
+import { runScorecard } from '../sql/scorecard.js';
 import { sendThroughLocalFirehose } from './support/local-send.js';
 
 // Issue 11, "Must show": the catalog adopts a field that lived in extras; with the day's staging
@@ -26,9 +27,13 @@ const USERS = ['0b7e6c52-3f4a-4d8e-9f3b-1c2d3e4f5a6b', 'a1b2c3d4-1111-4222-8333-
 const engine = { threads: 1, memoryLimitMiB: 256, workDir: dir };
 
 /** Events with and without extras, in two languages, through the local Firehose; compacted. */
-async function ingestDay(lake: string, mismatch = true): Promise<{ store: FolderStore; day: Day }> {
+async function ingestDay(
+  lake: string,
+  mismatch = true,
+  daysAgo = 0,
+): Promise<{ store: FolderStore; day: Day }> {
   const store = new FolderStore(join(dir, lake));
-  const base = Date.now() - 120_000;
+  const base = Date.now() - 120_000 - daysAgo * 86_400_000;
   const events = Array.from({ length: 24 }, (_, i) => {
     const specifics: Record<string, unknown> = {
       user_uuid: USERS[i % 2],
@@ -141,6 +146,36 @@ describe('firelake backfill', () => {
     const xps = [...after.rows.values()].map((r) => r.event_specifics.xp).filter((v) => v !== null);
     expect(xps).toHaveLength(12);
     for (const row of after.rows.values()) expect(row.extras ?? '').not.toMatch(/"xp"/);
+  });
+
+  it('reads days written under different catalog versions together, by column name', async () => {
+    // Yesterday compacted before the catalog adopted xp, today backfilled after.
+    const { day: yesterday } = await ingestDay('lake-versions', false, 1);
+    const { store, day } = await ingestDay('lake-versions', false);
+    adoptXp();
+    await backfill({ store, from: day, to: day, fields: ['xp'], ...engine });
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    try {
+      await createCuratedView(connection, store, [yesterday, day]);
+      const rows = (
+        await connection.runAndReadAll(`
+          SELECT created_at::DATE::VARCHAR AS day, count(*)::INTEGER AS events,
+            count(event_specifics.xp)::INTEGER AS with_xp,
+            count(*) FILTER (WHERE extras LIKE '%"xp"%')::INTEGER AS xp_in_extras
+          FROM curated_events GROUP BY ALL ORDER BY day`)
+      ).getRowObjectsJson();
+      expect(rows).toEqual([
+        { day: yesterday, events: 24, with_xp: 0, xp_in_extras: 13 },
+        { day, events: 24, with_xp: 12, xp_in_extras: 0 },
+      ]);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+    // The scorecard of today reads yesterday as its history (volume, tombstones) all the same.
+    const card = await runScorecard({ store, day, asOf: new Date() });
+    expect(card.checks.find((c) => c.id === 'reconciliation.staged_vs_curated')?.status).toBe('pass');
   });
 
   it('rewrites from curated when staging holds adopted values its column cannot take', async () => {
