@@ -192,19 +192,21 @@ export function backfillMacros(fields: readonly { name: string; type: DuckDbType
   });
   let extras = 'extras';
   for (const [name, type] of adopted) {
-    const moved = `${fits(name, type)} OR json_type(extras, ${path(name)}) = 'NULL'`;
+    // Only a value the column did not already hold leaves extras: nothing is overwritten.
+    const moved = `specifics.${quoteIdent(name)} IS NULL AND (${fits(name, type)} OR json_type(extras, ${path(name)}) = 'NULL')`;
     extras = `CASE WHEN ${moved} THEN json_merge_patch(${extras}, ${quoteText(JSON.stringify({ [name]: null }))}) ELSE ${extras} END`;
   }
   return [
     `CREATE OR REPLACE TEMP MACRO backfilled_specifics(specifics, extras) AS struct_pack(${members.join(', ')})::${specificsStructType()}`,
-    `CREATE OR REPLACE TEMP MACRO backfilled_extras(extras) AS CASE WHEN extras IS NOT NULL THEN nullif((${extras})::VARCHAR, '{}') END`,
+    `CREATE OR REPLACE TEMP MACRO backfilled_extras(specifics, extras) AS CASE WHEN extras IS NOT NULL THEN nullif((${extras})::VARCHAR, '{}') END`,
   ];
 }
 
 /** How many values of each adopted field the day's extras hold (moved by the rewrite). */
 function movedQuery(fields: readonly { name: string; type: DuckDbType }[]): string {
   const counts = fields.map(
-    ({ name, type }) => `count(*) FILTER (WHERE ${fits(name, type)})::BIGINT AS ${quoteIdent(name)}`,
+    ({ name, type }) =>
+      `count(*) FILTER (WHERE event_specifics.${quoteIdent(name)} IS NULL AND ${fits(name, type)})::BIGINT AS ${quoteIdent(name)}`,
   );
   return `SELECT ${counts.join(', ') || '0 AS none'} FROM read_parquet($files, union_by_name = true) WHERE extras IS NOT NULL`;
 }

@@ -8,7 +8,7 @@ COPY (
   SELECT
     c.* REPLACE (
       backfilled_specifics(c.event_specifics, c.extras) AS event_specifics,
-      backfilled_extras(c.extras) AS extras
+      backfilled_extras(c.event_specifics, c.extras) AS extras
     ),
     p.language_id AS _language_id,
     (hash(c.event_uuid) % p.files)::INTEGER AS _file
