@@ -4,6 +4,8 @@
 // peak RSS is its own. Target: compaction at >= 0.7x the bare COPY's rows/s.
 //
 //   npm run bench compaction            (FIRELAKE_BENCH_EVENTS=200000 for a quicker run)
+//   FIRELAKE_BENCH_EXTRAS_SHARE=0.01    share of events with fields the catalog does not name
+//   FIRELAKE_BENCH_PARQUETJS=0          skip parquetjs-lite (minutes per million rows)
 import { spawnSync } from 'node:child_process';
 import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -27,6 +29,9 @@ import { report } from './report.js';
 const DAY = '2026-11-20';
 const HOUR = 14;
 const EVENTS = Number(process.env.FIRELAKE_BENCH_EVENTS ?? 1_000_000);
+/** Share of events carrying fields the catalog does not name (curated `extras`). */
+const EXTRAS_SHARE = Number(process.env.FIRELAKE_BENCH_EXTRAS_SHARE ?? 0.01);
+const WITH_PARQUETJS = process.env.FIRELAKE_BENCH_PARQUETJS !== '0';
 /** Share of lines Firehose delivers twice (at-least-once): compaction must drop them. */
 const DUPLICATE_SHARE = 0.01;
 const MEMORY_LIMIT_MIB = 4096;
@@ -59,7 +64,8 @@ try {
       `${generated.objects} objects, ${(generated.gzBytes / 2 ** 20).toFixed(1)} MiB gzip`,
   );
   const results: Record<string, ChildResult> = {};
-  for (const contender of ['compaction', 'duckdb-copy', 'parquetjs-lite']) {
+  const contenders = ['compaction', 'duckdb-copy', ...(WITH_PARQUETJS ? ['parquetjs-lite'] : [])];
+  for (const contender of contenders) {
     const outDir = join(root, `out-${contender}`);
     console.log(`running ${contender} ...`);
     const child = spawnSync(
@@ -73,10 +79,12 @@ try {
   const rate = (r: ChildResult) => r.rows / (r.ms / 1000);
   const c = results.compaction!;
   const copy = results['duckdb-copy']!;
-  const pj = results['parquetjs-lite']!;
+  const none = { ms: Number.NaN, cpuS: Number.NaN, rows: 0, outputBytes: 0, peakRssMiB: Number.NaN };
+  const pj = results['parquetjs-lite'] ?? none;
   report('compaction', {
     staged_lines: generated.lines,
     staging_gzip_mib: generated.gzBytes / 2 ** 20,
+    extras_share: EXTRAS_SHARE,
     compaction_rows_written: c.rows,
     compaction_seconds: c.ms / 1000,
     compaction_lines_per_s: generated.lines / (c.ms / 1000),
@@ -120,7 +128,14 @@ async function generateHour(store: FolderStore) {
     const events: StagedEvent[] = [];
     for (let i = 0; i < count; i++) {
       const created = minuteMs + Math.floor((i / count) * 60_000);
-      events.push(stagedEvent(random, created, created + 500 + Math.floor(random() * 3_000)));
+      const event = stagedEvent(random, created, created + 500 + Math.floor(random() * 3_000));
+      if (random() < EXTRAS_SHARE) {
+        // As the transform stages a producer's new fields: in event_specifics and in extras.
+        const xp = Math.floor(random() * 1000);
+        event.event_specifics.xp = xp;
+        event.extras = { xp, _envelope: { ab_group: xp % 2 ? 'A' : 'B' } };
+      }
+      events.push(event);
     }
     // Firehose with a 64 MiB / 60 s buffer: one object per minute partition, plus a redelivery.
     await store.put(stagingKey(minuteMs, minuteMs + 61_000), ndjsonGz(events));

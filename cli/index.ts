@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { backfillCommand } from './backfill.js';
 import { compactCommand } from './compact.js';
 import { generateCommand } from './generate.js';
 import { qualityCommand } from './quality.js';
@@ -21,6 +22,7 @@ for (const command of [
   qualityCommand,
   queryCommand,
   reportCommand,
+  backfillCommand,
 ] as Command[])
   program.addCommand(command);
 

@@ -3,7 +3,7 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { listValue, structValue } from '@duckdb/node-api';
-import { curatedColumns, UNKNOWN_LANGUAGE } from '../events/curated.js';
+import { catalogFieldsPatch, curatedColumns, UNKNOWN_LANGUAGE } from '../events/curated.js';
 import {
   curatedDayPrefix,
   curatedFileKey,
@@ -267,9 +267,10 @@ export function openRunEngine(
 }
 
 /**
- * Step 5: switches the day to `manifest` with one conditional write (If-Match the ETag read in
- * step 1, If-None-Match for a first run). Throws ConcurrentRunError when another run published
- * first; clears `uploaded` when it cannot tell, so the caller keeps the files.
+ * Switches the day to `manifest` with one conditional write (If-Match the ETag the run read, or
+ * If-None-Match for a first run): readers see the old day or the new one. Compaction and backfill
+ * both publish through this. Throws ConcurrentRunError when another run published first; when
+ * the outcome cannot be known, empties `uploaded` (the files must stay) and throws.
  */
 export async function publishManifest(
   store: ObjectStore,
@@ -389,6 +390,7 @@ export async function build(
         files: listValue(paths),
         columns,
         unknown_language: UNKNOWN_LANGUAGE,
+        catalog_fields: catalogFieldsPatch(),
         dir: outDir,
         row_group_size: options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE,
         zstd_level: options.zstdLevel ?? DEFAULT_ZSTD_LEVEL,
@@ -399,6 +401,37 @@ export async function build(
   }
   await rm(stagingDir, { recursive: true, force: true });
 
+  const { files, rowsByLanguage } = await uploadPlannedFiles(
+    engine,
+    store,
+    day,
+    runId,
+    outDir,
+    log,
+    uploaded,
+  );
+  const rows = files.reduce((sum, f) => sum + f.rows, 0);
+  if (rows !== rowsRead - duplicates) {
+    throw new CompactionError(
+      `${rowsRead} lines read and ${duplicates} repeats dropped, but ${rows} rows written: not publishing`,
+    );
+  }
+  return { rowsRead, rows, rowsByLanguage, files };
+}
+
+/**
+ * Uploads the Parquet files a COPY wrote under `outDir` by file_plan (`_language_id=` folders)
+ * as the day's curated files of run `runId`, recording each key in `uploaded` first.
+ */
+export async function uploadPlannedFiles(
+  engine: Engine,
+  store: ObjectStore,
+  day: Day,
+  runId: string,
+  outDir: string,
+  log: (line: string) => void,
+  uploaded: string[],
+): Promise<{ files: ManifestFile[]; rowsByLanguage: Record<string, number> }> {
   const files: ManifestFile[] = [];
   const rowsByLanguage: Record<string, number> = {};
   const plan = await engine.rows<{ language_id: number; language: string }>('rows-by-language');
@@ -421,13 +454,7 @@ export async function build(
       log(`${day}: wrote ${key} (${rows} rows, ${mib(bytes)})`);
     }
   }
-  const rows = files.reduce((sum, f) => sum + f.rows, 0);
-  if (rows !== rowsRead - duplicates) {
-    throw new CompactionError(
-      `${rowsRead} lines read and ${duplicates} repeats dropped, but ${rows} rows written: not publishing`,
-    );
-  }
-  return { rowsRead, rows, rowsByLanguage, files };
+  return { files, rowsByLanguage };
 }
 
 /** Staging objects the live manifest has not consumed (new or rewritten), and ones that vanished. */

@@ -39,7 +39,9 @@ export type SqlName =
   | 'curated-view'
   | 'unit-uuids'
   | 'cross-unit-hashes'
-  | 'cross-unit-uuids';
+  | 'cross-unit-uuids'
+  | 'backfill-keys'
+  | 'backfill-day';
 
 const sqlCache = new Map<string, string>();
 

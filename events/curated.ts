@@ -72,7 +72,18 @@ export function curatedColumns(): Column[] {
     { name: 'country', type: 'VARCHAR', nullable: true },
     { name: 'enrichment_status', type: 'VARCHAR', nullable: true },
     { name: 'event_specifics', type: specificsStructType(), nullable: false },
+    // What the catalog does not name, as JSON text (null when none): see transform/decode.ts extrasOf.
+    { name: 'extras', type: 'VARCHAR', nullable: true },
   ];
+}
+
+/**
+ * A JSON merge patch that removes every field the catalog names from an `extras` object: staging
+ * lines keep what was unknown when they were staged, and a field the catalog has adopted since
+ * is read into event_specifics instead (compaction and backfill apply it).
+ */
+export function catalogFieldsPatch(): string {
+  return JSON.stringify(Object.fromEntries(specificsFields().map((f) => [f.name, null])));
 }
 
 /** Value of the `language` partition for events without a language. */

@@ -52,8 +52,11 @@ export type InputEvent<N extends EventName = EventName> = {
   };
 }[N];
 
-export type SubscriptionStatus = SubscriptionSpecifics['subscription_status'];
-export type SubscriptionType = SubscriptionSpecifics['subscription_type'];
+/** The statuses and plan types an app is expected to send (any string is accepted). */
+export type SubscriptionStatus =
+  (typeof specificsSchemas.subscription.properties.subscription_status)['x-expected'][number];
+export type SubscriptionType =
+  (typeof specificsSchemas.subscription.properties.subscription_type)['x-expected'][number];
 
 /** How complete the enrichment of a lesson event was. */
 export type EnrichmentStatus =
@@ -80,6 +83,12 @@ export interface StagedEvent {
   subscription_type: string | null;
   country: string | null;
   enrichment_status: EnrichmentStatus | null;
+  /**
+   * What the catalog does not name: event_specifics fields its schema does not list, and the
+   * envelope's unknown top-level keys under `_envelope`; personal fields removed. Absent when
+   * there is none (curated `extras` is then null).
+   */
+  extras?: Record<string, unknown>;
 }
 
 /** Why a record went to quarantine (DESIGN.md). */

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { CATALOG, EVENT_NAMES, type EventDefinition, eventDefinition, isEventName } from './catalog.js';
-import { envelopeSchema, specificsSchemas } from './schemas.js';
+import { ANNOTATION_KEYWORDS, envelopeSchema, specificsSchemas } from './schemas.js';
 import type { InputEvent } from './types.js';
 
 // ajv-formats is CommonJS with `exports.default`; under NodeNext the default import is the module.
@@ -74,7 +74,12 @@ function hexRun(s: string, from: number, to: number): boolean {
   return true;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+const ajv = new Ajv({
+  allErrors: true,
+  strict: true,
+  allowUnionTypes: true,
+  keywords: [...ANNOTATION_KEYWORDS],
+});
 addFormats(ajv, ['date-time']);
 ajv.addFormat('uuid', { type: 'string', validate: isUuid });
 

@@ -54,6 +54,8 @@ const STAGING_COLUMNS: Record<keyof StagedEvent, string> = {
   subscription_type: 'string',
   country: 'string',
   enrichment_status: 'string',
+  // The JSON SerDe gives an object's JSON text to a string column.
+  extras: 'string',
 };
 
 const QUARANTINE_COLUMNS: Record<keyof QuarantineRecord, string> = {

@@ -19,7 +19,9 @@ export type Dimension =
   | 'freshness'
   | 'volume'
   | 'enrichment'
-  | 'consistency';
+  | 'consistency'
+  | 'vocabulary'
+  | 'bounds';
 
 export interface Bounds {
   warn: number;
@@ -166,6 +168,8 @@ export const SCORECARD_QUERIES = [
   'volume',
   'enrichment',
   'consistency',
+  'vocabulary',
+  'bounds',
 ] as const;
 
 export async function runScorecard(options: ScorecardOptions): Promise<Scorecard> {
@@ -406,6 +410,35 @@ function buildChecks(
     num(c.non_positive_period),
     `${num(c.non_positive_period)} of ${num(c.subscriptions)} subscription events with a period <= 0 days`,
   );
+
+  // Vocabulary and bounds: what the app is expected to send (x-expected in events/schemas.ts).
+  for (const v of figures.vocabulary!) {
+    const values = num(v.values);
+    const top = (v.top_unexpected ?? []) as { value: string; count: unknown }[];
+    add(
+      `vocabulary.${String(v.field)}`,
+      values ? num(v.unexpected_share) : null,
+      values === 0
+        ? 'no values'
+        : top.length === 0
+          ? `${values} values, all expected`
+          : `${num(v.unexpected)} of ${values} values not expected: ` +
+            top.map((t) => `${JSON.stringify(t.value)} ${num(t.count)}`).join(', ') +
+            (num(v.unexpected) > top.reduce((sum, t) => sum + num(t.count), 0) ? ', ...' : ''),
+    );
+  }
+  for (const b of figures.bounds!) {
+    const values = num(b.values);
+    const range = `${b.minimum ?? '-inf'}..${b.maximum ?? 'inf'}`;
+    const what = b.measure === 'length' ? 'lengths' : 'values';
+    add(
+      `bounds.${String(b.field)}`,
+      values ? num(b.outside_share) : null,
+      values === 0
+        ? 'no values'
+        : `${num(b.outside)} of ${values} ${what} outside ${range} (seen ${num(b.lowest)}..${num(b.highest)})`,
+    );
+  }
   return checks;
 }
 
@@ -558,7 +591,8 @@ export function formatScorecard(card: Scorecard): string {
 
 /** A check's figure as the table prints it (shares as percentages). */
 export function formatFigure(c: Pick<Check, 'id' | 'dimension'>, value: number): string {
-  const share = /_(share|rate)$/.test(c.id) || ['completeness', 'validity'].includes(c.dimension);
+  const share =
+    /_(share|rate)$/.test(c.id) || ['completeness', 'validity', 'vocabulary', 'bounds'].includes(c.dimension);
   if (share) return pct(value);
   return Number.isInteger(value) ? String(value) : value.toFixed(2);
 }

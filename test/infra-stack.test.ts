@@ -333,6 +333,8 @@ describe('glue catalog', () => {
     const columns = curatedGlueColumns().map((c) => c.name);
     expect(columns).toContain('event_specifics');
     expect(columns).not.toContain('language');
+    // What the catalog does not name, as JSON text: json_extract_scalar(extras, '$.xp') in Athena.
+    expect(curatedGlueColumns().at(-1)).toEqual({ name: 'extras', type: 'string' });
   });
 
   it('describes staging JSON by minute with projection, so new minutes need no crawler', () => {

@@ -122,10 +122,12 @@ describe('output times and lines', () => {
       subscription_type: null,
       country: 'GB',
       enrichment_status: 'missing_subscription' as const,
+      extras: null,
     };
     const line = stagedLineJson(fields, '{"title":"A \\"quoted\\" title"}');
+    const { extras: _, ...rest } = fields;
     expect(JSON.parse(line)).toEqual({
-      ...fields,
+      ...rest,
       event_type: 'lesson',
       event_subtype: 'completed',
       event_specifics: { title: 'A "quoted" title' },
@@ -145,6 +147,29 @@ describe('output times and lines', () => {
       'country',
       'enrichment_status',
     ]);
+  });
+
+  it('ends the line with the extras object when there is one, enriched or not', () => {
+    const fields = {
+      event_uuid: '0b1e9d3c-4f0a-4d43-9a8e-6f1d2c3b4a59',
+      event_name: 'game:started',
+      created_at: '2026-11-21T12:00:00.000Z',
+      received_at: '2026-11-21T12:00:00.300Z',
+      user_uuid: 'u',
+      language: 'de',
+      subscription_status: null,
+      subscription_type: null,
+      country: null,
+      enrichment_status: null,
+      extras: '{"_envelope":{"ab":"b"},"xp":5}',
+    };
+    const plain = JSON.parse(stagedLineJson(fields, '{}'));
+    expect(plain.extras).toEqual({ _envelope: { ab: 'b' }, xp: 5 });
+    expect(Object.keys(plain).at(-1)).toBe('extras');
+    const enriched = JSON.parse(
+      stagedLineJson({ ...fields, country: 'DE', enrichment_status: 'complete' }, '{}'),
+    );
+    expect(enriched).toMatchObject({ country: 'DE', extras: { xp: 5 } });
   });
 });
 

@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
-import type { EventDefinition } from '../events/catalog.js';
+import { type EventDefinition, PERSONAL_FIELDS } from '../events/catalog.js';
+import { specificsSchemas } from '../events/schemas.js';
 import type { QuarantineReason } from '../events/types.js';
 import { type Violation, validateEvent } from '../events/validate.js';
 import { canonicalJson } from './canonical.js';
@@ -27,6 +28,8 @@ export interface DecodedEvent {
   fingerprint: string;
   /** event_specifics without personal fields, as canonical JSON text, for the output line. */
   specificsJson: string;
+  /** What the catalog does not name (see extrasOf), as canonical JSON text, or null. */
+  extrasJson: string | null;
 }
 
 /** A record that cannot be staged, with what quarantine needs to show and replay it. */
@@ -97,6 +100,19 @@ export function decodeRecord(data: string): Decoded {
   const { event, definition, createdAtMs } = result;
   const specifics = event.event_specifics as Record<string, unknown>;
   const scrubbed = withoutPersonal(specifics);
+  const extras = extrasOf(value as Record<string, unknown>, scrubbed, KNOWN_FIELDS[definition.schema]);
+  if (extras === RESERVED) {
+    return failure(
+      'schema_violation',
+      [{ path: `/event_specifics/${ENVELOPE_EXTRAS}`, message: RESERVED_MESSAGE }],
+      {
+        payload: JSON.stringify(withoutPersonal(value)),
+        eventUuid: event.event_uuid,
+        eventName: event.event_name,
+        createdAtMs,
+      },
+    );
+  }
   // One canonical text of the whole event serves the fingerprint and (cut out of it) the
   // specifics of the output line.
   const canonical = canonicalJson(value);
@@ -117,7 +133,55 @@ export function decodeRecord(data: string): Decoded {
     }),
     fingerprint: fingerprintOfText(canonical),
     specificsJson: scrubbed === specifics ? specificsJson : canonicalJson(scrubbed),
+    extrasJson: extras,
   };
+}
+
+/** Specifics fields each schema names: the others go to `extras`. */
+const KNOWN_FIELDS = Object.fromEntries(
+  Object.entries(specificsSchemas).map(([name, schema]) => [name, new Set(Object.keys(schema.properties))]),
+) as Record<keyof typeof specificsSchemas, Set<string>>;
+const ENVELOPE_FIELDS = new Set(['event_uuid', 'created_at', 'event_name', 'event_specifics']);
+const PERSONAL = new Set(PERSONAL_FIELDS);
+/** Top-level keys the pipeline itself adds (a replay's origin): never a producer's extras. */
+const PIPELINE_KEY_PREFIX = '_firelake';
+/** The key of `extras` that holds the envelope's unknown top-level keys. */
+export const ENVELOPE_EXTRAS = '_envelope';
+const RESERVED = Symbol('reserved');
+const RESERVED_MESSAGE = `"${ENVELOPE_EXTRAS}" is reserved (curated extras keep the envelope's unknown keys under it)`;
+
+/**
+ * The fields the catalog does not name, which curated keeps in its `extras` column (DESIGN.md):
+ * the event_specifics fields the event's schema does not list, by name, and the envelope's
+ * unknown top-level keys under `_envelope` (so a reader, and a backfill, can tell the two
+ * apart). Personal fields are removed at any depth; keys starting with `_firelake` belong to the
+ * pipeline. Canonical JSON text, or null when there is nothing (most events: one pass over the
+ * keys, no allocation).
+ */
+export function extrasOf(
+  event: Record<string, unknown>,
+  specifics: Record<string, unknown>,
+  known: ReadonlySet<string>,
+): string | null | typeof RESERVED {
+  let fields: [string, unknown][] | undefined;
+  for (const key in specifics) {
+    if (known.has(key)) continue;
+    if (key === ENVELOPE_EXTRAS) return RESERVED;
+    fields ??= [];
+    fields.push([key, specifics[key]]);
+  }
+  let envelope: [string, unknown][] | undefined;
+  for (const key in event) {
+    if (ENVELOPE_FIELDS.has(key) || PERSONAL.has(key) || key.startsWith(PIPELINE_KEY_PREFIX)) continue;
+    envelope ??= [];
+    envelope.push([key, withoutPersonal(event[key])]);
+  }
+  if (fields === undefined && envelope === undefined) return null;
+  // fromEntries defines own properties: a "__proto__" key stays a key.
+  const extras = Object.fromEntries(fields ?? []);
+  if (envelope)
+    Object.defineProperty(extras, ENVELOPE_EXTRAS, { value: Object.fromEntries(envelope), enumerable: true });
+  return canonicalJson(extras);
 }
 
 /** The record's JSON again, personal fields removed: for quarantine lines of valid events. */

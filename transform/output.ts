@@ -84,6 +84,8 @@ export interface StagedFields {
   subscription_type: string | null;
   country: string | null;
   enrichment_status: EnrichmentStatus | null;
+  /** The extras object as JSON text (transform/decode.ts extrasOf), or null. */
+  extras: string | null;
 }
 
 const nullable = (s: string | null) => (s === null ? 'null' : jsonString(s));
@@ -108,23 +110,24 @@ export function stagedLineJson(f: StagedFields, specificsJson: string): string {
     `"received_at":"${f.received_at}","user_uuid":${nullable(f.user_uuid)},"language":${nullable(f.language)},` +
     `"event_specifics":${specificsJson}`;
   // Events that are not enriched (most) end the same way: one constant tail.
+  const tail = f.extras === null ? '}' : `,"extras":${f.extras}}`;
   if (
     f.subscription_status === null &&
     f.subscription_type === null &&
     f.country === null &&
     f.enrichment_status === null
   ) {
-    return head + NOT_ENRICHED_TAIL;
+    return head + NOT_ENRICHED + tail;
   }
   return (
     `${head},"subscription_status":${nullable(f.subscription_status)},` +
     `"subscription_type":${nullable(f.subscription_type)},"country":${nullable(f.country)},` +
-    `"enrichment_status":${nullable(f.enrichment_status)}}`
+    `"enrichment_status":${nullable(f.enrichment_status)}${tail}`
   );
 }
 
-const NOT_ENRICHED_TAIL =
-  ',"subscription_status":null,"subscription_type":null,"country":null,"enrichment_status":null}';
+const NOT_ENRICHED =
+  ',"subscription_status":null,"subscription_type":null,"country":null,"enrichment_status":null';
 
 /** Compile-time check that the line builder covers StagedEvent exactly. */
 type Covered = keyof StagedFields | 'event_type' | 'event_subtype' | 'event_specifics';

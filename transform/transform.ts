@@ -213,6 +213,7 @@ export async function transformBatch(
     subscription_type: null,
     country: null,
     enrichment_status: null,
+    extras: null,
   };
   for (const c of staged) {
     const e = c.event;
@@ -227,6 +228,7 @@ export async function transformBatch(
     line.subscription_type = null;
     line.country = null;
     line.enrichment_status = null;
+    line.extras = e.extrasJson;
     if (e.definition.role === 'lesson') {
       counts.lessons++;
       const found = overlay.enrich(e.userUuid ?? '', e.language ?? '');

@@ -2,7 +2,12 @@
 -- received_at (winners.copies > 1): rank every line instead. Slower: it sorts the whole day.
 COPY (
   SELECT
-    s.* EXCLUDE (filename) REPLACE (p.language AS language),
+    s.* EXCLUDE (filename) REPLACE (
+      p.language AS language,
+      -- Fields the catalog named since the line was staged leave extras (read into event_specifics).
+      CASE WHEN s.extras IS NOT NULL THEN nullif(json_merge_patch(s.extras, $catalog_fields)::VARCHAR, '{}') END
+        AS extras
+    ),
     p.language_id AS _language_id,
     (hash(s.event_uuid) % p.files)::INTEGER AS _file
   FROM read_ndjson(

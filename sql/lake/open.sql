@@ -136,11 +136,14 @@ FROM read_json(
   filename = true
 );
 
--- Curated Parquet of the day, as the manifest lists it.
+-- Curated Parquet of the day, as the manifest lists it. By column name: files written under
+-- different catalog versions (a backfill in progress, an older day) read together, a column or
+-- struct field a file lacks as null.
 CREATE OR REPLACE TEMP VIEW curated AS
 SELECT * FROM read_parquet(
   CASE WHEN len(getvariable('curated_files')) = 0 THEN [getvariable('empty_parquet')]
-  ELSE getvariable('curated_files') END
+  ELSE getvariable('curated_files') END,
+  union_by_name = true
 );
 
 CREATE OR REPLACE TEMP TABLE curated_keys AS
@@ -151,7 +154,8 @@ SELECT event_uuid, count(*) AS copies FROM curated GROUP BY event_uuid;
 CREATE OR REPLACE TEMP VIEW history AS
 SELECT created_at, event_uuid FROM read_parquet(
   CASE WHEN len(getvariable('history_files')) = 0 THEN [getvariable('empty_parquet')]
-  ELSE getvariable('history_files') END
+  ELSE getvariable('history_files') END,
+  union_by_name = true
 );
 
 -- Every curated event of a user with its session: a new session starts after more than 30

@@ -1,0 +1,313 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { listValue } from '@duckdb/node-api';
+import { type DuckDbType, specificsFields, specificsStructType } from '../events/curated.js';
+import { type Day, dayPrefix, manifestKey, parseDay } from '../lake/layout.js';
+import { listAll, type ObjectStore } from '../lake/store.js';
+import { writeEmptyCurated } from '../sql/catalog.js';
+import {
+  type CompactionSummary,
+  compactDay,
+  DEFAULT_FILE_SIZE_BYTES,
+  DEFAULT_ROW_GROUP_SIZE,
+  DEFAULT_ZSTD_LEVEL,
+  newRunId,
+  publishManifest,
+  removeStaleFiles,
+  uploadPlannedFiles,
+} from './compact.js';
+import { openEngine } from './engine.js';
+import { CompactionError, UnreadableObjectError } from './errors.js';
+import { curatedSchemaVersion, type Manifest, type ManifestVersion, readManifest } from './manifest.js';
+
+// `firelake backfill`: rewrites compacted days after the catalog adopted fields that lived in
+// `extras`, so that each becomes its column. A day whose staging objects are all still there is
+// recompacted from staging (compactDay, forced); a day whose staging expired (even in part) is
+// rewritten from its curated Parquet: every row kept as it is, the adopted fields' values moved
+// from extras into event_specifics. Either way the day switches through the same conditional
+// manifest write as compaction (publishManifest), so readers see the old day or the new one.
+
+/** Days one backfill may span: a year (a wider range is more likely a typo). */
+export const MAX_BACKFILL_DAYS = 366;
+const DAY_MS = 86_400_000;
+
+export class BackfillError extends CompactionError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BackfillError';
+  }
+}
+
+export interface BackfillOptions {
+  store: ObjectStore;
+  from: Day;
+  to: Day;
+  /** The adopted fields to move out of extras (default: every field the catalog names). */
+  fields?: readonly string[];
+  workDir?: string;
+  memoryLimitMiB?: number;
+  threads?: number;
+  log?: (line: string) => void;
+}
+
+export interface BackfillDay {
+  day: Day;
+  source: 'staging' | 'curated';
+  run_id: string;
+  previous_run_id: string;
+  rows: number;
+  /** Values moved from extras into their column, by field (from curated; null from staging). */
+  moved: Record<string, number> | null;
+  files: number;
+}
+
+/** The days from..to, checked: a valid range, at most MAX_BACKFILL_DAYS. */
+export function backfillDays(from: Day, to: Day): Day[] {
+  const first = parseDay(from).startMs;
+  const last = parseDay(to).startMs;
+  if (last < first) throw new BackfillError(`--to ${to} is before --from ${from}`);
+  const count = (last - first) / DAY_MS + 1;
+  if (count > MAX_BACKFILL_DAYS)
+    throw new BackfillError(`${count} days from ${from} to ${to}: at most ${MAX_BACKFILL_DAYS} at once`);
+  return Array.from({ length: count }, (_, i) => new Date(first + i * DAY_MS).toISOString().slice(0, 10));
+}
+
+/** The adopted fields, checked against the catalog. */
+export function backfillFields(fields: readonly string[] | undefined): { name: string; type: DuckDbType }[] {
+  const catalog = specificsFields();
+  if (fields === undefined || fields.length === 0) return catalog;
+  const byName = new Map(catalog.map((f) => [f.name, f]));
+  const unknown = fields.filter((f) => !byName.has(f));
+  if (unknown.length > 0) {
+    throw new BackfillError(
+      `${unknown.map((f) => `"${f}"`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a field of the ` +
+        'catalog (events/schemas.ts): add it to a schema first, then backfill',
+    );
+  }
+  return [...new Set(fields)].map((f) => byName.get(f)!);
+}
+
+/**
+ * Backfills every day from..to. Everything is checked before the first day is touched: the
+ * range, the fields, and that every day was compacted.
+ */
+export async function backfill(options: BackfillOptions): Promise<BackfillDay[]> {
+  const days = backfillDays(options.from, options.to);
+  const fields = backfillFields(options.fields);
+  const log = options.log ?? (() => {});
+  const manifests = new Map<Day, ManifestVersion>();
+  const never: Day[] = [];
+  for (const day of days) {
+    const version = await readManifest(options.store, day);
+    if (version) manifests.set(day, version);
+    else never.push(day);
+  }
+  if (never.length > 0) {
+    throw new BackfillError(
+      `${never.join(', ')} ${never.length === 1 ? 'was' : 'were'} never compacted (no ${manifestKey(never[0]!)}` +
+        `${never.length > 1 ? ', ...' : ''}): nothing to backfill there; run firelake compact --date D first. Nothing was changed`,
+    );
+  }
+  const out: BackfillDay[] = [];
+  for (const day of days) {
+    const previous = manifests.get(day)!;
+    const present = new Set((await listAll(options.store, dayPrefix('staging', day))).map((o) => o.key));
+    const stagingKept =
+      previous.manifest.staging_objects.length > 0 &&
+      previous.manifest.staging_objects.every((o) => present.has(o.key));
+    let summary: CompactionSummary | undefined;
+    if (stagingKept) {
+      log(`${day}: staging is all there: recompacting from staging`);
+      try {
+        summary = await compactDay({
+          store: options.store,
+          day,
+          force: true,
+          workDir: options.workDir,
+          memoryLimitMiB: options.memoryLimitMiB,
+          threads: options.threads,
+          log,
+        });
+      } catch (error) {
+        // An adopted field staged with values of another JSON type ("lots" where the catalog
+        // now says integer) cannot be read into its column: curated keeps such values in extras.
+        if (!(error instanceof UnreadableObjectError)) throw error;
+        log(
+          `${day}: staging does not read under the current catalog (${error.message}): rewriting from curated`,
+        );
+      }
+    }
+    if (summary) {
+      out.push({
+        day,
+        source: 'staging',
+        run_id: summary.run_id,
+        previous_run_id: previous.manifest.run_id,
+        rows: summary.rows,
+        moved: null,
+        files: summary.files.length,
+      });
+    } else {
+      log(`${day}: rewriting from curated run ${previous.manifest.run_id}`);
+      out.push(await fromCurated(options, day, previous, fields, log));
+    }
+  }
+  return out;
+}
+
+const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
+const quoteText = (text: string) => `'${text.replaceAll("'", "''")}'`;
+
+/** JSON types (json_type) a value of the column type is read from: the JSON Schema types of the transform. */
+const JSON_TYPES: Record<DuckDbType, string[]> = {
+  VARCHAR: ['VARCHAR'],
+  BIGINT: ['BIGINT', 'UBIGINT'],
+  DOUBLE: ['BIGINT', 'UBIGINT', 'DOUBLE'],
+  BOOLEAN: ['BOOLEAN'],
+  TIMESTAMP: ['VARCHAR'],
+};
+
+/** The JSON path of a top-level key of extras. */
+const path = (name: string) => quoteText(`$.${JSON.stringify(name)}`);
+/** True where extras holds the field with a JSON type its column takes. */
+const fits = (name: string, type: DuckDbType) =>
+  `json_type(extras, ${path(name)}) IN (${JSON_TYPES[type].map(quoteText).join(', ')})`;
+
+/**
+ * The two macros backfill-day.sql calls, made from the catalog: names are the catalog's own
+ * (code, never input) and quoted; they are identifiers, which SQL cannot bind as parameters.
+ * A value in extras of the wrong JSON type for its column stays in extras: nothing is dropped.
+ */
+export function backfillMacros(fields: readonly { name: string; type: DuckDbType }[]): string[] {
+  const adopted = new Map(fields.map((f) => [f.name, f.type]));
+  const fromExtras = (name: string, type: DuckDbType) =>
+    type === 'VARCHAR'
+      ? `CASE WHEN ${fits(name, type)} THEN json_extract_string(extras, ${path(name)}) END`
+      : `CASE WHEN ${fits(name, type)} THEN json_extract(extras, ${path(name)})::${type} END`;
+  const members = specificsFields().map(({ name }) => {
+    const type = adopted.get(name);
+    const current = `specifics.${quoteIdent(name)}`;
+    return `${quoteIdent(name)} := ${type ? `coalesce(${current}, ${fromExtras(name, type)})` : current}`;
+  });
+  let extras = 'extras';
+  for (const [name, type] of adopted) {
+    // Only a value the column did not already hold leaves extras: nothing is overwritten.
+    const moved = `specifics.${quoteIdent(name)} IS NULL AND (${fits(name, type)} OR json_type(extras, ${path(name)}) = 'NULL')`;
+    extras = `CASE WHEN ${moved} THEN json_merge_patch(${extras}, ${quoteText(JSON.stringify({ [name]: null }))}) ELSE ${extras} END`;
+  }
+  return [
+    `CREATE OR REPLACE TEMP MACRO backfilled_specifics(specifics, extras) AS struct_pack(${members.join(', ')})::${specificsStructType()}`,
+    `CREATE OR REPLACE TEMP MACRO backfilled_extras(specifics, extras) AS CASE WHEN extras IS NOT NULL THEN nullif((${extras})::VARCHAR, '{}') END`,
+  ];
+}
+
+/** How many values of each adopted field the day's extras hold (moved by the rewrite). */
+function movedQuery(fields: readonly { name: string; type: DuckDbType }[]): string {
+  const counts = fields.map(
+    ({ name, type }) =>
+      `count(*) FILTER (WHERE event_specifics.${quoteIdent(name)} IS NULL AND ${fits(name, type)})::BIGINT AS ${quoteIdent(name)}`,
+  );
+  return `SELECT ${counts.join(', ') || '0 AS none'} FROM read_parquet($files, union_by_name = true) WHERE extras IS NOT NULL`;
+}
+
+async function fromCurated(
+  options: BackfillOptions,
+  day: Day,
+  previous: ManifestVersion,
+  fields: readonly { name: string; type: DuckDbType }[],
+  log: (line: string) => void,
+): Promise<BackfillDay> {
+  const { store } = options;
+  const started = new Date();
+  const runId = newRunId(started);
+  const dir = join(options.workDir ?? tmpdir(), `firelake-backfill-${runId}`);
+  const uploaded: string[] = [];
+  let published = false;
+  try {
+    await mkdir(join(dir, 'in'), { recursive: true });
+    const engine = await openEngine({
+      dir: join(dir, 'duckdb'),
+      memoryLimitMiB: options.memoryLimitMiB ?? Math.floor((totalmem() / 2 ** 20) * 0.6),
+      threads: options.threads ?? availableParallelism(),
+    });
+    let built: {
+      files: Manifest['files'];
+      rowsByLanguage: Record<string, number>;
+      moved: Record<string, number>;
+    };
+    try {
+      const sentinel = join(dir, 'current-schema.parquet');
+      await writeEmptyCurated(engine.connection, sentinel);
+      const paths: string[] = [];
+      for (const [i, file] of previous.manifest.files.entries()) {
+        const path = join(dir, 'in', `${i}.parquet`);
+        await store.getToFile(file.key, path);
+        paths.push(path);
+      }
+      const files = listValue([sentinel, ...paths]);
+      for (const statement of backfillMacros(fields)) await engine.connection.run(statement);
+      await engine.run('create-keys');
+      await engine.run('backfill-keys', { files });
+      const rows = previous.manifest.rows;
+      const bytes = previous.manifest.files.reduce((sum, f) => sum + f.bytes, 0);
+      await engine.run('file-plan', {
+        bytes_per_row: rows > 0 ? bytes / rows : 0,
+        file_size_bytes: DEFAULT_FILE_SIZE_BYTES,
+      });
+      const outDir = join(dir, 'out');
+      if (rows > 0) {
+        await engine.run('backfill-day', {
+          files,
+          dir: outDir,
+          row_group_size: DEFAULT_ROW_GROUP_SIZE,
+          zstd_level: DEFAULT_ZSTD_LEVEL,
+        });
+      }
+      const counted = await engine.connection.runAndReadAll(movedQuery(fields), { files });
+      const moved = Object.fromEntries(
+        Object.entries(counted.getRowObjectsJson()[0] ?? {}).map(([f, n]) => [f, Number(n ?? 0)]),
+      );
+      await rm(join(dir, 'in'), { recursive: true, force: true });
+      const uploadedFiles = await uploadPlannedFiles(engine, store, day, runId, outDir, log, uploaded);
+      built = { ...uploadedFiles, moved };
+    } finally {
+      engine.close();
+    }
+    const rows = built.files.reduce((sum, f) => sum + f.rows, 0);
+    if (rows !== previous.manifest.rows) {
+      throw new BackfillError(
+        `${day}: ${previous.manifest.rows} rows published, but ${rows} rows rewritten: not publishing`,
+      );
+    }
+    const manifest: Manifest = {
+      ...previous.manifest,
+      run_id: runId,
+      started_at: started.toISOString(),
+      published_at: '',
+      schema_version: curatedSchemaVersion(),
+      rows,
+      rows_by_language: built.rowsByLanguage,
+      files: built.files,
+    };
+    await publishManifest(store, manifest, previous, uploaded);
+    published = true;
+    const moved = Object.entries(built.moved)
+      .filter(([, n]) => n > 0)
+      .map(([f, n]) => `${f} ${n}`);
+    log(`${day}: published run ${runId}: ${rows} rows; moved from extras: ${moved.join(', ') || 'nothing'}`);
+    await removeStaleFiles(store, day, manifest, previous, started, log);
+    return {
+      day,
+      source: 'curated',
+      run_id: runId,
+      previous_run_id: previous.manifest.run_id,
+      rows,
+      moved: built.moved,
+      files: built.files.length,
+    };
+  } finally {
+    if (!published && uploaded.length > 0) await store.delete(uploaded).catch(() => {});
+    await rm(dir, { recursive: true, force: true });
+  }
+}
