@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { compactCommand } from './compact.js';
+import { costCommand } from './cost.js';
 import { generateCommand } from './generate.js';
 import { qualityCommand } from './quality.js';
 import { queryCommand } from './query.js';
@@ -19,6 +20,7 @@ for (const command of [
   startCommand,
   qualityCommand,
   queryCommand,
+  costCommand,
 ] as Command[])
   program.addCommand(command);
 

@@ -67,7 +67,11 @@ describe('multi-record deaggregation (local Firehose)', () => {
     expect(new Set(records.map((r) => r.recordId)).size).toBe(3);
     expect(new Set(records.map((r) => r.approximateArrivalTimestamp)).size).toBe(1);
     expect(answer).toHaveProperty('RecordId');
-    expect(stream.stats()).toMatchObject({ incomingRecords: 1, processorRecords: 3, deaggregationFailures: 0 });
+    expect(stream.stats()).toMatchObject({
+      incomingRecords: 1,
+      processorRecords: 3,
+      deaggregationFailures: 0,
+    });
   });
 
   it('splits concatenated JSON objects with nothing between them', async () => {
@@ -79,8 +83,7 @@ describe('multi-record deaggregation (local Firehose)', () => {
 
   it('splits a record of exactly 500 sub-records and passes one of 501 whole, as AWS documents', async () => {
     const { stream, texts, logs } = makeStream();
-    const pack = (count: number) =>
-      Buffer.from(Array.from({ length: count }, (_, i) => event(i)).join('\n'));
+    const pack = (count: number) => Buffer.from(Array.from({ length: count }, (_, i) => event(i)).join('\n'));
     stream.put([pack(MAX_SUB_RECORDS)]);
     await stream.flush();
     expect(texts()).toHaveLength(500);
@@ -101,9 +104,11 @@ describe('multi-record deaggregation (local Firehose)', () => {
       `[${event(1)},${event(2)}]`, // an array of objects: not a valid aggregate
       `${event(1)}, ${event(2)}`, // a comma between objects
       `${event(1)}\n"text"`, // a value that is not an object
-      Buffer.concat([Buffer.from(`${event(1)}\n{"s":"`), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]).toString(
-        'latin1',
-      ),
+      Buffer.concat([
+        Buffer.from(`${event(1)}\n{"s":"`),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from('"}'),
+      ]).toString('latin1'),
     ];
     const bytes = cases.map((c, i) => (i === 5 ? Buffer.from(c, 'latin1') : Buffer.from(c)));
     stream.put([...bytes, Buffer.from(`${event(7)}\n${event(8)}`)]);
