@@ -2,7 +2,9 @@
 // actually be deployed, not what a config file says it will be. The calculator never reads
 // FirelakeConfig directly, so a setting the stack ignores cannot make the estimate lie.
 
-type Resource = { Type: string; Properties?: Record<string, unknown> };
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are untyped JSON, read defensively.
+type Props = Record<string, any>;
+type Resource = { Type: string; Properties?: Props };
 export type TemplateJson = { Resources: Record<string, Resource> };
 
 export interface TableSettings {
@@ -74,7 +76,7 @@ export function settingsFromTemplate(template: TemplateJson): CostSettings {
 
   // Firehose
   const [, stream] = one('AWS::KinesisFirehose::DeliveryStream', 'delivery stream');
-  const dest = stream.ExtendedS3DestinationConfiguration as Record<string, any>;
+  const dest = stream.ExtendedS3DestinationConfiguration as Props;
   if (!dest) throw new TemplateError('the delivery stream has no extended S3 destination');
   const processors = (dest.ProcessingConfiguration?.Processors ?? []) as {
     Type: string;
@@ -89,14 +91,14 @@ export function settingsFromTemplate(template: TemplateJson): CostSettings {
   // DynamoDB: tables, their autoscaling targets and target-tracking policies.
   const policies = new Map<string, number>();
   for (const [, p] of ofType('AWS::ApplicationAutoScaling::ScalingPolicy')) {
-    const props = p.Properties as Record<string, any>;
+    const props = p.Properties as Props;
     const target = props.ScalingTargetId?.Ref as string | undefined;
     const value = props.TargetTrackingScalingPolicyConfiguration?.TargetValue;
     if (target && typeof value === 'number') policies.set(target, value);
   }
   const ranges = new Map<string, { read?: CapacityRange; write?: CapacityRange }>();
   for (const [id, t] of ofType('AWS::ApplicationAutoScaling::ScalableTarget')) {
-    const props = t.Properties as Record<string, any>;
+    const props = t.Properties as Props;
     if (props.ServiceNamespace !== 'dynamodb') continue;
     const join = props.ResourceId?.['Fn::Join']?.[1] as unknown[] | undefined;
     const table = (join?.find((x) => typeof x === 'object') as { Ref?: string } | undefined)?.Ref;
@@ -113,7 +115,7 @@ export function settingsFromTemplate(template: TemplateJson): CostSettings {
   }
   const tables: Partial<CostSettings['tables']> = {};
   for (const [id, t] of ofType('AWS::DynamoDB::Table')) {
-    const props = t.Properties as Record<string, any>;
+    const props = t.Properties as Props;
     const name = String(props.TableName);
     const role = (['dedup', 'users', 'subscriptions'] as const).find((r) => name.endsWith(`-${r}`));
     if (!role) continue;
@@ -142,7 +144,7 @@ export function settingsFromTemplate(template: TemplateJson): CostSettings {
       String(f.Properties?.FunctionName ?? '').endsWith(`-${suffix}`),
     );
     if (!found) throw new TemplateError(`no Lambda function named *-${suffix}`);
-    const props = found[1].Properties as Record<string, any>;
+    const props = found[1].Properties as Props;
     return {
       name: String(props.FunctionName),
       memoryMiB: props.MemorySize ?? 128,
@@ -156,7 +158,7 @@ export function settingsFromTemplate(template: TemplateJson): CostSettings {
 
   // S3 lifecycle of the lake bucket (the one with a staging/ rule).
   const lake = ofType('AWS::S3::Bucket')
-    .map(([, b]) => (b.Properties?.LifecycleConfiguration as { Rules?: Record<string, any>[] })?.Rules ?? [])
+    .map(([, b]) => (b.Properties?.LifecycleConfiguration as { Rules?: Props[] })?.Rules ?? [])
     .find((rules) => rules.some((r) => r.Prefix === 'staging/'));
   if (!lake) throw new TemplateError('no lake bucket with a staging/ lifecycle rule');
   const rule = (prefix: string) => lake.find((r) => r.Prefix === prefix);
