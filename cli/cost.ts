@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseRate, parseShare } from './options.js';
+import { parsePack, parseRate, parseShare } from './options.js';
 
 // `firelake cost`: the monthly bill of the stack `npx cdk deploy` would deploy (cdk.json's
 // context, `-c` values and `--profile`), at a traffic, per service and per million events.
@@ -13,18 +13,6 @@ interface CostFlags {
   profile?: string[];
   context: string[];
   json?: boolean;
-}
-
-function parsePack(text: string): number | 'off' {
-  if (text === 'off') return 'off';
-  const m = /^(\d+)(KB|KiB)?$/.exec(text.trim());
-  const bytes = m ? Number(m[1]) * (m[2] ? 1024 : 1) : Number.NaN;
-  if (!(bytes >= 1 && bytes <= 1_024_000)) {
-    throw new InvalidArgumentError(
-      'Expected off, or a record size in bytes up to 1024000 (e.g. 5120 or 5KB).',
-    );
-  }
-  return bytes;
 }
 
 function parseBytes(text: string): number {
