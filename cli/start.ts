@@ -110,7 +110,7 @@ function formatSummary(s: RunSummary, statsFile: string): string {
     `  sent          ${formatCount(s.sent)} records (${formatCount(s.generator.unique_events)} unique events, ${formatCount(s.generator.duplicates)} duplicates, ${formatCount(s.generator.conflicts)} conflicts, ${formatCount(s.generator.bad)} bad, ${formatCount(s.generator.late)} late)`,
   );
   add(
-    `  firehose      ${formatCount(s.firehose_records)} records (${(s.received / Math.max(s.firehose_records, 1)).toFixed(1)} events each${s.not_deaggregated > 0 ? `, ${formatCount(s.not_deaggregated)} not deaggregated` : ''})`,
+    `  firehose      ${formatCount(s.firehose_records)} records (${(s.received / Math.max(s.firehose_records, 1)).toFixed(1)} events each${s.not_deaggregated > 0 ? `, ${formatCount(s.not_deaggregated)} not split, passed whole to the transform` : ''})`,
   );
   if (s.generator.undelivered > 0)
     add(`  undelivered   ${formatCount(s.generator.undelivered)} (refused by the sink)`);
