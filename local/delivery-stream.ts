@@ -67,6 +67,8 @@ export interface DeliveryStreamStats {
   /** Records as PutRecord(Batch) took them (what Firehose bills, in 5 KB steps). */
   incomingRecords: number;
   incomingBytes: number;
+  /** Bytes Firehose bills for them: each record rounded up to 5 KB (5,120 bytes). */
+  billedBytes: number;
   /** Records handed to the processor: the sub-records of deaggregated records, the others as they came. */
   processorRecords: number;
   /** Records that did not deaggregate (over 500 sub-records, or not clean JSON objects): passed whole. */
@@ -127,6 +129,8 @@ export class DeliveryStreamClosedError extends Error {
   }
 }
 
+/** Firehose bills ingestion per record in 5 KB steps. */
+const BILLING_STEP = 5 * 1024;
 const RESULTS = new Set(['Ok', 'Dropped', 'ProcessingFailed']);
 const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 // JSON overhead of one record in the invocation event, beyond its base64 data.
@@ -159,6 +163,7 @@ export class DeliveryStream {
   private readonly counters = {
     incomingRecords: 0,
     incomingBytes: 0,
+    billedBytes: 0,
     processorRecords: 0,
     deaggregationFailures: 0,
     throttledRecords: 0,
@@ -215,6 +220,7 @@ export class DeliveryStream {
       const recordId = this.nextRecordId();
       this.counters.incomingRecords++;
       this.counters.incomingBytes += bytes.length;
+      this.counters.billedBytes += Math.max(1, Math.ceil(bytes.length / BILLING_STEP)) * BILLING_STEP;
       // Deaggregation comes before the processor (FIREHOSE.md); each sub-record is a record of
       // its own for the transform, with the arrival time of the record it came in.
       // A record that stays one keeps its RecordId; sub-records get ids of their own.
