@@ -12,7 +12,11 @@ export interface Price {
 
 export interface PriceTable {
   region: string;
-  /** When these figures were last compared with the source pages (YYYY-MM-DD). */
+  /**
+   * When these figures were last compared with the source pages (YYYY-MM-DD). The current
+   * figures are the list prices the README's first estimate used (late 2025, DynamoDB's
+   * on-demand prices after the 2024-11-01 cut); compare them with the pages before relying on them.
+   */
   checked: string;
   prices: Record<PriceId, Price>;
 }
