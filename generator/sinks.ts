@@ -181,23 +181,30 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * neighbours to quarantine with it (README "Packed records"), so it travels alone.
  */
 export function packable(line: string | Buffer): boolean {
+  return packableObject(line) !== undefined;
+}
+
+/** The line's JSON object when it can share a record (see packable), else undefined. */
+function packableObject(line: string | Buffer): Record<string, unknown> | undefined {
   let text: string;
   if (typeof line === 'string') text = line;
   else {
     try {
       text = utf8.decode(line);
     } catch {
-      return false;
+      return undefined;
     }
   }
   if (text.charCodeAt(0) !== 0x7b || text.charCodeAt(text.length - 1) !== 0x7d || text.includes('\n')) {
-    return false;
+    return undefined;
   }
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -205,6 +212,8 @@ export function packable(line: string | Buffer): boolean {
 interface OutRecord {
   data: Buffer;
   events: number;
+  /** event_uuids of its events, when packed. */
+  uuids?: string[];
 }
 
 /** Whole-call errors worth retrying; anything else (no such stream, bad credentials) stops the run. */
@@ -235,6 +244,9 @@ class FirehoseSink implements Sink {
   private packBytes = 0;
   private firehoseRecords = 0;
   private firehoseBytes = 0;
+  /** event_uuids of the call being filled (its batch and the open pack). */
+  private callUuids = new Set<string>();
+  private packUuids: string[] = [];
   private batchBytes = 0;
   private linger: NodeJS.Timeout | undefined;
   private inFlight = 0;
@@ -275,13 +287,28 @@ class FirehoseSink implements Sink {
       this.refused++;
       return undefined;
     }
-    if (this.packLimit > 0 && data.length < this.packLimit && packable(record)) {
+    const object = this.packLimit > 0 && data.length < this.packLimit ? packableObject(record) : undefined;
+    if (object) {
+      // A resend goes in a later call than its original, as a retrying client's would: Firehose
+      // gives every record of a call the same arrival time, by which the lake's dedup tells a
+      // Firehose retry (staged again) from a resend (a duplicate tombstone). Packed, a call
+      // holds thousands of events, so a resend of a recent event would often share it.
+      const uuid = typeof object.event_uuid === 'string' ? object.event_uuid : undefined;
+      let wait: Promise<void> | undefined;
+      if (uuid !== undefined && this.callUuids.has(uuid)) {
+        const packed = this.closePack();
+        wait = this.dispatch() ?? packed;
+      }
       // Newline-delimited: the record stays within the pack size with the separators.
       const grown = this.packBytes + (this.pack.length > 0 ? 1 : 0) + data.length;
-      let wait: Promise<void> | undefined;
-      if (grown > this.packLimit || this.pack.length === MAX_EVENTS_PER_RECORD) wait = this.closePack();
+      if (grown > this.packLimit || this.pack.length === MAX_EVENTS_PER_RECORD)
+        wait = this.closePack() ?? wait;
       this.packBytes += (this.pack.length > 0 ? 1 : 0) + data.length;
       this.pack.push(data);
+      if (uuid !== undefined) {
+        this.packUuids.push(uuid);
+        this.callUuids.add(uuid);
+      }
       this.startLinger();
       return wait;
     }
@@ -296,9 +323,14 @@ class FirehoseSink implements Sink {
       if (i > 0) parts.push(NEWLINE);
       parts.push(line);
     }
-    const record = { data: Buffer.concat(parts, this.packBytes), events: this.pack.length };
+    const record = {
+      data: Buffer.concat(parts, this.packBytes),
+      events: this.pack.length,
+      uuids: this.packUuids,
+    };
     this.pack = [];
     this.packBytes = 0;
+    this.packUuids = [];
     return this.add(record);
   }
 
@@ -312,6 +344,7 @@ class FirehoseSink implements Sink {
     }
     this.batch.push(record);
     this.batchBytes += record.data.length;
+    for (const uuid of record.uuids ?? []) this.callUuids.add(uuid);
     this.startLinger();
     return wait;
   }
@@ -336,6 +369,7 @@ class FirehoseSink implements Sink {
     const records = this.batch;
     this.batch = [];
     this.batchBytes = 0;
+    this.callUuids = new Set(this.packUuids);
     if (this.inFlight < this.maxInFlight) {
       this.start(records);
       return undefined;

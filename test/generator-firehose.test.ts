@@ -254,6 +254,45 @@ describe('firehose sink, packed', () => {
     expect(stats.firehose_records!).toBeLessThan(stats.records / 8);
     expect(stats.retried).toBeGreaterThan(0);
   });
+
+  it('never puts a resend in the same call as its original (the call gives both one arrival time)', async () => {
+    const calls: string[][] = [];
+    const stub = {
+      send: async (command: { input: { Records: { Data: Uint8Array }[] } }) => {
+        calls.push(command.input.Records.map((r) => Buffer.from(r.Data).toString()));
+        return { FailedPutCount: 0, RequestResponses: command.input.Records.map(() => ({ RecordId: 'x' })) };
+      },
+    } as unknown as Parameters<typeof firehoseSink>[0]['client'];
+    const options = {
+      seed: 14,
+      start: Date.parse('2026-11-20T00:00:00Z'),
+      maxRecords: 20_000,
+      duplicateRate: 0.02,
+    };
+    const stats = await runGenerator(
+      options,
+      firehoseSink({ client: stub, streamName: STREAM, lingerMs: 0 }),
+    );
+    expect(stats.duplicates).toBeGreaterThan(300);
+    let events = 0;
+    for (const call of calls) {
+      const uuids = call
+        .flatMap((r) => r.split('\n'))
+        .flatMap((line) => {
+          try {
+            return [(JSON.parse(line) as { event_uuid?: string }).event_uuid ?? ''];
+          } catch {
+            return [];
+          }
+        });
+      events += uuids.length;
+      const valid = uuids.filter((u) => u !== '');
+      expect(new Set(valid).size, 'a uuid twice in one call').toBe(valid.length);
+    }
+    expect(events).toBeGreaterThan(19_000);
+    // Still packed: a cut call costs a partial record, not the packing.
+    expect(stats.firehose_records!).toBeLessThan(stats.records / 8);
+  });
 });
 
 describe('firelake generate to Firehose', () => {
