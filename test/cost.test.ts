@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { estimateCost, packing, type Traffic } from '../cost/model.js';
 import { type CostSettings, settingsFromTemplate, type TemplateJson } from '../cost/template.js';
-import { PROFILES } from '../infra/config.js';
+import { ConfigError, configFromContext, PROFILES, resolveConfig } from '../infra/config.js';
 import { ROOT } from '../infra/lambda-common.js';
 import { synth } from './infra-synth.js';
 
@@ -234,6 +234,24 @@ describe('cost settings from the synthesized template', () => {
 
 describe('the recommended-1m profile', () => {
   const s = synth(PROFILES['recommended-1m']);
+
+  it('is chosen with -c firelake:profile=recommended-1m, and other context settings apply on top', () => {
+    const context: Record<string, string> = {
+      'firelake:profile': 'recommended-1m',
+      'firelake:compactionMemoryMiB': '3008',
+    };
+    const config = resolveConfig(configFromContext((key) => context[key]));
+    expect(config.tables.billing).toMatchObject({ mode: 'provisioned', targetUtilization: 85 });
+    expect(config.tables.dedupPointInTimeRecovery).toBe(false);
+    expect(config.compaction.memoryMiB).toBe(3008);
+    const onDemand = resolveConfig(
+      configFromContext((key) => ({ ...context, 'firelake:tableBilling': 'on-demand' })[key]),
+    );
+    expect(onDemand.tables.billing).toEqual({ mode: 'on-demand' });
+    expect(() => configFromContext((key) => (key === 'firelake:profile' ? 'cheapest' : undefined))).toThrow(
+      ConfigError,
+    );
+  });
 
   it('synthesizes cdk-nag clean', () => {
     expect(s.nagErrors()).toEqual([]);
