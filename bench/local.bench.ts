@@ -6,7 +6,7 @@
 // written, raw and minus the S3 buffer interval; then the same latency at a rate the pipeline
 // keeps up with (default 300 events/s for 20 s). Target: >= 1,400 events/s with a flat backlog.
 //
-//   npm run bench local   (FIRELAKE_BENCH_RATE=1400 FIRELAKE_BENCH_SECONDS=60)
+//   npm run bench local   (FIRELAKE_BENCH_RATE=1400 FIRELAKE_BENCH_SECONDS=60 FIRELAKE_BENCH_PACK=5120|off)
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,8 @@ const DRAIN_LIMIT_MS = 180_000;
 // Then, latency at a rate the pipeline keeps up with (queueing dominates it at an overload).
 const STEADY_RATE = Number(process.env.FIRELAKE_BENCH_STEADY_RATE ?? 300);
 const STEADY_SECONDS = Number(process.env.FIRELAKE_BENCH_STEADY_SECONDS ?? 20);
+// Producers pack events into Firehose records of this many bytes (the default), or `off`.
+const PACK = process.env.FIRELAKE_BENCH_PACK === 'off' ? 0 : Number(process.env.FIRELAKE_BENCH_PACK ?? 5120);
 
 const dir = mkdtempSync(join(tmpdir(), 'firelake-bench-local-'));
 const objects: DeliveredObject[] = [];
@@ -65,7 +67,7 @@ const stats = await runGenerator(
     badRate: 0.005,
     lateRate: 0.01,
   },
-  firehoseSink({ client, streamName: pipeline.streamName }),
+  firehoseSink({ client, streamName: pipeline.streamName, packBytes: PACK }),
 );
 const windowEnd = Date.now();
 clearInterval(sampler);
@@ -109,7 +111,7 @@ if (drained && STEADY_SECONDS > 0) {
       realTime: true,
       duplicateRate: 0.01,
     },
-    firehoseSink({ client, streamName: pipeline.streamName }),
+    firehoseSink({ client, streamName: pipeline.streamName, packBytes: PACK }),
   );
   steadyBacklogMiB = pipeline.stream.stats().backlogBytes / 2 ** 20;
   // Let every buffer flush on its own interval, so no latency is cut short by a forced flush.
@@ -128,10 +130,18 @@ const childCpuS = childCpuSeconds(pipeline.dynamodbPid) - childCpuBefore;
 const cpuMsPerEvent = ((mainCpuS + childCpuS) * 1000) / Math.max(1, processed);
 
 report('local', {
+  pack_bytes: PACK === 0 ? 'off' : PACK,
   offered_events_per_s: RATE,
   window_s: Number(windowS.toFixed(1)),
   records_sent: stats.records - stats.undelivered,
-  accepted_by_endpoint: streamStats.incomingRecords,
+  firehose_records_accepted: streamStats.incomingRecords,
+  events_accepted: streamStats.processorRecords,
+  firehose_records_per_event: Number(
+    (streamStats.incomingRecords / Math.max(1, streamStats.processorRecords)).toFixed(4),
+  ),
+  firehose_billed_bytes_per_event: Math.round(
+    streamStats.billedBytes / Math.max(1, streamStats.processorRecords),
+  ),
   throttled_slow_down: streamStats.throttledRecords,
   sink_resends: stats.retried,
   lake_records_in_window: lakeRecordsInWindow,

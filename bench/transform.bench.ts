@@ -23,6 +23,7 @@ import { countingSink } from '../transform/metrics.js';
 import { createTransform } from '../transform/transform.js';
 import { report } from './report.js';
 import type { CpuResult } from './transform-cpu.js';
+import { packingFigures } from './transform-packing.js';
 import { benchBatches, benchConfig, lastArrival } from './transform-records.js';
 
 const DYNALITE_RECORDS = Number(process.env.FIRELAKE_BENCH_RECORDS ?? 4_000);
@@ -106,7 +107,18 @@ function rounds(r: CpuResult): string {
   return r.ratios.map((x) => x.toFixed(2)).join(' ');
 }
 
+// ---- Firehose records before and after packing (the transform sees the same events) ---------
+const single = await packingFigures(20_000, 0);
+const packed = await packingFigures(20_000, 5 * 1024);
+
 report('transform', {
+  'firehose records/event, one per record': single.recordsPerEvent,
+  'firehose records/event, packed 5 KB': packed.recordsPerEvent,
+  'firehose billed bytes/event, one per record': Math.round(single.billedBytesPerEvent),
+  'firehose billed bytes/event, packed 5 KB': Math.round(packed.billedBytesPerEvent),
+  'billed bytes ratio packed/one per record': packed.billedBytesPerEvent / single.billedBytesPerEvent,
+  'deaggregation cpu us/event (local Firehose)': packed.deaggregateUsPerEvent ?? 0,
+  'JSON.parse cpu us/event, same events': packed.parseUsPerEvent ?? 0,
   'dynalite records': totals.records,
   'dynalite records/s': Math.round(totals.records / (dynaliteMs / 1000)),
   'dynamodb writes/event': totals.dynamodbWrites / totals.records,

@@ -4,6 +4,7 @@ import { firehoseClient } from '../aws/clients.js';
 import {
   BAD_KINDS,
   type BadKind,
+  DEFAULT_PACK_BYTES,
   DEFAULT_RATE_PER_SECOND,
   fileSink,
   firehoseSink,
@@ -18,7 +19,14 @@ import {
   stdoutSink,
 } from '../generator/index.js';
 import { DEFAULT_STREAM_NAME } from '../lake/delivery.js';
-import { parseDuration, parseInstant, parsePositiveInt, parseRate, parseShare } from './options.js';
+import {
+  parseDuration,
+  parseInstant,
+  parsePack,
+  parsePositiveInt,
+  parseRate,
+  parseShare,
+} from './options.js';
 
 // `firelake generate`: the simulated app. Records go to Firehose (default), a file or stdout;
 // progress goes to stderr; --stats writes the ground truth, --json prints a summary on stdout.
@@ -39,6 +47,7 @@ interface GenerateFlags {
   out?: string;
   stream?: string;
   maxInFlight: number;
+  pack: number | 'off';
   stats?: string;
   json?: boolean;
 }
@@ -117,7 +126,12 @@ function openSink(flags: GenerateFlags): { sink: Sink; target: string } {
   if (flags.out !== undefined) return { sink: fileSink(flags.out), target: flags.out };
   const streamName = flags.stream ?? process.env.FIRELAKE_STREAM ?? DEFAULT_STREAM_NAME;
   return {
-    sink: firehoseSink({ client: firehoseClient(), streamName, maxInFlight: flags.maxInFlight }),
+    sink: firehoseSink({
+      client: firehoseClient(),
+      streamName,
+      maxInFlight: flags.maxInFlight,
+      packBytes: flags.pack === 'off' ? 0 : flags.pack,
+    }),
     target: `Firehose stream ${streamName}`,
   };
 }
@@ -194,6 +208,14 @@ export const generateCommand = new Command('generate')
   .option('--out <file>', 'write NDJSON to a file, or - for stdout (default: Firehose)')
   .option('--stream <name>', `Firehose delivery stream (default: $FIRELAKE_STREAM or ${DEFAULT_STREAM_NAME})`)
   .option('--max-in-flight <n>', 'Firehose: PutRecordBatch calls in flight at once', parsePositiveInt, 8)
+  .addOption(
+    new Option(
+      '--pack <bytes|off>',
+      'Firehose: pack events into records of up to this size (5120, 5KB); off: one event per record',
+    )
+      .argParser(parsePack)
+      .default(DEFAULT_PACK_BYTES, '5120'),
+  )
   .option('--stats <file>', 'write the ground truth of what was sent (JSON) to this file')
   .option('--json', 'print a JSON summary on stdout (not with --out -)')
   .action(async (flags: GenerateFlags) => {
@@ -226,6 +248,7 @@ export const generateCommand = new Command('generate')
       process.off('SIGTERM', stop);
     }
     const seconds = (performance.now() - began) / 1000;
+    if (sink.kind === 'firehose') stats.pack_bytes = flags.pack === 'off' ? null : flags.pack;
     if (flags.stats) writeFileSync(flags.stats, `${JSON.stringify(stats, null, 2)}\n`);
     const { refused } = sink.counters();
     const lost = stats.undelivered - refused;
@@ -234,7 +257,7 @@ export const generateCommand = new Command('generate')
         `${int(stats.unique_events)} unique, ${int(stats.duplicates)} duplicates, ${int(stats.conflicts)} conflicts, ` +
         `${int(stats.bad)} bad, ${int(stats.late)} late` +
         (sink.kind === 'firehose'
-          ? `; ${int(lost)} undelivered, ${int(refused)} refused as oversized, ${int(stats.retried)} resent`
+          ? `; ${int(stats.firehose_records ?? 0)} Firehose records; ${int(lost)} undelivered, ${int(refused)} refused as oversized, ${int(stats.retried)} resent`
           : ''),
     );
     if (flags.json) {

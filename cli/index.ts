@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { backfillCommand } from './backfill.js';
 import { compactCommand } from './compact.js';
+import { costCommand } from './cost.js';
 import { generateCommand } from './generate.js';
 import { qualityCommand } from './quality.js';
 import { queryCommand } from './query.js';
@@ -23,6 +24,7 @@ for (const command of [
   queryCommand,
   reportCommand,
   backfillCommand,
+  costCommand,
 ] as Command[])
   program.addCommand(command);
 

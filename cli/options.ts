@@ -61,3 +61,16 @@ export function parseDayOption(text: string): string {
     throw new InvalidArgumentError((error as Error).message);
   }
 }
+
+/** `off` (one event per Firehose record), or the largest packed record in bytes: `5120`, `5KB`. */
+export function parsePack(text: string): number | 'off' {
+  if (text === 'off') return 'off';
+  const m = /^(\d+)(KB|KiB)?$/.exec(text.trim());
+  const bytes = m ? Number(m[1]) * (m[2] ? 1024 : 1) : Number.NaN;
+  if (!(bytes >= 1 && bytes <= 1_024_000)) {
+    throw new InvalidArgumentError(
+      'Expected off, or a record size in bytes up to 1024000 (e.g. 5120 or 5KB).',
+    );
+  }
+  return bytes;
+}

@@ -1,11 +1,12 @@
 import { randomInt } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { firehoseClient } from '../aws/clients.js';
+import { DEFAULT_PACK_BYTES } from '../generator/index.js';
 import { DEFAULT_DATA_DIR } from '../lake/open.js';
 import { formatCount, type RunSummary, runLocalPipeline } from '../local/start.js';
-import { parseDuration, parsePositiveInt, parseRate, parseShare } from './options.js';
+import { parseDuration, parsePack, parsePositiveInt, parseRate, parseShare } from './options.js';
 
 // `npm start` (`firelake start`): the whole pipeline on this machine with no flags. Progress on
 // stderr; the summary on stdout (or JSON with --json).
@@ -22,6 +23,7 @@ interface StartOptions {
   late: number;
   compact: boolean;
   quality: boolean;
+  pack: number | 'off';
   json?: boolean;
 }
 
@@ -49,6 +51,14 @@ export const startCommand = new Command('start')
   .option('--late <share>', 'share of valid events arriving hours late', parseShare, 0.01)
   .option('--no-compact', 'stop after delivery: no compaction, no scorecard')
   .option('--no-quality', 'skip the quality scorecard')
+  .addOption(
+    new Option(
+      '--pack <bytes|off>',
+      'pack events into Firehose records of up to this size; off: one per record',
+    )
+      .argParser(parsePack)
+      .default(DEFAULT_PACK_BYTES, '5120'),
+  )
   .option('--json', 'print the summary as JSON')
   .action(async (options: StartOptions) => {
     const log = (line: string) => console.error(`[start] ${line}`);
@@ -67,6 +77,7 @@ export const startCommand = new Command('start')
       },
       compact: options.compact,
       quality: options.compact && options.quality,
+      packBytes: options.pack === 'off' ? 0 : options.pack,
       firehoseClient: () => firehoseClient(),
       log,
     });
@@ -97,6 +108,9 @@ function formatSummary(s: RunSummary, statsFile: string): string {
   add();
   add(
     `  sent          ${formatCount(s.sent)} records (${formatCount(s.generator.unique_events)} unique events, ${formatCount(s.generator.duplicates)} duplicates, ${formatCount(s.generator.conflicts)} conflicts, ${formatCount(s.generator.bad)} bad, ${formatCount(s.generator.late)} late)`,
+  );
+  add(
+    `  firehose      ${formatCount(s.firehose_records)} records (${(s.received / Math.max(s.firehose_records, 1)).toFixed(1)} events each${s.not_deaggregated > 0 ? `, ${formatCount(s.not_deaggregated)} not split, passed whole to the transform` : ''})`,
   );
   if (s.generator.undelivered > 0)
     add(`  undelivered   ${formatCount(s.generator.undelivered)} (refused by the sink)`);

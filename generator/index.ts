@@ -10,6 +10,7 @@ export {
 export { type GeneratorProgress, type RunHooks, runGenerator } from './run.js';
 export { parseSpike, type Spike, SpikeSyntaxError } from './schedule.js';
 export {
+  DEFAULT_PACK_BYTES,
   type FirehoseSinkOptions,
   fileSink,
   firehoseSink,

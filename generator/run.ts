@@ -82,5 +82,14 @@ export async function runGenerator(
   }
   if (failure) throw failure;
   onProgress?.(progress());
-  return { ...stream.stats(sink.kind), undelivered: counters.undelivered, retried: counters.retried };
+  const firehose =
+    counters.firehoseRecords === undefined
+      ? {}
+      : { firehose_records: counters.firehoseRecords, firehose_bytes: counters.firehoseBytes ?? 0 };
+  return {
+    ...stream.stats(sink.kind),
+    undelivered: counters.undelivered,
+    retried: counters.retried,
+    ...firehose,
+  };
 }

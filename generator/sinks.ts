@@ -15,7 +15,7 @@ export interface Sink {
 }
 
 export interface SinkCounters {
-  /** Records accepted by the destination. */
+  /** Records (events, one line each) accepted by the destination. */
   delivered: number;
   /** Records given up on after retries, or refused before sending (too large). */
   undelivered: number;
@@ -23,6 +23,12 @@ export interface SinkCounters {
   refused: number;
   /** Record resends after a per-record or whole-call failure. */
   retried: number;
+  /**
+   * Firehose only: Firehose records accepted, and their bytes. With packing a record carries
+   * several events (what Firehose bills is records, in 5 KB steps); without, one each.
+   */
+  firehoseRecords?: number;
+  firehoseBytes?: number;
 }
 
 export class SinkError extends Error {
@@ -155,6 +161,59 @@ export interface FirehoseSinkOptions {
   lingerMs?: number;
   /** Source of jitter; Math.random by default (it changes timing, never content). */
   jitter?: () => number;
+  /**
+   * Pack events into Firehose records of at most this many bytes, newline-delimited, for the
+   * stream's RecordDeAggregation processor (at most 500 a record). Default 5,120: Firehose
+   * bills every record as at least 5 KB. 0: one event per record.
+   */
+  packBytes?: number;
+}
+
+/** The default pack: Firehose's 5 KB billing step (5,120 bytes). */
+export const DEFAULT_PACK_BYTES = 5 * 1024;
+/** Firehose deaggregates at most 500 JSON sub-records per record (FIREHOSE.md). */
+const MAX_EVENTS_PER_RECORD = 500;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Whether a line can share a record: one JSON object on one line, valid UTF-8. Anything else
+ * (invalid JSON or UTF-8, a bare value) would not deaggregate cleanly and would take its
+ * neighbours to quarantine with it (README "Packed records"), so it travels alone.
+ */
+export function packable(line: string | Buffer): boolean {
+  return packableObject(line) !== undefined;
+}
+
+/** The line's JSON object when it can share a record (see packable), else undefined. */
+function packableObject(line: string | Buffer): Record<string, unknown> | undefined {
+  let text: string;
+  if (typeof line === 'string') text = line;
+  else {
+    try {
+      text = utf8.decode(line);
+    } catch {
+      return undefined;
+    }
+  }
+  if (text.charCodeAt(0) !== 0x7b || text.charCodeAt(text.length - 1) !== 0x7d || text.includes('\n')) {
+    return undefined;
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One Firehose record and the number of events in it. */
+interface OutRecord {
+  data: Buffer;
+  events: number;
+  /** event_uuids of its events, when packed. */
+  uuids?: string[];
 }
 
 /** Whole-call errors worth retrying; anything else (no such stream, bad credentials) stops the run. */
@@ -179,7 +238,15 @@ function retryable(error: unknown): boolean {
 
 class FirehoseSink implements Sink {
   readonly kind = 'firehose' as const;
-  private batch: Buffer[] = [];
+  private batch: OutRecord[] = [];
+  /** The record being packed: lines and their total bytes with newlines. */
+  private pack: Buffer[] = [];
+  private packBytes = 0;
+  private firehoseRecords = 0;
+  private firehoseBytes = 0;
+  /** event_uuids of the call being filled (its batch and the open pack). */
+  private callUuids = new Set<string>();
+  private packUuids: string[] = [];
   private batchBytes = 0;
   private linger: NodeJS.Timeout | undefined;
   private inFlight = 0;
@@ -197,6 +264,7 @@ class FirehoseSink implements Sink {
   private readonly maxDelayMs: number;
   private readonly lingerMs: number;
   private readonly jitter: () => number;
+  private readonly packLimit: number;
 
   constructor(private readonly options: FirehoseSinkOptions) {
     this.maxInFlight = options.maxInFlight ?? 8;
@@ -205,6 +273,7 @@ class FirehoseSink implements Sink {
     this.maxDelayMs = options.maxDelayMs ?? 10_000;
     this.lingerMs = options.lingerMs ?? 200;
     this.jitter = options.jitter ?? Math.random;
+    this.packLimit = Math.min(options.packBytes ?? DEFAULT_PACK_BYTES, FIREHOSE_LIMITS.maxRecordBytes);
     if (!(this.maxInFlight >= 1)) throw new RangeError('maxInFlight must be at least 1');
     if (!(this.maxAttempts >= 1)) throw new RangeError('maxAttempts must be at least 1');
   }
@@ -218,22 +287,76 @@ class FirehoseSink implements Sink {
       this.refused++;
       return undefined;
     }
+    const object = this.packLimit > 0 && data.length < this.packLimit ? packableObject(record) : undefined;
+    if (object) {
+      // A resend goes in a later call than its original, as a retrying client's would: Firehose
+      // gives every record of a call the same arrival time, by which the lake's dedup tells a
+      // Firehose retry (staged again) from a resend (a duplicate tombstone). Packed, a call
+      // holds thousands of events, so a resend of a recent event would often share it.
+      const uuid = typeof object.event_uuid === 'string' ? object.event_uuid : undefined;
+      let wait: Promise<void> | undefined;
+      if (uuid !== undefined && this.callUuids.has(uuid)) {
+        const packed = this.closePack();
+        wait = this.dispatch() ?? packed;
+      }
+      // Newline-delimited: the record stays within the pack size with the separators.
+      const grown = this.packBytes + (this.pack.length > 0 ? 1 : 0) + data.length;
+      if (grown > this.packLimit || this.pack.length === MAX_EVENTS_PER_RECORD)
+        wait = this.closePack() ?? wait;
+      this.packBytes += (this.pack.length > 0 ? 1 : 0) + data.length;
+      this.pack.push(data);
+      if (uuid !== undefined) {
+        this.packUuids.push(uuid);
+        this.callUuids.add(uuid);
+      }
+      this.startLinger();
+      return wait;
+    }
+    return this.add({ data, events: 1 });
+  }
+
+  /** Turns the lines packed so far into one record of the batch. */
+  private closePack(): Promise<void> | undefined {
+    if (this.pack.length === 0) return undefined;
+    const parts: Buffer[] = [];
+    for (const [i, line] of this.pack.entries()) {
+      if (i > 0) parts.push(NEWLINE);
+      parts.push(line);
+    }
+    const record = {
+      data: Buffer.concat(parts, this.packBytes),
+      events: this.pack.length,
+      uuids: this.packUuids,
+    };
+    this.pack = [];
+    this.packBytes = 0;
+    this.packUuids = [];
+    return this.add(record);
+  }
+
+  private add(record: OutRecord): Promise<void> | undefined {
     let wait: Promise<void> | undefined;
     if (
       this.batch.length === FIREHOSE_LIMITS.maxRecordsPerBatch ||
-      this.batchBytes + data.length > FIREHOSE_LIMITS.maxBatchBytes
+      this.batchBytes + record.data.length > FIREHOSE_LIMITS.maxBatchBytes
     ) {
       wait = this.dispatch();
     }
-    this.batch.push(data);
-    this.batchBytes += data.length;
-    if (this.batch.length === 1 && this.lingerMs > 0) {
+    this.batch.push(record);
+    this.batchBytes += record.data.length;
+    for (const uuid of record.uuids ?? []) this.callUuids.add(uuid);
+    this.startLinger();
+    return wait;
+  }
+
+  private startLinger(): void {
+    if (!this.linger && this.lingerMs > 0) {
       this.linger = setTimeout(() => {
         this.linger = undefined;
+        void this.closePack();
         void this.dispatch();
       }, this.lingerMs);
     }
-    return wait;
   }
 
   /** Sends the current batch once a slot in the in-flight window is free. */
@@ -246,6 +369,7 @@ class FirehoseSink implements Sink {
     const records = this.batch;
     this.batch = [];
     this.batchBytes = 0;
+    this.callUuids = new Set(this.packUuids);
     if (this.inFlight < this.maxInFlight) {
       this.start(records);
       return undefined;
@@ -258,7 +382,7 @@ class FirehoseSink implements Sink {
     });
   }
 
-  private start(records: Buffer[]): void {
+  private start(records: OutRecord[]): void {
     this.inFlight++;
     const task = this.deliver(records)
       .catch((error: unknown) => {
@@ -278,29 +402,35 @@ class FirehoseSink implements Sink {
   }
 
   /** Sends records, then resends only the ones that failed, with backoff, until done or given up. */
-  private async deliver(records: Buffer[]): Promise<void> {
+  private async deliver(records: OutRecord[]): Promise<void> {
+    const events = (list: OutRecord[]) => list.reduce((n, r) => n + r.events, 0);
     let pending = records;
     for (let attempt = 1; ; attempt++) {
-      let failed: Buffer[];
+      let failed: OutRecord[];
       try {
         const out = await this.options.client.send(
           new PutRecordBatchCommand({
             DeliveryStreamName: this.options.streamName,
-            Records: pending.map((Data) => ({ Data })),
+            Records: pending.map((r) => ({ Data: r.data })),
           }),
         );
         const responses = out.RequestResponses ?? [];
         if (responses.length !== pending.length) {
-          this.undelivered += pending.length;
+          this.undelivered += events(pending);
           throw new SinkError(
             `PutRecordBatch answered ${responses.length} results for ${pending.length} records`,
           );
         }
         failed = pending.filter((_, i) => responses[i]!.ErrorCode !== undefined);
-        this.delivered += pending.length - failed.length;
+        for (const [i, r] of pending.entries()) {
+          if (responses[i]!.ErrorCode !== undefined) continue;
+          this.delivered += r.events;
+          this.firehoseRecords++;
+          this.firehoseBytes += r.data.length;
+        }
       } catch (error) {
         if (error instanceof SinkError || !retryable(error)) {
-          if (!(error instanceof SinkError)) this.undelivered += pending.length;
+          if (!(error instanceof SinkError)) this.undelivered += events(pending);
           throw error;
         }
         // The whole call failed after the SDK's own retries: every record is still unsent.
@@ -308,10 +438,10 @@ class FirehoseSink implements Sink {
       }
       if (failed.length === 0) return;
       if (attempt >= this.maxAttempts || this.fatal) {
-        this.undelivered += failed.length;
+        this.undelivered += events(failed);
         return;
       }
-      this.retried += failed.length;
+      this.retried += events(failed);
       const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** attempt);
       await sleep(this.jitter() * ceiling);
       pending = failed;
@@ -319,10 +449,12 @@ class FirehoseSink implements Sink {
   }
 
   async close(): Promise<SinkCounters> {
+    const packed = this.closePack();
+    if (packed) await packed;
     while (this.batch.length > 0 || this.tasks.size > 0 || this.waiting.length > 0) {
       if (this.fatal && this.batch.length > 0) {
         // The stream is unusable (missing, no access): what is left is undelivered, not sent.
-        this.undelivered += this.batch.length;
+        this.undelivered += this.batch.reduce((n, r) => n + r.events, 0);
         this.batch = [];
         this.batchBytes = 0;
       }
@@ -340,9 +472,13 @@ class FirehoseSink implements Sink {
       undelivered: this.undelivered,
       refused: this.refused,
       retried: this.retried,
+      firehoseRecords: this.firehoseRecords,
+      firehoseBytes: this.firehoseBytes,
     };
   }
 }
+
+const NEWLINE = Buffer.from('\n');
 
 /**
  * Firehose PutRecordBatch: batches of at most 500 records and 4 MiB, records over 1,000 KiB

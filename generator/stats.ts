@@ -23,7 +23,7 @@ export interface GeneratorStats {
   /** Asked base rate, events per second. */
   rate_per_second: number;
   sink: 'firehose' | 'file' | 'stdout';
-  /** Records emitted: unique + duplicates + conflicts + bad. */
+  /** Records emitted (events, one line each, bad ones included): unique + duplicates + conflicts + bad. */
   records: number;
   /** Distinct valid events (each event_uuid once, first payload), late ones included. */
   unique_events: number;
@@ -40,4 +40,12 @@ export interface GeneratorStats {
   undelivered: number;
   /** Records a Firehose sink resent after a per-record failure. */
   retried: number;
+  /**
+   * Firehose sink only: Firehose records it put (what Firehose bills, in 5 KB steps) and their
+   * bytes. Packed, a record carries many events; `records` above counts events.
+   */
+  firehose_records?: number;
+  firehose_bytes?: number;
+  /** Firehose sink only: the pack size in bytes, or null when each event was its own record. */
+  pack_bytes?: number | null;
 }

@@ -106,6 +106,9 @@ export class EventDeliveryStream extends Construct {
           retryDuration: Duration.seconds(delivery.dynamicPartitioningRetrySeconds),
         },
         processors: [
+          // Packed records (up to 500 JSON events each) are split before the transform, which
+          // still sees one event per record; Firehose bills the record as it came in.
+          ...(delivery.recordDeaggregation ? [firehose.RecordDeAggregationProcessor.json()] : []),
           new firehose.LambdaFunctionProcessor(props.transform, {
             bufferSize: Size.kibibytes(Math.round(delivery.processorBufferSizeMiB * 1024)),
             bufferInterval: Duration.seconds(delivery.processorBufferIntervalSeconds),

@@ -52,6 +52,40 @@ const PARTITION_KEY_VTL = [
   '#if($pk == "")#set($pk = "$!e.event_uuid")#end',
 ].join('\n');
 
+/** Characters of a packed record (VTL measures UTF-16 characters; ASCII events: bytes). */
+export const API_PACK_CHARS = 5000;
+
+/**
+ * VTL of POST /events/batch to Firehose: the array's events packed newline-delimited into
+ * records of at most API_PACK_CHARS characters and 500 events (the stream's RecordDeAggregation
+ * splits them again; README "Packed records"), or one event per record with `?pack=off`.
+ * Firehose then answers per record: with packing, resend the whole batch when FailedPutCount > 0
+ * (dedup makes the repeats tombstones), or use `?pack=off` for an answer per event.
+ */
+export function firehoseBatchTemplate(streamName: string): string {
+  return [
+    `{"DeliveryStreamName": "${streamName}", "Records": [`,
+    "#if($input.params('pack') == 'off')",
+    "#set($i = 0)#foreach($e in $input.path('$'))",
+    '{"Data": "$util.base64Encode($input.json("$[$i]"))"}#if($foreach.hasNext),#end',
+    '#set($i = $i + 1)#end',
+    '#else',
+    // $nl is a newline: the separator of JSON sub-records.
+    '#set($nl = "\n")#set($pack = "")#set($n = 0)#set($first = true)#set($i = 0)',
+    "#foreach($e in $input.path('$'))",
+    '#set($line = $input.json("$[$i]"))',
+    `#if($n > 0 && ($n == ${FIREHOSE_LIMITS.maxRecordsPerBatch} || $pack.length() + $line.length() + 1 > ${API_PACK_CHARS}))`,
+    '#if(!$first),#end{"Data": "$util.base64Encode($pack)"}#set($first = false)#set($pack = "")#set($n = 0)',
+    '#end',
+    '#if($n == 0)#set($pack = $line)#else#set($pack = "$pack$nl$line")#end',
+    '#set($n = $n + 1)#set($i = $i + 1)',
+    '#end',
+    '#if($n > 0)#if(!$first),#end{"Data": "$util.base64Encode($pack)"}#end',
+    '#end',
+    ']}',
+  ].join('\n');
+}
+
 export class IngestApi extends Construct {
   readonly api: apigateway.RestApi;
   readonly apiKey?: apigateway.IApiKey;
@@ -146,13 +180,7 @@ export class IngestApi extends Construct {
             ].join('\n')
         : kind === 'single'
           ? `{"DeliveryStreamName": "${props.streamName}", "Record": {"Data": "$util.base64Encode($input.json('$'))"}}`
-          : [
-              `{"DeliveryStreamName": "${props.streamName}", "Records": [`,
-              "#set($i = 0)#foreach($e in $input.path('$'))",
-              '{"Data": "$util.base64Encode($input.json("$[$i]"))"}#if($foreach.hasNext),#end',
-              '#set($i = $i + 1)#end',
-              ']}',
-            ].join('\n');
+          : firehoseBatchTemplate(props.streamName);
       return new apigateway.AwsIntegration({
         service: kinesisStream ? 'kinesis' : 'firehose',
         action: kinesisStream

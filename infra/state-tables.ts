@@ -3,7 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { TABLES, type TableId } from '../transform/tables.js';
-import type { FirelakeConfig } from './config.js';
+import { capacityOf, type FirelakeConfig } from './config.js';
 
 // The transform's DynamoDB tables, built from transform/tables.ts TABLES: the same key
 // definitions the transform and local/dynamodb.ts use, so the stack cannot disagree with them.
@@ -36,6 +36,11 @@ export class StateTables extends Construct {
     const { billing } = props.tables;
     const make = (tableId: TableId): dynamodb.Table => {
       const def: (typeof TABLES)[TableId] = TABLES[tableId];
+      const capacity = billing.mode === 'provisioned' ? capacityOf(billing, tableId) : undefined;
+      const pitr =
+        tableId === 'dedup'
+          ? (props.tables.dedupPointInTimeRecovery ?? props.tables.pointInTimeRecovery)
+          : props.tables.pointInTimeRecovery;
       const table = new dynamodb.Table(this, tableId, {
         tableName: `${props.namePrefix}-${tableId}`,
         partitionKey: { name: def.partitionKey.name, type: ATTRIBUTE_TYPE[def.partitionKey.type] },
@@ -46,23 +51,26 @@ export class StateTables extends Construct {
           billing.mode === 'on-demand'
             ? dynamodb.BillingMode.PAY_PER_REQUEST
             : dynamodb.BillingMode.PROVISIONED,
-        readCapacity: billing.mode === 'provisioned' ? billing.minRead : undefined,
-        writeCapacity: billing.mode === 'provisioned' ? billing.minWrite : undefined,
-        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.tables.pointInTimeRecovery },
+        readCapacity: capacity?.minRead,
+        writeCapacity: capacity?.minWrite,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: pitr },
         removalPolicy: props.removalPolicy,
       });
-      if (!props.tables.pointInTimeRecovery) {
+      if (!pitr) {
         Validations.of(table).acknowledge({
           id: 'AwsSolutions-DDB3',
-          reason: 'Point-in-time recovery turned off by configuration (tables.pointInTimeRecovery = false).',
+          reason:
+            tableId === 'dedup'
+              ? 'Dedup markers matter only inside the dedup window, and compaction drops duplicates a lost table lets through (tables.dedupPointInTimeRecovery = false).'
+              : 'Point-in-time recovery turned off by configuration (tables.pointInTimeRecovery = false).',
         });
       }
-      if (billing.mode === 'provisioned') {
+      if (billing.mode === 'provisioned' && capacity) {
         table
-          .autoScaleReadCapacity({ minCapacity: billing.minRead, maxCapacity: billing.maxRead })
+          .autoScaleReadCapacity({ minCapacity: capacity.minRead, maxCapacity: capacity.maxRead })
           .scaleOnUtilization({ targetUtilizationPercent: billing.targetUtilization });
         table
-          .autoScaleWriteCapacity({ minCapacity: billing.minWrite, maxCapacity: billing.maxWrite })
+          .autoScaleWriteCapacity({ minCapacity: capacity.minWrite, maxCapacity: capacity.maxWrite })
           .scaleOnUtilization({ targetUtilizationPercent: billing.targetUtilization });
       }
       return table;

@@ -14,6 +14,11 @@ export interface DeliveryStreamConfig {
   processor: { bufferSizeMiB: number; bufferIntervalSeconds: number; retries: number };
   /** How long Firehose retries delivery to S3 when dynamic partitioning is on. */
   dynamicPartitioningRetrySeconds: number;
+  /**
+   * Multi-record deaggregation before the processor (`RecordDeAggregation`, SubRecordType JSON):
+   * producers may pack up to 500 JSON events in one record. Absent: one event per record.
+   */
+  deaggregation?: 'JSON';
 }
 
 export const DEFAULT_STREAM_NAME = 'firelake-events';
@@ -26,6 +31,7 @@ export const AWS_DELIVERY: DeliveryStreamConfig = {
   buffering: { sizeMiB: 128, intervalSeconds: 60 },
   processor: { bufferSizeMiB: 1, bufferIntervalSeconds: 60, retries: 3 },
   dynamicPartitioningRetrySeconds: 300,
+  deaggregation: 'JSON',
 };
 
 /**

@@ -8,6 +8,7 @@ import type {
 } from 'aws-lambda';
 import { type DeliveryStreamConfig, FIREHOSE_LIMITS } from '../lake/delivery.js';
 import type { ObjectStore } from '../lake/store.js';
+import { deaggregateJson } from './deaggregate.js';
 import { evaluatePartitionKeys, evaluatePrefix, objectKey, type PrefixEvaluationError } from './prefix.js';
 
 // A Firehose delivery stream (Direct PUT -> Lambda processor -> S3 with dynamic partitioning),
@@ -63,8 +64,15 @@ export interface DeliveredObject {
 export type PutResult = { RecordId: string } | { ErrorCode: string; ErrorMessage: string };
 
 export interface DeliveryStreamStats {
+  /** Records as PutRecord(Batch) took them (what Firehose bills, in 5 KB steps). */
   incomingRecords: number;
   incomingBytes: number;
+  /** Bytes Firehose bills for them: each record rounded up to 5 KB (5,120 bytes). */
+  billedBytes: number;
+  /** Records handed to the processor: the sub-records of deaggregated records, the others as they came. */
+  processorRecords: number;
+  /** Records that did not deaggregate (over 500 sub-records, or not clean JSON objects): passed whole. */
+  deaggregationFailures: number;
   throttledRecords: number;
   invocations: number;
   failedInvocations: number;
@@ -121,6 +129,8 @@ export class DeliveryStreamClosedError extends Error {
   }
 }
 
+/** Firehose bills ingestion per record in 5 KB steps. */
+const BILLING_STEP = 5 * 1024;
 const RESULTS = new Set(['Ok', 'Dropped', 'ProcessingFailed']);
 const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 // JSON overhead of one record in the invocation event, beyond its base64 data.
@@ -149,9 +159,13 @@ export class DeliveryStream {
     .padStart(30, '0');
   private sequence = 0n;
   private closed = false;
+  private readonly deaggregationLogged = new Set<string>();
   private readonly counters = {
     incomingRecords: 0,
     incomingBytes: 0,
+    billedBytes: 0,
+    processorRecords: 0,
+    deaggregationFailures: 0,
     throttledRecords: 0,
     invocations: 0,
     failedInvocations: 0,
@@ -203,12 +217,22 @@ export class DeliveryStream {
         this.counters.throttledRecords++;
         return { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' };
       }
-      const record: InputRecord = { recordId: this.nextRecordId(), data: Buffer.from(bytes), arrivalMs: now };
+      const recordId = this.nextRecordId();
       this.counters.incomingRecords++;
       this.counters.incomingBytes += bytes.length;
-      this.backlogBytes += bytes.length;
-      this.addToProcessorBuffer(record);
-      return { RecordId: record.recordId };
+      this.counters.billedBytes += Math.max(1, Math.ceil(bytes.length / BILLING_STEP)) * BILLING_STEP;
+      // Deaggregation comes before the processor (FIREHOSE.md); each sub-record is a record of
+      // its own for the transform, with the arrival time of the record it came in.
+      // A record that stays one keeps its RecordId; sub-records get ids of their own.
+      const subRecords = this.subRecords(Buffer.from(bytes));
+      for (const data of subRecords) {
+        const id = subRecords.length === 1 ? recordId : this.nextRecordId();
+        const record: InputRecord = { recordId: id, data, arrivalMs: now };
+        this.counters.processorRecords++;
+        this.backlogBytes += data.length;
+        this.addToProcessorBuffer(record);
+      }
+      return { RecordId: recordId };
     });
   }
 
@@ -237,6 +261,22 @@ export class DeliveryStream {
     this.closed = true;
     await this.flush();
     clearTimeout(this.bufferTimer);
+  }
+
+  /** The record's JSON sub-records when the stream deaggregates and it splits, else the record. */
+  private subRecords(data: Buffer): Buffer[] {
+    if (this.options.config.deaggregation !== 'JSON') return [data];
+    const split = deaggregateJson(data);
+    if (split.ok) return split.records;
+    this.counters.deaggregationFailures++;
+    // Once per kind: a producer that sends unpacked bad records would flood the log otherwise.
+    if (!this.deaggregationLogged.has(split.errorCode)) {
+      this.deaggregationLogged.add(split.errorCode);
+      this.log(
+        `delivery stream ${this.name}: ${split.errorCode}: ${split.message} (passed whole to the transform; later ones are only counted)`,
+      );
+    }
+    return [data];
   }
 
   // Firehose RecordIds are long opaque digit strings; unique within this stream.

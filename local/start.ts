@@ -33,6 +33,8 @@ export interface RunOptions {
   generator: Omit<GeneratorOptions, 'start' | 'realTime'> & { durationMs: number; seed: number };
   compact: boolean;
   quality: boolean;
+  /** Pack events into Firehose records of at most this many bytes (default 5,120); 0: one per record. */
+  packBytes?: number;
   /** Builds the producer's client once AWS_ENDPOINT_URL_FIREHOSE points at the local endpoint. */
   firehoseClient: () => FirehoseClient;
   log: (line: string) => void;
@@ -46,8 +48,15 @@ export interface RunSummary {
   generator: GeneratorStats;
   /** Records the producer sent (generated minus refused by the sink). */
   sent: number;
-  /** Records the local Firehose accepted (sink resends included). */
+  /**
+   * Events the local Firehose took (sink resends included): the records the transform saw after
+   * deaggregation. A packed record that did not split counts once.
+   */
   received: number;
+  /** Firehose records PutRecordBatch took: what Firehose bills (packed, many events each). */
+  firehose_records: number;
+  /** Packed records that did not deaggregate and reached the transform whole. */
+  not_deaggregated: number;
   staged: number;
   quarantined: number;
   quarantined_by_reason: Record<string, number>;
@@ -140,6 +149,7 @@ export async function runLocalPipeline(options: RunOptions): Promise<RunSummary>
           maxAttempts: 1_000,
           maxDelayMs: 5_000,
           maxInFlight: 1,
+          packBytes: options.packBytes,
         }),
         {
           signal: abort.signal,
@@ -163,7 +173,7 @@ export async function runLocalPipeline(options: RunOptions): Promise<RunSummary>
       const s = pipeline.stream.stats();
       const done = s.okRecords + s.droppedRecords + s.failedRecords;
       log(
-        `flushing: ${formatCount(done)} of ${formatCount(s.incomingRecords)} records through the transform, ${s.dataObjects} objects in the lake`,
+        `flushing: ${formatCount(done)} of ${formatCount(s.processorRecords)} records through the transform, ${s.dataObjects} objects in the lake`,
       );
     }, 10_000);
     try {
@@ -205,13 +215,16 @@ export async function runLocalPipeline(options: RunOptions): Promise<RunSummary>
     lake: store.location,
     generator: stats,
     sent: stats.records - stats.undelivered,
-    received: streamStats.incomingRecords,
+    received: streamStats.processorRecords,
+    firehose_records: streamStats.incomingRecords,
+    not_deaggregated: streamStats.deaggregationFailures,
     staged,
     quarantined,
     quarantined_by_reason: byReason,
     errors,
     dropped: streamStats.droppedRecords,
-    accounted: streamStats.incomingRecords === staged + quarantined + errors + streamStats.droppedRecords,
+    // Counted in records as the transform saw them (events, after deaggregation).
+    accounted: streamStats.processorRecords === staged + quarantined + errors + streamStats.droppedRecords,
     objects: {
       staging: written.filter((o) => datasetOfKey(o.key) === 'staging').length,
       quarantine: written.filter((o) => datasetOfKey(o.key) === 'quarantine').length,

@@ -30,6 +30,9 @@ describe('npm start', () => {
     expect(first.staged).toBe(first.generator.unique_events);
     expect(first.quarantined_by_reason.duplicate).toBe(first.generator.duplicates);
     expect(first.errors).toBe(0);
+    // Packed by default: events and Firehose records counted apart, many events a record.
+    expect(first.received).toBe(first.sent);
+    expect(first.firehose_records * 5).toBeLessThan(first.received);
     expect(first.compaction.map((c) => c.status)).toEqual(first.days.map(() => 'published'));
     expect(first.quality.length).toBeGreaterThan(0);
     expect(first.quality.every((q) => q.status !== 'error')).toBe(true);

@@ -35,13 +35,18 @@ const getAtt = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
 const resourcesOf = (r: unknown): unknown[] => (Array.isArray(r) ? r : [r]);
 
 describe('firehose delivery stream', () => {
-  it('invokes the transform Lambda as its processor, with the buffering and retries of AWS_DELIVERY', () => {
+  it('splits packed JSON records, then invokes the transform Lambda with the buffering and retries of AWS_DELIVERY', () => {
     s.template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
       DeliveryStreamType: 'DirectPut',
       ExtendedS3DestinationConfiguration: Match.objectLike({
         ProcessingConfiguration: {
           Enabled: true,
           Processors: [
+            // Deaggregation comes before the transform (FIREHOSE.md), so it sees one event per record.
+            {
+              Type: 'RecordDeAggregation',
+              Parameters: [{ ParameterName: 'SubRecordType', ParameterValue: 'JSON' }],
+            },
             {
               Type: 'Lambda',
               // In the order the L2 renders them.

@@ -5,6 +5,7 @@ import type { QuarantineRecord, StagedEvent } from '../../events/types.js';
 import { firehoseSink, type GeneratorStats, runGenerator } from '../../generator/index.js';
 import { BAD_KINDS } from '../../generator/stats.js';
 import type { ObjectStore } from '../../lake/store.js';
+import type { DeliveryStreamStats } from '../../local/delivery-stream.js';
 import { startLocalPipeline } from '../../local/runtime.js';
 import { readLines } from './lake-read.js';
 
@@ -21,7 +22,11 @@ export const E2E_GENERATOR = {
   lateRate: 0.02,
 };
 
-export async function runEndToEnd(store: ObjectStore): Promise<GeneratorStats> {
+/** What the generator sent, and what the local Firehose counted: Firehose records and events apart. */
+export type EndToEndRun = GeneratorStats & { firehose: DeliveryStreamStats };
+
+/** The run, packed into 5 KB Firehose records as producers do by default (`packBytes: 0`: one per record). */
+export async function runEndToEnd(store: ObjectStore, packBytes?: number): Promise<EndToEndRun> {
   const pipeline = await startLocalPipeline({ lake: store, inMemoryDynamo: true, port: 0 });
   try {
     // The producer finds the endpoint the way any SDK producer does: AWS_ENDPOINT_URL_FIREHOSE.
@@ -29,10 +34,12 @@ export async function runEndToEnd(store: ObjectStore): Promise<GeneratorStats> {
     const client = firehoseClient();
     try {
       // Simulated time ending about now, so nothing is in the future when it arrives.
-      return await runGenerator(
+      const stats = await runGenerator(
         { ...E2E_GENERATOR, start: Date.now() - 60_000 },
-        firehoseSink({ client, streamName: pipeline.streamName }),
+        firehoseSink({ client, streamName: pipeline.streamName, packBytes }),
       );
+      await pipeline.stream.flush();
+      return { ...stats, firehose: pipeline.stream.stats() };
     } finally {
       client.destroy();
     }
@@ -42,7 +49,7 @@ export async function runEndToEnd(store: ObjectStore): Promise<GeneratorStats> {
 }
 
 /** Every unique event staged exactly once, every bad record and duplicate in quarantine, nothing else. */
-export async function reconcile(store: ObjectStore, stats: GeneratorStats): Promise<void> {
+export async function reconcile(store: ObjectStore, stats: EndToEndRun): Promise<void> {
   const staged = await readLines<StagedEvent>(store, 'staging/');
   const quarantined = await readLines<QuarantineRecord>(store, 'quarantine/');
   const errors = await readLines(store, 'errors/');
@@ -92,6 +99,16 @@ export async function reconcile(store: ObjectStore, stats: GeneratorStats): Prom
   expect(stats.undelivered).toBe(stats.bad_by_kind.oversized);
   expect(errors).toEqual([]);
   expect(staged.length + quarantined.length).toBe(stats.records - stats.undelivered);
+
+  // Firehose records and events apart: every record the producer put arrived, every event in
+  // them reached the transform on its own (deaggregation). The only records that did not split
+  // are the bad lines that are not JSON objects, which the producer sends alone.
+  expect(stats.firehose.incomingRecords).toBe(stats.firehose_records);
+  expect(stats.firehose.processorRecords).toBe(stats.records - stats.undelivered);
+  expect(stats.firehose.deaggregationFailures).toBe(
+    stats.bad_by_kind.invalid_json + stats.bad_by_kind.invalid_utf8,
+  );
+  expect(stats.firehose.processorRecords).toBe(staged.length + quarantined.length);
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
