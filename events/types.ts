@@ -80,6 +80,8 @@ export interface StagedEvent {
   subscription_type: string | null;
   country: string | null;
   enrichment_status: EnrichmentStatus | null;
+  /** Origin of a record sent by `firelake replay` (`<object key>#<line>`); absent on live events. */
+  replayed_from?: string;
 }
 
 /** Why a record went to quarantine (DESIGN.md). */
@@ -116,4 +118,6 @@ export interface QuarantineRecord {
   payload_base64: string | null;
   /** duplicate / uuid_conflict: the record_id that first wrote this uuid. */
   first_record_id: string | null;
+  /** Origin of a record sent by `firelake replay` (`<object key>#<line>`); absent on live records. */
+  replayed_from?: string;
 }

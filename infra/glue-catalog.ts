@@ -54,6 +54,7 @@ const STAGING_COLUMNS: Record<keyof StagedEvent, string> = {
   subscription_type: 'string',
   country: 'string',
   enrichment_status: 'string',
+  replayed_from: 'string',
 };
 
 const QUARANTINE_COLUMNS: Record<keyof QuarantineRecord, string> = {
@@ -67,6 +68,7 @@ const QUARANTINE_COLUMNS: Record<keyof QuarantineRecord, string> = {
   payload: 'string',
   payload_base64: 'string',
   first_record_id: 'string',
+  replayed_from: 'string',
 };
 
 export interface GlueCatalogProps {

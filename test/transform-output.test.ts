@@ -122,10 +122,12 @@ describe('output times and lines', () => {
       subscription_type: null,
       country: 'GB',
       enrichment_status: 'missing_subscription' as const,
+      replayed_from: null,
     };
     const line = stagedLineJson(fields, '{"title":"A \\"quoted\\" title"}');
     expect(JSON.parse(line)).toEqual({
       ...fields,
+      replayed_from: undefined, // a live line has none
       event_type: 'lesson',
       event_subtype: 'completed',
       event_specifics: { title: 'A "quoted" title' },
@@ -145,6 +147,28 @@ describe('output times and lines', () => {
       'country',
       'enrichment_status',
     ]);
+  });
+
+  it('ends a replayed line with its origin, and leaves a live line as the line without it', () => {
+    const fields = {
+      event_uuid: '0b1e9d3c-4f0a-4d43-9a8e-6f1d2c3b4a59',
+      event_name: 'game:started',
+      created_at: '2026-11-21T12:00:00.000Z',
+      received_at: '2026-11-21T12:00:00.300Z',
+      user_uuid: null,
+      language: null,
+      subscription_status: null,
+      subscription_type: null,
+      country: null,
+      enrichment_status: null,
+      replayed_from: null,
+    };
+    const live = stagedLineJson(fields, '{}');
+    const origin = 'quarantine/year=2026/month=11/day=21/hour=12/minute=00/x "q".gz#7';
+    const replayed = stagedLineJson({ ...fields, replayed_from: origin }, '{}');
+    expect(JSON.parse(replayed)).toEqual({ ...JSON.parse(live), replayed_from: origin });
+    expect(Object.keys(JSON.parse(replayed)).at(-1)).toBe('replayed_from');
+    expect(live).not.toContain('replayed_from');
   });
 });
 
