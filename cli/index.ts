@@ -3,6 +3,7 @@ import { compactCommand } from './compact.js';
 import { generateCommand } from './generate.js';
 import { qualityCommand } from './quality.js';
 import { queryCommand } from './query.js';
+import { replayCommand } from './replay.js';
 import { serveCommand } from './serve.js';
 import { startCommand } from './start.js';
 
@@ -19,6 +20,7 @@ for (const command of [
   startCommand,
   qualityCommand,
   queryCommand,
+  replayCommand,
 ] as Command[])
   program.addCommand(command);
 

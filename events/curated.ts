@@ -72,6 +72,8 @@ export function curatedColumns(): Column[] {
     { name: 'country', type: 'VARCHAR', nullable: true },
     { name: 'enrichment_status', type: 'VARCHAR', nullable: true },
     { name: 'event_specifics', type: specificsStructType(), nullable: false },
+    // Origin of a record sent by `firelake replay` (object key and line); null for live events.
+    { name: 'replayed_from', type: 'VARCHAR', nullable: true },
   ];
 }
 
