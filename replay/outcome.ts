@@ -28,6 +28,12 @@ export interface Outcomes {
 const RANK: Record<OutcomeKind, number> = { staged: 3, quarantined: 2, already_present: 1, failed: 0 };
 /** Object times (S3: whole seconds) against the replay's clock. */
 const CLOCK_SLACK_MS = 5_000;
+/**
+ * A line's arrival against the replay's start: the same origin sent by an earlier replay arrived
+ * before this one started (each run watches until its records are in), so lines are matched by
+ * origin and arrival; one replay of a selection at a time.
+ */
+const ARRIVAL_SLACK_MS = 1_000;
 
 export interface WatchOptions {
   store: ObjectStore;
@@ -46,6 +52,8 @@ export async function watchOutcomes(options: WatchOptions): Promise<Outcomes> {
   const stagedDays = new Set<Day>();
   const read = new Set<string>();
   const since = options.sinceMs - CLOCK_SLACK_MS;
+  const arrivedSince = options.sinceMs - ARRIVAL_SLACK_MS;
+  const arrivedAfterStart = (iso: unknown) => typeof iso === 'string' && Date.parse(iso) >= arrivedSince;
   const stagingDays = new Set<Day>();
   for (const d of sent.values()) if (d !== null) stagingDays.add(d);
   const deadline = Date.now() + options.timeoutMs;
@@ -75,6 +83,12 @@ export async function watchOutcomes(options: WatchOptions): Promise<Outcomes> {
         for (const line of linesOf(await store.get(object.key))) {
           if (!line.includes(dataset === 'errors' ? '"rawData"' : '"replayed_from"')) continue;
           const value = JSON.parse(line) as Record<string, unknown>;
+          if (dataset === 'errors') {
+            const origin = Number(value.arrivalTimestamp) >= arrivedSince ? tagOf(value.rawData) : null;
+            if (origin !== null) mark(origin, 'failed');
+            continue;
+          }
+          if (!arrivedAfterStart(value.received_at)) continue;
           if (dataset === 'staging') {
             const origin = value.replayed_from as string;
             if (sent.has(origin)) {
@@ -82,13 +96,10 @@ export async function watchOutcomes(options: WatchOptions): Promise<Outcomes> {
               const p = parsePartitions(object.key);
               stagedDays.add(`${p.year}-${p.month}-${p.day}`);
             }
-          } else if (dataset === 'quarantine') {
+          } else {
             const origin = value.replayed_from as string;
             if (value.reason === 'duplicate') mark(origin, 'already_present');
             else mark(origin, 'quarantined', String(value.reason));
-          } else {
-            const origin = tagOf(value.rawData);
-            if (origin !== null) mark(origin, 'failed');
           }
         }
       }

@@ -248,12 +248,19 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     // 6. The run's record, for the scorecard (sql/quality/replays.sql).
     finish(report, now);
     report.record_key = `${replaysDayPrefix(dayOf(startedMs))}${runId}.json`;
-    const { not_sendable: _, ...kept } = report;
-    await options.store.put(
-      report.record_key,
-      `${JSON.stringify({ format: 1, ...kept, not_sendable: notSendable.length }, null, 2)}\n`,
-      { contentType: 'application/json' },
-    );
+    const { not_sendable: _, outcome, ...kept } = report;
+    const document = {
+      format: 1,
+      ...kept,
+      outcome: outcome && {
+        ...outcome,
+        quarantined_again: sum(Object.values(outcome.quarantined), (n) => n),
+      },
+      not_sendable: notSendable.length,
+    };
+    await options.store.put(report.record_key, `${JSON.stringify(document, null, 2)}\n`, {
+      contentType: 'application/json',
+    });
     return report;
   } finally {
     engine.close();
