@@ -39,6 +39,8 @@ export interface WatchOptions {
   store: ObjectStore;
   /** Origins sent, with the staging day each would land in (null: it is not expected in staging). */
   sent: ReadonlyMap<string, Day | null>;
+  /** How many of them Firehose took (the rest were given up after retries): found, the watch ends. */
+  delivered: number;
   sinceMs: number;
   timeoutMs: number;
   pollMs?: number;
@@ -104,9 +106,9 @@ export async function watchOutcomes(options: WatchOptions): Promise<Outcomes> {
         }
       }
     }
-    const left = sent.size - found.size;
-    if (left === 0 || Date.now() >= deadline || options.signal?.aborted) break;
-    if (round % 5 === 0) options.log?.(`waiting for ${left} of ${sent.size} records to reach the lake`);
+    const left = options.delivered - found.size;
+    if (left <= 0 || Date.now() >= deadline || options.signal?.aborted) break;
+    if (round % 5 === 0) options.log?.(`waiting for ${left} of ${options.delivered} records to reach the lake`);
     await sleep(options.pollMs ?? 1_000);
   }
 
@@ -115,7 +117,7 @@ export async function watchOutcomes(options: WatchOptions): Promise<Outcomes> {
     quarantined: {},
     already_present: 0,
     failed: 0,
-    pending: sent.size - found.size,
+    pending: Math.max(0, options.delivered - found.size),
     staged_days: [...stagedDays].sort(),
   };
   for (const { kind, reason } of found.values()) {

@@ -217,10 +217,11 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
 
     // 5. Where did each record end? Then the days it landed in.
     const expected = new Map(sent.records.map((r) => [r.origin, r.eventDay]));
-    if (options.wait ?? true) {
+    if ((options.wait ?? true) && sent.count > 0) {
       report.outcome = await watchOutcomes({
         store: options.store,
         sent: expected,
+        delivered: sent.count,
         sinceMs: startedMs,
         timeoutMs: options.waitTimeoutMs ?? 300_000,
         pollMs: options.pollMs,
