@@ -91,7 +91,7 @@ export class ReplayEngine {
     try {
       statements = await this.connection.extractStatements(sql);
     } catch (error) {
-      throw new FixError(`the fix ${path} does not parse: ${firstLine(error)}`, { cause: error });
+      throw new FixError(`the fix ${path} does not parse: ${firstLine(error)}`);
     }
     if (statements.count !== 1) {
       throw new FixError(`the fix ${path} must be one SELECT statement, it has ${statements.count}`);
@@ -100,9 +100,7 @@ export class ReplayEngine {
     try {
       prepared = await statements.prepare(0);
     } catch (error) {
-      throw new FixError(`the fix ${path} does not run against the view quarantined: ${firstLine(error)}`, {
-        cause: error,
-      });
+      throw new FixError(`the fix ${path} does not run against the view quarantined: ${firstLine(error)}`);
     }
     if (prepared.statementType !== StatementType.SELECT) {
       throw new FixError(
@@ -155,7 +153,7 @@ export class ReplayEngine {
     try {
       reader = await this.connection.runAndReadAll(this.fixSql ?? sqlText('unfixed'));
     } catch (error) {
-      throw new FixError(`the fix failed: ${firstLine(error)}`, { cause: error });
+      throw new FixError(`the fix failed: ${firstLine(error)}`);
     }
     const withOrigin = this.fixSql === undefined || this.fixReturnsOrigin;
     return (reader.getRowObjectsJson() as Record<string, unknown>[]).map((r) => ({
@@ -188,6 +186,9 @@ export async function writeEmptyCandidates(path: string): Promise<void> {
   await writeFile(path, '');
 }
 
+/** DuckDB's message, first line, without the binding's own prefix. */
 function firstLine(error: unknown): string {
-  return String((error as Error)?.message ?? error).split('\n')[0]!;
+  return String((error as Error)?.message ?? error)
+    .split('\n')[0]!
+    .replace(/^Failed to (extract statements|prepare statement): /, '');
 }
