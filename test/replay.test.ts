@@ -2,12 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compactNightly } from '../compaction/nightly.js';
+import { pendingDays } from '../compaction/pending.js';
 import type { QuarantineRecord, StagedEvent } from '../events/types.js';
 import { FolderStore } from '../lake/folder-store.js';
+import { dayOf, errorsDayPrefix } from '../lake/layout.js';
 import { type LocalPipeline, startLocalPipeline } from '../local/runtime.js';
 import { runReplay } from '../replay/replay.js';
 import { runScorecard } from '../sql/scorecard.js';
+import { createTransform } from '../transform/transform.js';
 import { readLines } from './support/lake-read.js';
 import {
   curatedRows,
@@ -18,7 +23,17 @@ import {
   useEndpoint,
   wrongType,
 } from './support/replay.js';
-import { game, lesson, subscription, user } from './transform-fixtures.js';
+import {
+  batch,
+  dynamoClient,
+  game,
+  lesson,
+  outputs,
+  record,
+  subscription,
+  testConfig,
+  user,
+} from './transform-fixtures.js';
 
 // Issue 12's first "Must show", end to end on a folder lake: local Firehose (real SDK), the real
 // transform on dynalite, compaction, the scorecard.
@@ -174,5 +189,89 @@ describe('firelake replay of quarantined records', () => {
       (l) => l.value.event_name === 'game:completed',
     );
     expect(stagedGames.map((l) => l.value.event_uuid).sort()).toEqual(games.map((g) => g.event_uuid).sort());
+  });
+});
+
+describe('firelake replay of old events, errors/ and files', () => {
+  const DAY_MS = 86_400_000;
+
+  it('replays events older than the late window only with --allow-late; the nightly run compacts their day outside its window', async () => {
+    const now = Date.now();
+    const u = randomUUID();
+    const old = Array.from({ length: 5 }, (_, i) => game(u, now - 10 * DAY_MS + i * 1000));
+    await sendEvents(pipeline, old);
+    const oldDay = dayOf(now - 10 * DAY_MS + 4000);
+
+    const refused = await replay({ reasons: ['too_late'], dryRun: true });
+    expect(refused.by_reason).toEqual([
+      { reason: 'too_late', selected: 5, sendable: 5, would_accept: 0, not_sendable: 0 },
+    ]);
+    expect(refused.refused_by_catalog).toEqual({ too_late: 5 });
+    const allowed = await replay({ reasons: ['too_late'], allowLate: true, dryRun: true });
+    expect(allowed.by_reason[0]).toMatchObject({ would_accept: 5 });
+
+    const report = await replay({ reasons: ['too_late'], allowLate: true, compact: false });
+    expect(report.outcome).toMatchObject({ staged: 5, pending: 0, staged_days: [oldDay] });
+    expect(report.compaction).toEqual([{ day: oldDay, status: 'pending' }]);
+    expect(await pendingDays(store)).toEqual([oldDay]);
+
+    // The nightly run of today's yesterday looks 7 days back; the replayed day is 10 days old.
+    const nightly = await compactNightly({ store, now: new Date(now) });
+    expect(nightly.days.find((d) => d.day === oldDay)).toMatchObject({ status: 'published' });
+    expect(await pendingDays(store)).toEqual([]);
+    const rows = await curatedRows(store, [oldDay]);
+    expect(rows.map((r) => r.event_uuid).sort()).toEqual(old.map((e) => e.event_uuid).sort());
+    for (const r of rows) expect(r.replayed_from).toMatch(/^quarantine\/year=.*#\d+$/);
+
+    // Without --no-compact the replay recompacts the old day itself.
+    const older = [game(u, now - 12 * DAY_MS)];
+    await sendEvents(pipeline, older);
+    const again = await replay({ reasons: ['too_late'], allowLate: true });
+    expect(again.outcome).toMatchObject({ staged: 1, already_present: 5 });
+    expect(again.compaction).toEqual([{ day: dayOf(now - 12 * DAY_MS), status: 'published', rows: 1 }]);
+  });
+
+  it('takes a partitioning-failed record over from its delivery, whose dedup marker was written: staged once', async () => {
+    const event = game(randomUUID(), Date.now() - 5000);
+    const arrival = Date.now() - 4000;
+    // The transform processed it (marker written, Ok), then Firehose could not partition it.
+    const dynamodb = dynamoClient(pipeline.dynamodbEndpoint);
+    const transformed = outputs(
+      await createTransform({ dynamodb, config: testConfig() })(batch([record(event, arrival)])),
+    );
+    dynamodb.destroy();
+    expect(transformed[0]!.dataset).toBe('staging');
+    const failed = {
+      attemptsMade: 1,
+      arrivalTimestamp: arrival,
+      errorCode: 'DynamicPartitioning.PartitionCountExceeded',
+      errorMessage: 'more than 500 active partitions',
+      attemptEndingTimestamp: arrival + 100,
+      rawData: Buffer.from(JSON.stringify(event)).toString('base64'),
+      lambdaArn: 'arn:aws:lambda:us-east-1:000000000000:function:firelake-transform',
+    };
+    const key = `${errorsDayPrefix(dayOf(arrival), 'partitioning-failed')}firelake-events-1-x.gz`;
+    await store.put(key, gzipSync(`${JSON.stringify(failed)}\n`));
+
+    const report = await replay({ sources: ['partitioning-failed'], days: [dayOf(arrival)], compact: false });
+    expect(report.outcome).toMatchObject({ staged: 1, already_present: 0, pending: 0 });
+    const staged = (await readLines<StagedEvent>(store, 'staging/')).filter(
+      (l) => l.value.event_uuid === event.event_uuid,
+    );
+    expect(staged.map((l) => l.value.replayed_from)).toEqual([`${key}#1`]);
+    const again = await replay({ sources: ['partitioning-failed'], days: [dayOf(arrival)], compact: false });
+    expect(again.outcome).toMatchObject({ staged: 0, already_present: 1 });
+  });
+
+  it('replays an NDJSON file of payloads, each record with its line as origin', async () => {
+    const events = [game(randomUUID(), Date.now() - 3000), game(randomUUID(), Date.now() - 2000)];
+    const file = join(dir, 'recovered.ndjson');
+    writeFileSync(file, `${JSON.stringify(events[0])}\n\n${JSON.stringify(events[1])}\n`);
+    const report = await replay({ file, sources: [], days: [], compact: false });
+    expect(report).toMatchObject({ selected: 2, sent: 2, outcome: { staged: 2 } });
+    const staged = (await readLines<StagedEvent>(store, 'staging/')).filter((l) =>
+      events.some((e) => e.event_uuid === l.value.event_uuid),
+    );
+    expect(staged.map((l) => l.value.replayed_from).sort()).toEqual([`file:${file}#1`, `file:${file}#3`]);
   });
 });
