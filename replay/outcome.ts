@@ -108,7 +108,8 @@ export async function watchOutcomes(options: WatchOptions): Promise<Outcomes> {
     }
     const left = options.delivered - found.size;
     if (left <= 0 || Date.now() >= deadline || options.signal?.aborted) break;
-    if (round % 5 === 0) options.log?.(`waiting for ${left} of ${options.delivered} records to reach the lake`);
+    if (round % 5 === 0)
+      options.log?.(`waiting for ${left} of ${options.delivered} records to reach the lake`);
     await sleep(options.pollMs ?? 1_000);
   }
 
