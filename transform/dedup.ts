@@ -169,9 +169,7 @@ function markerPut(
   const fingerprint = { S: c.fingerprint };
   const recordId = { S: c.recordId };
   const deliveryKey = { S: c.deliveryKey };
-  if (c.takeoverArrivalMs !== undefined)
-    return takeoverPut(c, table, times, { fingerprint, recordId, deliveryKey });
-  return {
+  const put = {
     TableName: table,
     // Literal keys, not computed ones: an object literal of fixed shape is much cheaper to make
     // (this runs for every event); `satisfies` fails the build if tables.ts renames one.
@@ -192,32 +190,14 @@ function markerPut(
       ':dk': deliveryKey,
     },
   };
-}
-
-/** markerPut for a record replayed from errors/: may also take over its failed delivery's marker. */
-function takeoverPut(
-  c: DedupCandidate,
-  table: string,
-  times: { now: { N: string }; expiresAt: { N: string } },
-  v: { fingerprint: { S: string }; recordId: { S: string }; deliveryKey: { S: string } },
-) {
+  if (c.takeoverArrivalMs === undefined) return put;
+  // A record replayed from errors/ may also take over its failed delivery's marker.
   return {
-    TableName: table,
-    Item: {
-      event_uuid: { S: c.uuid },
-      record_id: v.recordId,
-      fingerprint: v.fingerprint,
-      delivery_key: v.deliveryKey,
-      first_seen_at: { N: c.arrivalText ?? String(c.arrivalMs) },
-      expires_at: times.expiresAt,
-    } satisfies Record<MarkerAttribute, AttributeValue>,
+    ...put,
     ConditionExpression: TAKEOVER_CONDITION,
     ExpressionAttributeNames: TAKEOVER_NAMES,
     ExpressionAttributeValues: {
-      ':now': times.now,
-      ':fp': v.fingerprint,
-      ':rid': v.recordId,
-      ':dk': v.deliveryKey,
+      ...put.ExpressionAttributeValues,
       ':seen': { N: String(c.takeoverArrivalMs) },
     },
   };
