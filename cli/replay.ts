@@ -3,7 +3,7 @@ import { DEFAULT_STREAM_NAME } from '../lake/delivery.js';
 import { DEFAULT_LAKE, openLake } from '../lake/open.js';
 import { daysBetween, REPLAY_SOURCES, type ReplaySource } from '../replay/read.js';
 import { checkReasons, formatOutcome, type ReplayReport, runReplay } from '../replay/replay.js';
-import { parseDayOption, parseDuration } from './options.js';
+import { parseDayOption, parseDuration, parsePositiveInt } from './options.js';
 
 // `firelake replay`: quarantined and failed records back into the lake through the Firehose API,
 // optionally fixed by a DuckDB SELECT, exactly once (replay/replay.ts).
@@ -25,6 +25,7 @@ interface ReplayFlags {
   wait: boolean;
   waitTimeout: number;
   compact: boolean;
+  chunk: number;
 }
 
 const MAX_DAYS = 400;
@@ -76,6 +77,12 @@ export const replayCommand = new Command('replay')
   .option('--no-wait', 'do not watch the lake for where the records ended')
   .option('--wait-timeout <duration>', 'how long to watch the lake at most', parseDuration, 300_000)
   .option('--no-compact', 'leave the days replayed events landed in to the nightly compaction')
+  .option(
+    '--chunk <records>',
+    'records sent before the next are (Ctrl-C stops after the chunk in flight)',
+    parsePositiveInt,
+    1000,
+  )
   .action(async (flags: ReplayFlags, command: Command) => {
     const days = daysOf(flags, command);
     try {
@@ -107,6 +114,7 @@ export const replayCommand = new Command('replay')
       wait: flags.wait,
       waitTimeoutMs: flags.waitTimeout,
       compact: flags.compact,
+      chunkRecords: flags.chunk,
       log,
       signal: controller.signal,
     });

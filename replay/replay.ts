@@ -30,6 +30,8 @@ import { ReplayInputError, type ReplaySource, readLake, readPayloadFile, type Un
 // one) makes a `duplicate` tombstone, reported here as "already present"; compaction drops any
 // copy staged twice within a day (a replay after the dedup window of DEDUP_TTL_HOURS).
 
+const DEFAULT_CHUNK_RECORDS = 1_000;
+
 export const REPLAYABLE_REASONS = QUARANTINE_REASONS.filter((r) => r !== 'duplicate');
 
 export interface ReplayOptions {
@@ -58,7 +60,9 @@ export interface ReplayOptions {
   log?: (line: string) => void;
   /** Aborting stops sending; what was sent is waited for and recorded (status interrupted). */
   signal?: AbortSignal;
-  /** Test seam: called after each record is handed to the sink. */
+  /** Records sent per chunk (default 1,000); an interruption stops after the chunk in flight. */
+  chunkRecords?: number;
+  /** Test seam: called after each chunk with the records sent so far. */
   onSent?: (count: number) => void;
 }
 
@@ -275,32 +279,37 @@ async function send(
   log: (line: string) => void,
 ): Promise<{ count: number; undelivered: number; interrupted: boolean; records: ReplayRecord[] }> {
   const client = options.client ?? firehoseClient();
-  const sink = firehoseSink({
-    client,
-    streamName: options.streamName,
-    maxInFlight: options.maxInFlight ?? 4,
-  });
+  const chunk = options.chunkRecords ?? DEFAULT_CHUNK_RECORDS;
   const handed: ReplayRecord[] = [];
-  let lastLog = Date.now();
+  let delivered = 0;
+  let undelivered = 0;
   try {
-    for (const record of records) {
-      if (options.signal?.aborted) break;
-      const wait = sink.write(record.data);
-      handed.push(record);
-      options.onSent?.(handed.length);
-      if (wait) await wait;
-      if (Date.now() - lastLog >= 1_000) {
-        lastLog = Date.now();
-        log(`sent ${sink.counters().delivered} of ${records.length}`);
+    // Chunk by chunk, each delivered (or given up) before the next: Ctrl-C stops within a chunk.
+    for (let i = 0; i < records.length && !options.signal?.aborted; i += chunk) {
+      const part = records.slice(i, i + chunk);
+      // A replay is patient: throttled records are resent for minutes, not seconds.
+      const sink = firehoseSink({
+        client,
+        streamName: options.streamName,
+        maxInFlight: options.maxInFlight ?? 4,
+        maxAttempts: 30,
+      });
+      for (const record of part) {
+        const wait = sink.write(record.data);
+        if (wait) await wait;
       }
+      const counters = await sink.close();
+      delivered += counters.delivered;
+      undelivered += counters.undelivered;
+      handed.push(...part);
+      log(
+        `sent ${delivered} of ${records.length}${undelivered ? `, ${undelivered} given up after retries` : ''}`,
+      );
+      options.onSent?.(handed.length);
     }
-    const counters = await sink.close();
-    log(
-      `sent ${counters.delivered} of ${records.length}${counters.undelivered ? `, ${counters.undelivered} undelivered` : ''}`,
-    );
     return {
-      count: counters.delivered,
-      undelivered: counters.undelivered,
+      count: delivered,
+      undelivered,
       interrupted: handed.length < records.length,
       records: handed,
     };

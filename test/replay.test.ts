@@ -174,9 +174,8 @@ describe('firelake replay of quarantined records', () => {
       fixFile: fix,
       eventName: 'game:completed',
       signal: controller.signal,
-      onSent: (n) => {
-        if (n === 45) controller.abort();
-      },
+      chunkRecords: 45,
+      onSent: () => controller.abort(),
     });
     expect(first.status).toBe('interrupted');
     expect(first.sent).toBe(45);
