@@ -172,6 +172,10 @@ export function formatReport(r: ReplayReport): string {
   for (const n of r.not_sendable.slice(0, 5)) lines.push(`  not sendable: ${n.origin}: ${n.why}`);
   if (r.not_sendable.length > 5) lines.push(`  ... and ${r.not_sendable.length - 5} more not sendable`);
   if (r.status === 'dry-run') return lines.join('\n');
+  if (r.status === 'nothing') {
+    lines.push('  nothing to replay: no selected record can be sent');
+    return lines.join('\n');
+  }
   lines.push(
     `  sent ${r.sent}${r.undelivered ? `, ${r.undelivered} undelivered` : ''}${r.status === 'interrupted' ? ' (interrupted: run it again to complete it)' : ''}`,
   );
