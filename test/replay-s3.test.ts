@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Store } from '../lake/s3-store.js';
 import type { ReplayReport } from '../replay/replay.js';
+import { firelake } from './support/replay.js';
 import { processingFailedScenario } from './support/replay-errors.js';
 import { type LocalS3, startS3rver } from './support/s3rver.js';
 
@@ -15,27 +15,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await s3?.close();
 });
-
-function firelake(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/index.ts', ...args], {
-      env: { ...process.env, NO_COLOR: '1', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('firelake replay on an S3 lake (s3rver)', () => {
   it('brings a batch that failed while DynamoDB was unreachable into staging once; reconciliation passes before and after', async () => {

@@ -10,13 +10,14 @@ import type { QuarantineRecord, StagedEvent } from '../events/types.js';
 import { FolderStore } from '../lake/folder-store.js';
 import { dayOf, errorsDayPrefix } from '../lake/layout.js';
 import { type LocalPipeline, startLocalPipeline } from '../local/runtime.js';
-import { runReplay } from '../replay/replay.js';
+import { type ReplayReport, runReplay } from '../replay/replay.js';
 import { runScorecard } from '../sql/scorecard.js';
 import { createTransform } from '../transform/transform.js';
 import { readLines } from './support/lake-read.js';
 import {
   curatedRows,
   FAST_DELIVERY,
+  firelake,
   LESSON_FIX_SQL,
   sendEvents,
   today,
@@ -89,7 +90,14 @@ describe('firelake replay of quarantined records', () => {
     ]);
     expect(pipeline.stream.stats().incomingRecords).toBe(202); // the dry run sent nothing
 
-    const report = await replay({ fixFile });
+    // As a data engineer runs it: the command, pointed at the local Firehose by the SDK's variables.
+    const run = await firelake(
+      ['replay', '--lake', store.root, '--date', today(), '--fix', fixFile, '--json'],
+      pipeline.env,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/\[replay\] sent 200 of 200/);
+    const report = JSON.parse(run.stdout) as ReplayReport;
     expect(report.status).toBe('complete');
     expect(report.sent).toBe(200);
     expect(report.outcome).toMatchObject({
@@ -144,6 +152,12 @@ describe('firelake replay of quarantined records', () => {
     const day = today();
     const before = await curatedRows(store, [day]);
     const staged = await readLines<StagedEvent>(store, 'staging/');
+    const run = await firelake(
+      ['replay', '--lake', store.root, '--date', day, '--fix', fixFile],
+      pipeline.env,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('every record is already in the lake: nothing was staged twice');
     const report = await replay({ fixFile });
     expect(report.sent).toBe(200);
     expect(report.outcome).toMatchObject({ staged: 0, already_present: 200, pending: 0 });
@@ -152,7 +166,7 @@ describe('firelake replay of quarantined records', () => {
     expect(await curatedRows(store, [day])).toEqual(before);
     // The tombstones point at the first replay's records; the scorecard counts them as present.
     const card = await runScorecard({ store, day });
-    expect(card.figures.replays![0]).toMatchObject({ runs: 2, already_present: 200 });
+    expect(card.figures.replays![0]).toMatchObject({ runs: 3, already_present: 400 });
     expect(card.checks.find((c) => c.id === 'reconciliation.orphan_tombstones')!.status).toBe('pass');
   });
 
