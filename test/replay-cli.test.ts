@@ -92,6 +92,24 @@ describe('firelake replay: bad input', () => {
     ]);
   });
 
+  it('filters by reasons (repeatable) and event name', () => {
+    const run = firelake(
+      '--date',
+      DAY,
+      '--dry-run',
+      '--json',
+      '--reason',
+      'too_late',
+      '--reason',
+      'invalid_json',
+    );
+    expect((JSON.parse(run.stdout) as ReplayReport).by_reason.map((r) => [r.reason, r.selected])).toEqual([
+      ['too_late', 1],
+    ]);
+    const games = firelake('--date', DAY, '--dry-run', '--json', '--event-name', 'game:completed');
+    expect((JSON.parse(games.stdout) as ReplayReport).selected).toBe(2);
+  });
+
   it('refuses a --fix that does not return payload, or does not parse, before reading or sending anything', () => {
     const noPayload = join(dir, 'no-payload.sql');
     writeFileSync(noPayload, 'SELECT origin, reason FROM quarantined');

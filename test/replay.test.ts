@@ -223,7 +223,21 @@ describe('firelake replay of old events, errors/ and files', () => {
     const allowed = await replay({ reasons: ['too_late'], allowLate: true, dryRun: true });
     expect(allowed.by_reason[0]).toMatchObject({ would_accept: 5 });
 
+    // Sent anyway, they are quarantined again, with their origin; the scorecard says so.
+    const again0 = await replay({ reasons: ['too_late'] });
+    expect(again0.outcome).toMatchObject({ staged: 0, quarantined: { too_late: 5 }, pending: 0 });
+    const card = await runScorecard({ store, day: today() });
+    expect(card.figures.replays![0]!.quarantined_again_by_reason).toEqual([
+      { reason: 'too_late', records: 5 },
+    ]);
+    expect(card.checks.find((c) => c.id === 'reconciliation.replays')!.detail).toContain(
+      'quarantined again 5 (too_late 5)',
+    );
+
+    // The lines quarantined again are not selected again: their originals are.
     const report = await replay({ reasons: ['too_late'], allowLate: true, compact: false });
+    expect(report.selected).toBe(5);
+    expect(report.left_out.replay_outcomes).toBe(5);
     expect(report.outcome).toMatchObject({ staged: 5, pending: 0, staged_days: [oldDay] });
     expect(report.compaction).toEqual([{ day: oldDay, status: 'pending' }]);
     expect(await pendingDays(store)).toEqual([oldDay]);
