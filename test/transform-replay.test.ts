@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { type DynamoSender, DynamoUnavailableError } from '../transform/dynamo.js';
 import { REPLAY_KEY, type ReplayTag, replayTagValue } from '../transform/replay-tag.js';
@@ -7,6 +6,7 @@ import { createTransform } from '../transform/transform.js';
 import {
   batch,
   type Ev,
+  failingAfter,
   game,
   lesson,
   outputs,
@@ -32,17 +32,6 @@ function tagged(event: Ev, tag: Partial<ReplayTag> & { from: string }): Record<s
   return {
     ...event,
     [REPLAY_KEY]: replayTagValue({ allowLate: false, originalArrivalMs: null, ...tag }),
-  };
-}
-
-/** Real client; every call fails once `writes` PutItems went through (DynamoDB going away). */
-function failingAfter(client: DynamoDBClient, writes: number): DynamoSender {
-  let left = writes;
-  return {
-    send: (async (command: unknown) => {
-      if (command instanceof PutItemCommand && left-- > 0) return client.send(command);
-      throw Object.assign(new Error('connect ECONNREFUSED (injected)'), { name: 'TimeoutError' });
-    }) as DynamoSender['send'],
   };
 }
 
