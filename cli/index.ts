@@ -5,6 +5,7 @@ import { costCommand } from './cost.js';
 import { generateCommand } from './generate.js';
 import { qualityCommand } from './quality.js';
 import { queryCommand } from './query.js';
+import { replayCommand } from './replay.js';
 import { reportCommand } from './report.js';
 import { serveCommand } from './serve.js';
 import { startCommand } from './start.js';
@@ -25,6 +26,7 @@ for (const command of [
   reportCommand,
   backfillCommand,
   costCommand,
+  replayCommand,
 ] as Command[])
   program.addCommand(command);
 

@@ -4,6 +4,7 @@ import { type CompactionSummary, compactDay, removeStaleWorkDirs } from './compa
 import { configFromEnv, storeFromConfig } from './config.js';
 import { CompactionError, MissingDayError, StagingShrunkError } from './errors.js';
 import { nightlyDays } from './nightly.js';
+import { clearPendingDay, pendingDays } from './pending.js';
 import { DEFAULT_UNIT_BYTES, planDay } from './plan.js';
 import { compactUnit } from './unit.js';
 
@@ -57,6 +58,9 @@ export const plan = async (event: PlanEvent | null | undefined): Promise<PlanOut
     const now = at ? new Date(at) : new Date();
     if (Number.isNaN(now.getTime())) throw new CompactionError(`event time "${at}" is not a date`);
     days = nightlyDays(dayOf(now.getTime() - DAY_MS), config.lateWindowDays);
+    // Days a replay staged events in and left to this run (compaction/pending.ts), in the
+    // window or not, as the nightly CLI run does.
+    for (const d of await pendingDays(store)) if (!days.includes(d)) days.push(d);
   }
   const out: PlanOutput = { days: [], units: [], commits: [] };
   for (const [i, day] of days.entries()) {
@@ -100,7 +104,11 @@ export const unit = async (item: UnitItem) => {
     memoryLimitMiB: config.memoryLimitMiB,
     log,
   };
-  if (item.unit < 0) return brief(await compactDay({ ...common, force: item.force }));
+  if (item.unit < 0) {
+    const summary = await compactDay({ ...common, force: item.force });
+    await clearPendingDay(store, item.day);
+    return brief(summary);
+  }
   const result = await compactUnit({ ...common, runId: item.run_id, unit: item.unit });
   return {
     day: item.day,
@@ -121,6 +129,7 @@ export const commit = async (item: { day: Day; run_id: string }) => {
     memoryLimitMiB: config.memoryLimitMiB,
     log,
   });
+  await clearPendingDay(store, item.day);
   log(JSON.stringify(brief(summary)));
   return brief(summary);
 };

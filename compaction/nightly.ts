@@ -3,6 +3,7 @@ import { listAll } from '../lake/store.js';
 import { type CompactDayOptions, type CompactionSummary, compactDay, stagingChange } from './compact.js';
 import { MissingDayError } from './errors.js';
 import { readManifest } from './manifest.js';
+import { clearPendingDay, pendingDays } from './pending.js';
 
 // The nightly run: yesterday, plus every day of the late window that received staging objects
 // its manifest has not consumed (late events land under their event-time day, days later).
@@ -69,6 +70,16 @@ export async function compactNightly(options: NightlyOptions): Promise<NightlySu
     }
     log(`${d}: ${added} staging object(s) not in its manifest: recompacting`);
     days.push({ ...(await run(d, options)), new_objects: added });
+  }
+  // Days a replay staged events in and left to this run (compaction/pending.ts), in the window or not.
+  for (const d of await pendingDays(store)) {
+    let outcome = days.find((o) => o.day === d);
+    if (!outcome) {
+      log(`${d}: replayed events staged: compacting`);
+      outcome = await run(d, options);
+      days.push(outcome);
+    }
+    if (outcome.status !== 'failed') await clearPendingDay(store, d);
   }
   return { day, late_window_days: window, days, ok: days.every((d) => d.status !== 'failed') };
 }

@@ -74,6 +74,8 @@ export function curatedColumns(): Column[] {
     { name: 'event_specifics', type: specificsStructType(), nullable: false },
     // What the catalog does not name, as JSON text (null when none): see transform/decode.ts extrasOf.
     { name: 'extras', type: 'VARCHAR', nullable: true },
+    // Origin of a record sent by `firelake replay` (object key and line); null for live events.
+    { name: 'replayed_from', type: 'VARCHAR', nullable: true },
   ];
 }
 

@@ -89,6 +89,8 @@ export interface StagedEvent {
    * there is none (curated `extras` is then null).
    */
   extras?: Record<string, unknown>;
+  /** Origin of a record sent by `firelake replay` (`<object key>#<line>`); absent on live events. */
+  replayed_from?: string;
 }
 
 /** Why a record went to quarantine (DESIGN.md). */
@@ -125,4 +127,6 @@ export interface QuarantineRecord {
   payload_base64: string | null;
   /** duplicate / uuid_conflict: the record_id that first wrote this uuid. */
   first_record_id: string | null;
+  /** Origin of a record sent by `firelake replay` (`<object key>#<line>`); absent on live records. */
+  replayed_from?: string;
 }

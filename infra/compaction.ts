@@ -7,7 +7,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { PREFIX } from '../lake/layout.js';
+import { PENDING_COMPACTION_PREFIX, PREFIX } from '../lake/layout.js';
 import { type FirelakeConfig, hourMinute } from './config.js';
 import {
   acknowledgeRuntime,
@@ -77,16 +77,18 @@ export function compactionEnvironment(
 
 /** Compaction reads staging and curated, writes and replaces curated: nothing else. */
 export function grantCompactionLake(role: iam.IRole, bucket: s3.Bucket): void {
+  // Compaction reads staging and curated, writes and replaces curated, and clears the days a
+  // replay left to it (compaction/pending.ts): nothing else.
   grantLake(role, bucket, {
-    list: [PREFIX.staging, PREFIX.curated],
+    list: [PREFIX.staging, PREFIX.curated, PENDING_COMPACTION_PREFIX],
     read: [PREFIX.staging, PREFIX.curated],
-    write: [PREFIX.curated],
+    write: [PREFIX.curated, PENDING_COMPACTION_PREFIX],
   });
   acknowledgePrefixGrants(
     role,
     bucket,
-    [PREFIX.staging, PREFIX.curated],
-    'Compaction reads the staging objects of a day and writes curated files named per run under these prefixes.',
+    [PREFIX.staging, PREFIX.curated, PENDING_COMPACTION_PREFIX],
+    'Compaction reads the staging objects of a day, writes curated files named per run, and clears the days a replay left to it (one object per day) under these prefixes.',
   );
 }
 

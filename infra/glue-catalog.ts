@@ -56,6 +56,7 @@ const STAGING_COLUMNS: Record<keyof StagedEvent, string> = {
   enrichment_status: 'string',
   // The JSON SerDe gives an object's JSON text to a string column.
   extras: 'string',
+  replayed_from: 'string',
 };
 
 const QUARANTINE_COLUMNS: Record<keyof QuarantineRecord, string> = {
@@ -69,6 +70,7 @@ const QUARANTINE_COLUMNS: Record<keyof QuarantineRecord, string> = {
   payload: 'string',
   payload_base64: 'string',
   first_record_id: 'string',
+  replayed_from: 'string',
 };
 
 export interface GlueCatalogProps {

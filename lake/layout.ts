@@ -113,3 +113,14 @@ export function datasetOfKey(key: string): 'staging' | 'quarantine' | 'errors' |
   if (key.startsWith(PREFIX.curated)) return 'curated';
   return null;
 }
+
+/** Run records of `firelake replay` (replay/), by the day the run started. */
+export const REPLAYS_PREFIX = 'replays/';
+
+export function replaysDayPrefix(day: Day): string {
+  const { year, month, day: dd } = parseDay(day);
+  return `${REPLAYS_PREFIX}runs/year=${year}/month=${month}/day=${dd}/`;
+}
+
+/** Days a replay staged events in and left for the nightly compaction (one empty object per day). */
+export const PENDING_COMPACTION_PREFIX = `${REPLAYS_PREFIX}pending-compaction/`;

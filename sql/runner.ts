@@ -5,7 +5,15 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBResultReader } from '@duckdb/node-api';
 import { FolderStore } from '../lake/folder-store.js';
-import { type Day, dayPrefix, errorsDayPrefix, manifestKey, PREFIX, parseDay } from '../lake/layout.js';
+import {
+  type Day,
+  dayPrefix,
+  errorsDayPrefix,
+  manifestKey,
+  PREFIX,
+  parseDay,
+  replaysDayPrefix,
+} from '../lake/layout.js';
 import type { ObjectStore } from '../lake/store.js';
 
 // Runs the .sql files of sql/ over one day of the lake. The SQL reads a local folder with the
@@ -248,7 +256,13 @@ function toResult(reader: DuckDBResultReader): QueryResult {
 /** Copies what the SQL of one day reads from a non-folder store into a local folder. */
 async function mirrorDay(store: ObjectStore, day: Day, historyDays: number, folder: string): Promise<void> {
   const keys: string[] = [];
-  for (const prefix of [dayPrefix('staging', day), dayPrefix('quarantine', day), errorsDayPrefix(day)]) {
+  const prefixes = [
+    dayPrefix('staging', day),
+    dayPrefix('quarantine', day),
+    errorsDayPrefix(day),
+    replaysDayPrefix(day),
+  ];
+  for (const prefix of prefixes) {
     for await (const o of store.list(prefix)) keys.push(o.key);
   }
   const first = parseDay(day).startMs - historyDays * 86_400_000;

@@ -170,6 +170,7 @@ export const SCORECARD_QUERIES = [
   'consistency',
   'vocabulary',
   'bounds',
+  'replays',
 ] as const;
 
 export async function runScorecard(options: ScorecardOptions): Promise<Scorecard> {
@@ -285,6 +286,25 @@ function buildChecks(
     'staging objects that landed after the day was compacted (the next compaction picks them up)',
   );
   if (options.stats) checks.push(...sentChecks(options.stats, r, byReason, thresholds, options.day));
+  const rp = figures.replays?.[0];
+  if (
+    rp &&
+    (num(rp.runs) > 0 ||
+      num(rp.staged) + num(rp.quarantined_again) + num(rp.already_present) + num(rp.failed) > 0)
+  ) {
+    const again = ((rp.quarantined_again_by_reason ?? []) as { reason: string; records: unknown }[])
+      .map((x) => `${x.reason} ${num(x.records)}`)
+      .join(', ');
+    add(
+      'reconciliation.replays',
+      num(rp.unaccounted),
+      `${num(rp.runs)} replay run(s) (${num(rp.interrupted)} interrupted): selected ${num(rp.selected)}, sent ` +
+        `${num(rp.sent)} = staged ${num(rp.run_staged)} + quarantined again ${num(rp.run_quarantined_again)} + ` +
+        `already present ${num(rp.run_already_present)} + failed ${num(rp.run_failed)} + not seen ${num(rp.unaccounted)}; ` +
+        `replayed records in this day's lake: staged ${num(rp.staged)}, quarantined again ${num(rp.quarantined_again)}` +
+        `${again ? ` (${again})` : ''}, already present ${num(rp.already_present)}, failed ${num(rp.failed)}`,
+    );
+  }
 
   // Completeness: one check per event name, on its worst required field.
   const byEvent = new Map<string, Row[]>();

@@ -9,7 +9,7 @@ import { ATHENA_RESULTS_PREFIX } from '../infra/lake-bucket.js';
 import { duckdbArchitecture, ROOT } from '../infra/lambda-common.js';
 import { TRANSFORM_TABLE_ACTIONS } from '../infra/state-tables.js';
 import { AWS_DELIVERY } from '../lake/delivery.js';
-import { FIREHOSE_ERROR_PREFIX, FIREHOSE_PREFIX, PREFIX } from '../lake/layout.js';
+import { FIREHOSE_ERROR_PREFIX, FIREHOSE_PREFIX, PENDING_COMPACTION_PREFIX, PREFIX } from '../lake/layout.js';
 import { TABLES, type TableId } from '../transform/tables.js';
 import {
   actionsOf,
@@ -226,6 +226,21 @@ describe('iam', () => {
       expect(text).not.toMatch(/staging|quarantine|errors/);
       expect(text).toContain('/curated/*');
     }
+  });
+});
+
+describe('compaction and replays', () => {
+  it('lets compaction list and clear the days a replay left to the nightly run, and nothing else of replays/', () => {
+    const policy = defaultPolicyOf(s, s.stack.compaction.fn.role!);
+    const statements = identityStatements(s).filter((x) => x.policy === policy);
+    const text = (x: { statement: { Resource?: unknown } }) => JSON.stringify(x.statement.Resource);
+    const on = (prefix: string) =>
+      statements.filter(
+        (x) => text(x).includes(`/${prefix}*`) || JSON.stringify(x.statement).includes(`"${prefix}*"`),
+      );
+    const actions = on(PENDING_COMPACTION_PREFIX).flatMap((x) => actionsOf(x.statement));
+    expect(actions).toEqual(expect.arrayContaining(['s3:ListBucket', 's3:DeleteObject']));
+    expect(statements.some((x) => JSON.stringify(x.statement).includes('replays/runs'))).toBe(false);
   });
 });
 

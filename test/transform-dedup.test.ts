@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { type DynamoSender, DynamoUnavailableError } from '../transform/dynamo.js';
 import { countingSink } from '../transform/metrics.js';
@@ -7,6 +6,7 @@ import { createTransform } from '../transform/transform.js';
 import {
   batch,
   type Ev,
+  failingAfter,
   game,
   lesson,
   outputs,
@@ -31,20 +31,6 @@ function transform(options: { client?: DynamoSender; now?: number } = {}) {
     now: () => options.now ?? T0 + 10_000,
   });
   return { run, metrics };
-}
-
-/**
- * Fault injection over the real client (not a mock): lets the first `writes` PutItems through
- * to dynalite, then fails every call as a network error would after the SDK's retries.
- */
-function failingAfter(client: DynamoDBClient, writes: number): DynamoSender {
-  let left = writes;
-  return {
-    send: (async (command: unknown) => {
-      if (command instanceof PutItemCommand && left-- > 0) return client.send(command);
-      throw Object.assign(new Error('connect ECONNREFUSED (injected)'), { name: 'TimeoutError' });
-    }) as DynamoSender['send'],
-  };
 }
 
 function mixedBatch(n: number, arrivalMs = T0) {

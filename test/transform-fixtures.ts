@@ -1,7 +1,7 @@
 // Fixtures for the transform tests and bench: catalog events, Firehose records and batches,
 // a DynamoDB client on dynalite, and decoding of the transform's output.
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type {
   FirehoseTransformationEvent,
   FirehoseTransformationEventRecord,
@@ -11,6 +11,7 @@ import { afterAll, beforeAll } from 'vitest';
 import type { QuarantineRecord, StagedEvent } from '../events/types.js';
 import { createTables, startDynalite } from '../local/dynamodb.js';
 import type { TransformConfig } from '../transform/config.js';
+import type { DynamoSender } from '../transform/dynamo.js';
 import { DEFAULT_TABLE_NAMES } from '../transform/tables.js';
 
 export const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
@@ -214,4 +215,18 @@ export function dynamoClient(endpoint: string, maxAttempts = 3): DynamoDBClient 
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts,
   });
+}
+
+/**
+ * Fault injection over the real client (not a mock): lets the first `writes` PutItems through
+ * to dynalite, then fails every call as a network error would after the SDK's retries.
+ */
+export function failingAfter(client: DynamoDBClient, writes: number): DynamoSender {
+  let left = writes;
+  return {
+    send: (async (command: unknown) => {
+      if (command instanceof PutItemCommand && left-- > 0) return client.send(command);
+      throw Object.assign(new Error('connect ECONNREFUSED (injected)'), { name: 'TimeoutError' });
+    }) as DynamoSender['send'],
+  };
 }

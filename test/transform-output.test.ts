@@ -123,9 +123,11 @@ describe('output times and lines', () => {
       country: 'GB',
       enrichment_status: 'missing_subscription' as const,
       extras: null,
+      replayed_from: null,
     };
     const line = stagedLineJson(fields, '{"title":"A \\"quoted\\" title"}');
-    const { extras: _, ...rest } = fields;
+    // A line without extras and a live line (not replayed) have neither key.
+    const { extras: _, replayed_from: __, ...rest } = fields;
     expect(JSON.parse(line)).toEqual({
       ...rest,
       event_type: 'lesson',
@@ -162,6 +164,7 @@ describe('output times and lines', () => {
       country: null,
       enrichment_status: null,
       extras: '{"_envelope":{"ab":"b"},"xp":5}',
+      replayed_from: null,
     };
     const plain = JSON.parse(stagedLineJson(fields, '{}'));
     expect(plain.extras).toEqual({ _envelope: { ab: 'b' }, xp: 5 });
@@ -170,6 +173,33 @@ describe('output times and lines', () => {
       stagedLineJson({ ...fields, country: 'DE', enrichment_status: 'complete' }, '{}'),
     );
     expect(enriched).toMatchObject({ country: 'DE', extras: { xp: 5 } });
+  });
+
+  it('ends a replayed line with its origin, after the extras, and leaves a live line as the line without it', () => {
+    const fields = {
+      event_uuid: '0b1e9d3c-4f0a-4d43-9a8e-6f1d2c3b4a59',
+      event_name: 'game:started',
+      created_at: '2026-11-21T12:00:00.000Z',
+      received_at: '2026-11-21T12:00:00.300Z',
+      user_uuid: null,
+      language: null,
+      subscription_status: null,
+      subscription_type: null,
+      country: null,
+      enrichment_status: null,
+      extras: null,
+      replayed_from: null,
+    };
+    const live = stagedLineJson(fields, '{}');
+    const origin = 'quarantine/year=2026/month=11/day=21/hour=12/minute=00/x "q".gz#7';
+    const replayed = stagedLineJson({ ...fields, replayed_from: origin }, '{}');
+    expect(JSON.parse(replayed)).toEqual({ ...JSON.parse(live), replayed_from: origin });
+    expect(Object.keys(JSON.parse(replayed)).at(-1)).toBe('replayed_from');
+    expect(live).not.toContain('replayed_from');
+    const withExtras = JSON.parse(
+      stagedLineJson({ ...fields, extras: '{"xp":5}', replayed_from: origin }, '{}'),
+    );
+    expect(Object.keys(withExtras).slice(-2)).toEqual(['extras', 'replayed_from']);
   });
 });
 

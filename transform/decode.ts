@@ -4,6 +4,7 @@ import { specificsSchemas } from '../events/schemas.js';
 import type { QuarantineReason } from '../events/types.js';
 import { type Violation, validateEvent } from '../events/validate.js';
 import { canonicalJson } from './canonical.js';
+import { isViolation, type ReplayTag, takeReplayTag } from './replay-tag.js';
 import { scrubBytes, scrubText, withoutPersonal } from './scrub.js';
 import type { StateChange } from './state.js';
 
@@ -30,6 +31,8 @@ export interface DecodedEvent {
   specificsJson: string;
   /** What the catalog does not name (see extrasOf), as canonical JSON text, or null. */
   extrasJson: string | null;
+  /** Sent by `firelake replay` (transform/replay-tag.ts); null for live events. */
+  replay: ReplayTag | null;
 }
 
 /** A record that cannot be staged, with what quarantine needs to show and replay it. */
@@ -44,6 +47,7 @@ export interface DecodeFailure {
   eventUuid: string | null;
   eventName: string | null;
   createdAtMs: number | null;
+  replay: ReplayTag | null;
 }
 
 export type Decoded = DecodedEvent | DecodeFailure;
@@ -80,6 +84,11 @@ export function decodeRecord(data: string): Decoded {
       payload: scrubText(text),
     });
   }
+  // Taken out before validation and the fingerprint: a replayed record equal to a live one is its duplicate.
+  const replay = takeReplayTag(value);
+  if (isViolation(replay)) {
+    return failure('schema_violation', [replay], { payload: JSON.stringify(withoutPersonal(value)) });
+  }
   const result = validateEvent(value);
   if (!result.ok) {
     const envelope = isObject(value) ? value : {};
@@ -95,6 +104,7 @@ export function decodeRecord(data: string): Decoded {
       eventUuid: typeof envelope.event_uuid === 'string' ? envelope.event_uuid : null,
       eventName: typeof envelope.event_name === 'string' ? envelope.event_name : null,
       createdAtMs: Number.isFinite(createdAtMs) ? createdAtMs : null,
+      replay,
     });
   }
   const { event, definition, createdAtMs } = result;
@@ -134,6 +144,7 @@ export function decodeRecord(data: string): Decoded {
     fingerprint: fingerprintOfText(canonical),
     specificsJson: scrubbed === specifics ? specificsJson : canonicalJson(scrubbed),
     extrasJson: extras,
+    replay,
   };
 }
 
@@ -186,7 +197,9 @@ export function extrasOf(
 
 /** The record's JSON again, personal fields removed: for quarantine lines of valid events. */
 export function payloadOf(data: string): string {
-  return JSON.stringify(withoutPersonal(JSON.parse(Buffer.from(data, 'base64').toString('utf8'))));
+  const value: unknown = JSON.parse(Buffer.from(data, 'base64').toString('utf8'));
+  takeReplayTag(value); // the quarantine line carries it as replayed_from
+  return JSON.stringify(withoutPersonal(value));
 }
 
 function stateChangeOf(
@@ -238,6 +251,7 @@ function failure(
     eventUuid: null,
     eventName: null,
     createdAtMs: null,
+    replay: null,
     ...fields,
   };
 }

@@ -20,6 +20,15 @@ import { ATTR, TABLES } from './tables.js';
 // staged twice, and compaction drops it by event_uuid. Never the other way round (no loss).
 // Within a batch the kept record of a uuid is the earliest arrival (then position), not the
 // first seen, so a retry that reorders records keeps the same one.
+//
+// Replay (replay/, transform/replay-tag.ts). A replayed record is a new delivery: new record,
+// new arrival, so a second replay of the same record, or the rerun of an interrupted replay, is
+// a `duplicate` of the first (reported "already present"), and a replayed record equal to a
+// live one is that one's duplicate. One more takeover: a record replayed from errors/ carries
+// the arrival of its failed delivery, and may take over a marker with the same fingerprint
+// written at that arrival (first_seen_at): the failed attempts of that delivery may have written
+// it, and their output never reached the lake. Once taken over, the marker has the replay's
+// arrival, so replaying the same errors/ record again is a duplicate.
 
 export interface DedupCandidate {
   recordId: string;
@@ -30,6 +39,8 @@ export interface DedupCandidate {
   deliveryKey: string;
   uuid: string;
   fingerprint: string;
+  /** A record replayed from errors/: the arrival of its failed delivery (see above). */
+  takeoverArrivalMs?: number;
 }
 
 export type DedupOutcome = { kind: 'new' } | { kind: 'duplicate' | 'uuid_conflict'; firstRecordId: string };
@@ -48,6 +59,10 @@ const NAMES = {
   '#rid': ATTR.recordId,
   '#dk': ATTR.deliveryKey,
 };
+/** Replays from errors/ only; live writes keep CONDITION. */
+const TAKEOVER_CONDITION =
+  'attribute_not_exists(#uuid) OR #exp < :now OR (#fp = :fp AND (#rid = :rid OR #dk = :dk OR #seen = :seen))';
+const TAKEOVER_NAMES = { ...NAMES, '#seen': ATTR.firstSeenAt };
 /** The outcome of every kept event: one object, read only. */
 const NEW: DedupOutcome = Object.freeze({ kind: 'new' });
 /** Rounds of write-then-read when a marker expires or vanishes between the two. */
@@ -108,7 +123,9 @@ export async function deduplicate(
       const recordId = item?.[ATTR.recordId]?.S ?? '';
       const sameDelivery =
         fingerprint === c.fingerprint &&
-        (recordId === c.recordId || item?.[ATTR.deliveryKey]?.S === c.deliveryKey);
+        (recordId === c.recordId ||
+          item?.[ATTR.deliveryKey]?.S === c.deliveryKey ||
+          (c.takeoverArrivalMs !== undefined && Number(item?.[ATTR.firstSeenAt]?.N) === c.takeoverArrivalMs));
       if (sameDelivery) owners[i] = 'new';
       else if (expired)
         pending.push(i); // gone or expired since the write: write again
@@ -152,7 +169,7 @@ function markerPut(
   const fingerprint = { S: c.fingerprint };
   const recordId = { S: c.recordId };
   const deliveryKey = { S: c.deliveryKey };
-  return {
+  const put = {
     TableName: table,
     // Literal keys, not computed ones: an object literal of fixed shape is much cheaper to make
     // (this runs for every event); `satisfies` fails the build if tables.ts renames one.
@@ -171,6 +188,17 @@ function markerPut(
       ':fp': fingerprint,
       ':rid': recordId,
       ':dk': deliveryKey,
+    },
+  };
+  if (c.takeoverArrivalMs === undefined) return put;
+  // A record replayed from errors/ may also take over its failed delivery's marker.
+  return {
+    ...put,
+    ConditionExpression: TAKEOVER_CONDITION,
+    ExpressionAttributeNames: TAKEOVER_NAMES,
+    ExpressionAttributeValues: {
+      ...put.ExpressionAttributeValues,
+      ':seen': { N: String(c.takeoverArrivalMs) },
     },
   };
 }

@@ -86,6 +86,8 @@ export interface StagedFields {
   enrichment_status: EnrichmentStatus | null;
   /** The extras object as JSON text (transform/decode.ts extrasOf), or null. */
   extras: string | null;
+  /** Replayed records only (transform/replay-tag.ts); null leaves the line as it was. */
+  replayed_from: string | null;
 }
 
 const nullable = (s: string | null) => (s === null ? 'null' : jsonString(s));
@@ -95,6 +97,14 @@ const nullable = (s: string | null) => (s === null ? 'null' : jsonString(s));
  * around the specifics text the decoder already made: one string, no intermediate object.
  */
 export function stagedLineJson(f: StagedFields, specificsJson: string): string {
+  const json = liveLineJson(f, specificsJson);
+  // Live lines stay byte for byte as they were; a replayed line ends with its origin.
+  return f.replayed_from === null
+    ? json
+    : `${json.slice(0, -1)},"replayed_from":${jsonString(f.replayed_from)}}`;
+}
+
+function liveLineJson(f: StagedFields, specificsJson: string): string {
   let name = nameParts.get(f.event_name);
   if (!name) {
     const { type, subtype } = splitEventName(f.event_name);

@@ -81,6 +81,7 @@ export async function transformBatch(
       payload: q.payload,
       payload_base64: q.payload_base64,
       first_record_id: q.first_record_id,
+      replayed_from: q.replayed_from, // undefined on live records: not written
     };
     out[i] = okRecord(recordId, JSON.stringify(line), time.metadata('quarantine', arrivalMs));
   };
@@ -99,6 +100,7 @@ export async function transformBatch(
     payload: payloadOf(records[c.index]!.data),
     payload_base64: null,
     first_record_id: firstRecordId,
+    replayed_from: c.event.replay?.from,
   });
 
   // 1-2. Decode, validate, time checks.
@@ -123,11 +125,13 @@ export async function transformBatch(
         payload: decoded.payload,
         payload_base64: decoded.payloadBase64,
         first_record_id: null,
+        replayed_from: decoded.replay?.from,
       });
       continue;
     }
     const timeError = checkTime(decoded.createdAtMs, arrivalMs, maxSkew, lateMs, config.lateWindowDays);
-    if (timeError) {
+    // `firelake replay --allow-late` brings back events older than the late window.
+    if (timeError && !(timeError.reason === 'too_late' && decoded.replay?.allowLate)) {
       quarantine(
         i,
         arrivalMs,
@@ -145,6 +149,7 @@ export async function transformBatch(
       deliveryKey: deliveryKeyOf(rec, arrivalText),
       uuid: decoded.uuid,
       fingerprint: decoded.fingerprint,
+      takeoverArrivalMs: decoded.replay?.originalArrivalMs ?? undefined,
       event: decoded,
     });
   }
@@ -183,6 +188,7 @@ export async function transformBatch(
         payload: null,
         payload_base64: null,
         first_record_id: outcome.firstRecordId,
+        replayed_from: c.event.replay?.from,
       });
     } else if (outcome.kind === 'uuid_conflict') {
       const violation = {
@@ -214,6 +220,7 @@ export async function transformBatch(
     country: null,
     enrichment_status: null,
     extras: null,
+    replayed_from: null,
   };
   for (const c of staged) {
     const e = c.event;
@@ -229,6 +236,7 @@ export async function transformBatch(
     line.country = null;
     line.enrichment_status = null;
     line.extras = e.extrasJson;
+    line.replayed_from = e.replay === null ? null : e.replay.from;
     if (e.definition.role === 'lesson') {
       counts.lessons++;
       const found = overlay.enrich(e.userUuid ?? '', e.language ?? '');

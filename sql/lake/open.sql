@@ -7,6 +7,10 @@
 --   as_of         the instant the scorecard is taken (default now): hours after it are not due yet
 --   sql_dir       this sql/ folder (default 'sql', i.e. run from the repository root)
 --
+-- Records sent by `firelake replay` carry their origin (`replayed_from`: object key and line) in
+-- staging, quarantine and (inside rawData) errors; the replay's run records are in
+-- replays/runs/year=/month=/day=/ by the day the run started.
+--
 -- Staging is partitioned by event time, quarantine and errors by arrival time (DESIGN.md), so
 -- every record is counted in exactly one day: staged events in their event day, quarantined
 -- and failed records in their arrival day. Curated files come from the day's manifest, never a
@@ -37,6 +41,10 @@ SET VARIABLE error_files = (
   SELECT coalesce(list(file ORDER BY file), [])
   FROM glob(getvariable('lake') || '/errors/processing-failed/' || getvariable('day_path') || '/**')
   WHERE NOT (file LIKE '%.tmp' OR file LIKE '%.lock')
+);
+SET VARIABLE replay_files = (
+  SELECT coalesce(list(file ORDER BY file), [])
+  FROM glob(getvariable('lake') || '/replays/runs/' || getvariable('day_path') || '/*.json')
 );
 SET VARIABLE manifest_files = (
   SELECT coalesce(list(file ORDER BY file), [])
@@ -91,11 +99,14 @@ SET VARIABLE history_days_found = (
 -- Staged lines as delivered (at-least-once: a line may be there twice). A view: the checks
 -- need only the keys below, read in one pass; ad-hoc queries read what they ask for.
 CREATE OR REPLACE TEMP VIEW staging AS
-SELECT event_uuid, event_name, created_at, received_at, filename AS object
+SELECT event_uuid, event_name, created_at, received_at, replayed_from, filename AS object
 FROM read_json(
   getvariable('staging_files') || [getvariable('empty_ndjson')],
   format = 'newline_delimited',
-  columns = {event_uuid: 'VARCHAR', event_name: 'VARCHAR', created_at: 'TIMESTAMP', received_at: 'TIMESTAMP'},
+  columns = {
+    event_uuid: 'VARCHAR', event_name: 'VARCHAR', created_at: 'TIMESTAMP', received_at: 'TIMESTAMP',
+    replayed_from: 'VARCHAR'
+  },
   filename = true
 );
 
@@ -105,13 +116,14 @@ CREATE OR REPLACE TEMP TABLE staged_events AS
 SELECT event_uuid, count(*) AS copies FROM staging GROUP BY event_uuid;
 
 CREATE OR REPLACE TEMP TABLE quarantine AS
-SELECT reason, received_at, record_id, event_uuid, event_name, created_at, first_record_id, filename AS object
+SELECT reason, received_at, record_id, event_uuid, event_name, created_at, first_record_id, replayed_from,
+  filename AS object
 FROM read_json(
   getvariable('quarantine_files') || [getvariable('empty_ndjson')],
   format = 'newline_delimited',
   columns = {
     reason: 'VARCHAR', received_at: 'TIMESTAMP', record_id: 'VARCHAR', event_uuid: 'VARCHAR',
-    event_name: 'VARCHAR', created_at: 'TIMESTAMP', first_record_id: 'VARCHAR'
+    event_name: 'VARCHAR', created_at: 'TIMESTAMP', first_record_id: 'VARCHAR', replayed_from: 'VARCHAR'
   },
   filename = true
 );
@@ -125,6 +137,7 @@ SELECT
   try_cast(attemptsMade AS INTEGER) AS attempts_made,
   make_timestamp(try_cast(arrivalTimestamp AS BIGINT) * 1000) AS arrived_at,
   try(json_extract_string(decode(from_base64(rawData)), '$.event_uuid')) AS event_uuid,
+  try(json_extract_string(decode(from_base64(rawData)), '$._firelake_replay.from')) AS replayed_from,
   filename AS object
 FROM read_json(
   getvariable('error_files') || [getvariable('empty_ndjson')],
@@ -134,6 +147,18 @@ FROM read_json(
     errorMessage: 'VARCHAR', rawData: 'VARCHAR'
   },
   filename = true
+);
+
+-- `firelake replay` runs started on the day (replay/replay.ts writes one JSON document per run).
+CREATE OR REPLACE TEMP TABLE replay_runs AS
+SELECT run_id, status, selected, sent, undelivered, outcome
+FROM read_json(
+  getvariable('replay_files') || [getvariable('empty_ndjson')],
+  format = 'auto',
+  columns = {
+    run_id: 'VARCHAR', status: 'VARCHAR', selected: 'BIGINT', sent: 'BIGINT', undelivered: 'BIGINT',
+    outcome: 'STRUCT(staged BIGINT, quarantined_again BIGINT, already_present BIGINT, failed BIGINT, pending BIGINT)'
+  }
 );
 
 -- Curated Parquet of the day, as the manifest lists it. By column name: files written under

@@ -8,7 +8,8 @@ WITH
   ),
   tombstones AS (
     SELECT
-      count(*) FILTER (WHERE reason = 'duplicate') AS duplicates,
+      -- Replayed records found already in the lake are counted by replays.sql, not as resends.
+      count(*) FILTER (WHERE reason = 'duplicate' AND replayed_from IS NULL) AS duplicates,
       count(*) FILTER (WHERE reason = 'uuid_conflict') AS conflicts
     FROM quarantine
   )

@@ -1,0 +1,194 @@
+import { readFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import {
+  type DuckDBConnection,
+  DuckDBInstance,
+  DuckDBTypeId,
+  LIST,
+  listValue,
+  StatementType,
+  VARCHAR,
+} from '@duckdb/node-api';
+import { ReplayInputError } from './read.js';
+
+// DuckDB for one replay: the selection (replay/sql/select.sql over what replay/read.ts read), the
+// view `quarantined` a --fix file reads, and the fix itself, checked before anything is sent.
+
+export class FixError extends ReplayInputError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'FixError';
+  }
+}
+
+export interface SelectionRow {
+  source: string;
+  reason: string;
+  lines: number;
+  tombstones: number;
+  replay_outcomes: number;
+  selected: number;
+}
+
+export interface SelectedRecord {
+  origin: string;
+  source: string;
+  reason: string;
+  event_uuid: string | null;
+  arrival_ms: number | null;
+}
+
+/** One record the replay would send: its text and, when the fix kept it, its origin. */
+export interface OutputRow {
+  origin: string | null;
+  payload: string | null;
+}
+
+function sqlText(name: 'select' | 'summary' | 'unfixed'): string {
+  return readFileSync(new URL(`./sql/${name}.sql`, import.meta.url), 'utf8');
+}
+
+export class ReplayEngine {
+  private fixSql: string | undefined;
+  private fixReturnsOrigin = false;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+  ) {}
+
+  static async open(): Promise<ReplayEngine> {
+    const instance = await DuckDBInstance.create(':memory:', {
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+    });
+    return new ReplayEngine(instance, await instance.connect());
+  }
+
+  /** Runs replay/sql/select.sql over a candidates file (replay/read.ts). */
+  async select(file: string, reasons: readonly string[], eventName: string | null): Promise<SelectionRow[]> {
+    await this.runAll(sqlText('select'), {
+      file,
+      reasons: listValue([...reasons]),
+      event_name: eventName,
+    });
+    const reader = await this.connection.runAndReadAll(sqlText('summary'));
+    return reader.getRowObjectsJson() as unknown as SelectionRow[];
+  }
+
+  /**
+   * Checks a --fix file against the view `quarantined` (select() must have run, on an empty
+   * file if need be): one SELECT statement that parses and binds, with a text column `payload`.
+   */
+  async checkFix(path: string): Promise<void> {
+    let sql: string;
+    try {
+      sql = await readFile(path, 'utf8');
+    } catch (error) {
+      throw new FixError(`cannot read the fix ${path}: ${(error as Error).message}`, { cause: error });
+    }
+    let statements: Awaited<ReturnType<DuckDBConnection['extractStatements']>>;
+    try {
+      statements = await this.connection.extractStatements(sql);
+    } catch (error) {
+      throw new FixError(`the fix ${path} does not parse: ${firstLine(error)}`);
+    }
+    if (statements.count !== 1) {
+      throw new FixError(`the fix ${path} must be one SELECT statement, it has ${statements.count}`);
+    }
+    let prepared: Awaited<ReturnType<typeof statements.prepare>>;
+    try {
+      prepared = await statements.prepare(0);
+    } catch (error) {
+      throw new FixError(`the fix ${path} does not run against the view quarantined: ${firstLine(error)}`);
+    }
+    if (prepared.statementType !== StatementType.SELECT) {
+      throw new FixError(
+        `the fix ${path} must be a SELECT (over the view quarantined), not another statement`,
+      );
+    }
+    const columns = Array.from({ length: prepared.columnCount }, (_, i) => ({
+      name: prepared.columnName(i),
+      type: prepared.columnTypeId(i),
+    }));
+    const payload = columns.find((c) => c.name === 'payload');
+    if (!payload) {
+      throw new FixError(
+        `the fix ${path} returns no column named payload (it returns ${columns.map((c) => c.name).join(', ') || 'nothing'})`,
+      );
+    }
+    if (payload.type !== DuckDBTypeId.VARCHAR) {
+      throw new FixError(
+        `the fix ${path} returns payload as ${DuckDBTypeId[payload.type]}: it must be text (VARCHAR or JSON), e.g. to_json(...)::VARCHAR`,
+      );
+    }
+    const origin = columns.find((c) => c.name === 'origin');
+    if (origin && origin.type !== DuckDBTypeId.VARCHAR) {
+      throw new FixError(
+        `the fix ${path} returns origin as ${DuckDBTypeId[origin.type]}: keep it as quarantined has it`,
+      );
+    }
+    prepared.destroySync();
+    this.fixSql = sql;
+    this.fixReturnsOrigin = Boolean(origin);
+  }
+
+  /** Every selected record: origin, source, reason, uuid and failed arrival, in read order. */
+  async selected(): Promise<SelectedRecord[]> {
+    const reader = await this.connection.runAndReadAll(
+      'SELECT origin, source, reason, event_uuid, arrival_ms FROM selected ORDER BY seq',
+    );
+    return (reader.getRowObjectsJson() as Record<string, unknown>[]).map((r) => ({
+      origin: String(r.origin),
+      source: String(r.source),
+      reason: String(r.reason),
+      event_uuid: typeof r.event_uuid === 'string' ? r.event_uuid : null,
+      arrival_ms: r.arrival_ms === null || r.arrival_ms === undefined ? null : Number(r.arrival_ms),
+    }));
+  }
+
+  /** The records to send: the fix's rows, or every selected record as it is. */
+  async output(): Promise<OutputRow[]> {
+    let reader: Awaited<ReturnType<DuckDBConnection['runAndReadAll']>>;
+    try {
+      reader = await this.connection.runAndReadAll(this.fixSql ?? sqlText('unfixed'));
+    } catch (error) {
+      throw new FixError(`the fix failed: ${firstLine(error)}`);
+    }
+    const withOrigin = this.fixSql === undefined || this.fixReturnsOrigin;
+    return (reader.getRowObjectsJson() as Record<string, unknown>[]).map((r) => ({
+      origin: withOrigin && typeof r.origin === 'string' ? r.origin : null,
+      payload: typeof r.payload === 'string' ? r.payload : null,
+    }));
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+
+  private async runAll(sql: string, params: Record<string, unknown>): Promise<void> {
+    const statements = await this.connection.extractStatements(sql);
+    for (let i = 0; i < statements.count; i++) {
+      const prepared = await statements.prepare(i);
+      // Bind only the parameters this statement names.
+      const names = Array.from({ length: prepared.parameterCount }, (_, n) => prepared.parameterName(n + 1));
+      const values = Object.fromEntries(names.map((n) => [n, params[n]]));
+      const types = names.includes('reasons') ? { reasons: LIST(VARCHAR) } : undefined;
+      prepared.bind(values as never, types);
+      await prepared.run();
+    }
+  }
+}
+
+/** An empty candidates file: the view exists before the lake is read, so a fix is checked first. */
+export async function writeEmptyCandidates(path: string): Promise<void> {
+  await writeFile(path, '');
+}
+
+/** DuckDB's message, first line, without the binding's own prefix. */
+function firstLine(error: unknown): string {
+  return String((error as Error)?.message ?? error)
+    .split('\n')[0]!
+    .replace(/^Failed to (extract statements|prepare statement): /, '');
+}
