@@ -46,7 +46,7 @@ describe('extras', () => {
       // An unknown top-level key, a personal one, and the pipeline's own.
       ab_group: 'B',
       name: 'Ada Lovelace',
-      _firelake_replay: { object: 'quarantine/x.gz', line: 3 },
+      _firelake_trace: { hop: 3 },
     };
     const plain = {
       event_uuid: randomUUID(),

@@ -354,7 +354,11 @@ describe('glue catalog', () => {
     expect(columns).toContain('event_specifics');
     expect(columns).not.toContain('language');
     // What the catalog does not name, as JSON text: json_extract_scalar(extras, '$.xp') in Athena.
-    expect(curatedGlueColumns().at(-1)).toEqual({ name: 'extras', type: 'string' });
+    // Then the origin of a replayed record, null for live events.
+    expect(curatedGlueColumns().slice(-2)).toEqual([
+      { name: 'extras', type: 'string' },
+      { name: 'replayed_from', type: 'string' },
+    ]);
   });
 
   it('describes staging JSON by minute with projection, so new minutes need no crawler', () => {

@@ -88,7 +88,7 @@ describe('firelake replay of quarantined records', () => {
     expect(dry.by_reason).toEqual([
       { reason: 'schema_violation', selected: 200, sendable: 200, would_accept: 200, not_sendable: 0 },
     ]);
-    expect(pipeline.stream.stats().incomingRecords).toBe(202); // the dry run sent nothing
+    expect(pipeline.stream.stats().processorRecords).toBe(202); // the dry run sent nothing (events, packed or not)
 
     // As a data engineer runs it: the command, pointed at the local Firehose by the SDK's variables.
     const run = await firelake(
