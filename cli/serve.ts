@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_DATA_DIR } from '../lake/open.js';
 import { DEFAULT_FIREHOSE_PORT, type LocalPipeline, startLocalPipeline } from '../local/runtime.js';
+import { type StopWatch, watchForStop } from '../local/stop.js';
 
 // `firelake serve`: the local Firehose endpoint and DynamoDB, long-running, for any producer
 // that uses the AWS SDK. stdout carries only the `export` lines a producer needs.
@@ -23,7 +24,7 @@ interface ServeOptions {
 
 export const serveCommand = new Command('serve')
   .description(
-    'run the local Firehose endpoint and DynamoDB (dynalite) until SIGINT/SIGTERM, which flush every buffer into the lake',
+    'run the local Firehose endpoint and DynamoDB (dynalite) until SIGINT/SIGTERM/SIGHUP or the parent exits, which flush every buffer into the lake',
   )
   .option(
     '--data-dir <dir>',
@@ -35,6 +36,8 @@ export const serveCommand = new Command('serve')
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .action(async (options: ServeOptions) => {
     const log = (line: string) => console.error(`[serve] ${line}`);
+    // Watched from the start: a stop while DynamoDB starts or the log is recovered still flushes.
+    const stop = watchForStop({ log });
     const pipeline = await startLocalPipeline({
       dataDir: options.dataDir,
       lake: options.lake ?? join(options.dataDir, 'lake'),
@@ -44,7 +47,10 @@ export const serveCommand = new Command('serve')
     });
     process.stdout.write(exportLines(pipeline.env));
     log(`ready: paste the export lines above into a producer's shell; Ctrl-C flushes and stops`);
-    await serveUntilSignal(pipeline, log);
+    await serveUntilSignal(pipeline, stop, log);
+    stop.dispose();
+    // Nothing else to wait for: a producer's open socket or a timer must not keep the process.
+    process.exit(0);
   });
 
 /** `export NAME=value` lines, shell-quoted where needed. */
@@ -54,7 +60,11 @@ export function exportLines(env: Record<string, string>): string {
     .join('');
 }
 
-async function serveUntilSignal(pipeline: LocalPipeline, log: (line: string) => void): Promise<void> {
+async function serveUntilSignal(
+  pipeline: LocalPipeline,
+  stop: StopWatch,
+  log: (line: string) => void,
+): Promise<void> {
   const stats = () => pipeline.stream.stats();
   let last = '';
   const ticker = setInterval(() => {
@@ -64,21 +74,11 @@ async function serveUntilSignal(pipeline: LocalPipeline, log: (line: string) => 
     last = line;
   }, 10_000);
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  const reason = await stop.requested;
   clearInterval(ticker);
-  log(`${signal}: flushing every buffer through the transform into the lake (again to abort)`);
-  const abort = () => {
-    log('second signal: exiting without flushing');
-    process.exit(130);
-  };
-  process.once('SIGINT', abort);
-  process.once('SIGTERM', abort);
   await pipeline.close();
   const s = stats();
   log(
-    `flushed: ${s.incomingRecords} records received, ${s.okRecords} ok, ${s.failedRecords} to errors/, ${s.dataObjects} data objects; bye`,
+    `${reason}: flushed ${s.incomingRecords} records received, ${s.okRecords} ok, ${s.failedRecords} to errors/, ${s.dataObjects} data objects; bye`,
   );
 }

@@ -9,6 +9,7 @@ import type {
 import { type DeliveryStreamConfig, FIREHOSE_LIMITS } from '../lake/delivery.js';
 import type { ObjectStore } from '../lake/store.js';
 import { evaluatePartitionKeys, evaluatePrefix, objectKey, type PrefixEvaluationError } from './prefix.js';
+import type { DeliveryJournal } from './wal.js';
 
 // A Firehose delivery stream (Direct PUT -> Lambda processor -> S3 with dynamic partitioning),
 // behaving as FIREHOSE.md describes, configured by the same DeliveryStreamConfig as the CDK
@@ -47,6 +48,11 @@ export interface DeliveryStreamOptions {
   log?: (line: string) => void;
   /** Called after each object is in the store (for progress and latency measurements). */
   onObject?: (object: DeliveredObject) => void;
+  /**
+   * The write-ahead log (wal.ts): accepted records are appended to it in put(), the caller
+   * awaits committed() before acknowledging, and each record is settled once in the lake.
+   */
+  journal?: DeliveryJournal;
 }
 
 export interface DeliveredObject {
@@ -84,6 +90,8 @@ interface InputRecord {
   recordId: string;
   data: Buffer;
   arrivalMs: number;
+  /** Its place in the write-ahead log, settled once the record is in the lake. */
+  tag?: number;
 }
 
 interface Batch {
@@ -97,6 +105,7 @@ interface Partition {
   errorOutputType?: string;
   chunks: Buffer[];
   arrivals: number[];
+  tags: (number | undefined)[];
   bytes: number;
   oldestArrivalMs: number;
   timer: NodeJS.Timeout;
@@ -195,7 +204,8 @@ export class DeliveryStream {
    */
   put(records: readonly Uint8Array[]): PutResult[] {
     const now = Date.now();
-    return records.map((bytes) => {
+    const accepted: InputRecord[] = [];
+    const results = records.map((bytes): PutResult => {
       if (this.closed) {
         return { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' };
       }
@@ -207,9 +217,48 @@ export class DeliveryStream {
       this.counters.incomingRecords++;
       this.counters.incomingBytes += bytes.length;
       this.backlogBytes += bytes.length;
-      this.addToProcessorBuffer(record);
+      accepted.push(record);
       return { RecordId: record.recordId };
     });
+    if (accepted.length === 0) return results;
+    // Logged before the transform can see them, so a record is settled only after its append.
+    const tag = this.options.journal?.append(
+      accepted.map((r) => r.data),
+      now,
+    );
+    for (const record of accepted) {
+      record.tag = tag;
+      this.addToProcessorBuffer(record);
+    }
+    return results;
+  }
+
+  /** Resolves once the records put so far are in the write-ahead log (at once without one). */
+  committed(): Promise<void> {
+    return this.options.journal?.commit() ?? Promise.resolve();
+  }
+
+  /**
+   * Records an earlier run acknowledged and logged but did not deliver: taken whatever the
+   * backlog, with their original arrival time (the transform's dedup key for a redelivery).
+   */
+  putRecovered(records: readonly { data: Buffer; arrivalMs: number; tag: number }[]): void {
+    for (const r of records) {
+      this.counters.incomingRecords++;
+      this.counters.incomingBytes += r.data.length;
+      this.backlogBytes += r.data.length;
+      this.addToProcessorBuffer({
+        recordId: this.nextRecordId(),
+        data: r.data,
+        arrivalMs: r.arrivalMs,
+        tag: r.tag,
+      });
+    }
+  }
+
+  /** The configuration it runs (DescribeDeliveryStream). */
+  get config(): DeliveryStreamConfig {
+    return this.options.config;
   }
 
   /** Pushes everything buffered through the transform and into the lake, and waits for it. */
@@ -365,6 +414,7 @@ export class DeliveryStream {
       const result = results.get(record.recordId)!;
       if (result.result === 'Dropped') {
         this.counters.droppedRecords++;
+        if (record.tag !== undefined) this.options.journal?.settle([record.tag]);
         continue;
       }
       if (result.result === 'ProcessingFailed') {
@@ -398,7 +448,14 @@ export class DeliveryStream {
         continue;
       }
       this.counters.okRecords++;
-      this.addToPartition(key, 'data', undefined, Buffer.from(result.data!, 'base64'), record.arrivalMs);
+      this.addToPartition(
+        key,
+        'data',
+        undefined,
+        Buffer.from(result.data!, 'base64'),
+        record.arrivalMs,
+        record.tag,
+      );
     }
   }
 
@@ -424,7 +481,14 @@ export class DeliveryStream {
       lambdaArn: this.lambdaArn,
     })}\n`;
     const key = this.options.config.errorPrefix.replaceAll('!{firehose:error-output-type}', errorOutputType);
-    this.addToPartition(`error:${key}`, 'error', errorOutputType, Buffer.from(line), record.arrivalMs);
+    this.addToPartition(
+      `error:${key}`,
+      'error',
+      errorOutputType,
+      Buffer.from(line),
+      record.arrivalMs,
+      record.tag,
+    );
   }
 
   private addToPartition(
@@ -433,6 +497,7 @@ export class DeliveryStream {
     errorOutputType: string | undefined,
     data: Buffer,
     arrivalMs: number,
+    tag: number | undefined,
   ): void {
     const { buffering } = this.options.config;
     let partition = this.partitions.get(key);
@@ -443,6 +508,7 @@ export class DeliveryStream {
         errorOutputType,
         chunks: [],
         arrivals: [],
+        tags: [],
         bytes: 0,
         oldestArrivalMs: arrivalMs,
         timer: setTimeout(() => this.flushPartition(created), buffering.intervalSeconds * 1000),
@@ -453,6 +519,7 @@ export class DeliveryStream {
     }
     partition.chunks.push(data);
     partition.arrivals.push(arrivalMs);
+    partition.tags.push(tag);
     partition.bytes += data.length;
     if (arrivalMs < partition.oldestArrivalMs) partition.oldestArrivalMs = arrivalMs;
     this.backlogBytes += data.length;
@@ -515,6 +582,8 @@ export class DeliveryStream {
       arrivals: partition.arrivals,
       writtenAt: Date.now(),
     });
+    const journal = this.options.journal;
+    if (journal) journal.settle(partition.tags.filter((t) => t !== undefined));
   }
 
   private releaseBacklog(bytes: number): void {

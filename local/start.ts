@@ -20,6 +20,7 @@ import { listAll, type ObjectStore } from '../lake/store.js';
 import { runScorecard } from '../sql/scorecard.js';
 import type { DeliveredObject } from './delivery-stream.js';
 import { type LocalPipelineOptions, startLocalPipeline } from './runtime.js';
+import { type StopWatch, watchForStop } from './stop.js';
 
 // `npm start` as a domain function: local services, a simulated stretch of the stream through
 // the local Firehose, flush, compaction and the scorecard of the days touched, and a summary
@@ -69,6 +70,23 @@ export async function runLocalPipeline(options: RunOptions): Promise<RunSummary>
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
   const written: DeliveredObject[] = [];
+  // Ctrl-C, SIGTERM, SIGHUP or the parent going away stop generating; what was sent is still
+  // flushed into the lake and summarised, and the compaction and scorecard are skipped.
+  const stop = watchForStop({ log, action: 'stopping the generator, flushing what was sent into the lake' });
+  try {
+    return await run(options, runId, written, stop);
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function run(
+  options: RunOptions,
+  runId: string,
+  written: DeliveredObject[],
+  stop: StopWatch,
+): Promise<RunSummary> {
+  const { log } = options;
   const pipeline = await startLocalPipeline({
     dataDir: options.dataDir,
     lake: options.lake,
@@ -84,13 +102,8 @@ export async function runLocalPipeline(options: RunOptions): Promise<RunSummary>
   });
   const store = pipeline.store;
 
-  // Ctrl-C stops generating; what was sent is still flushed into the lake and summarised.
   const abort = new AbortController();
-  const onSignal = () => {
-    log('interrupted: stopping the generator, flushing what was sent');
-    abort.abort();
-  };
-  process.once('SIGINT', onSignal);
+  void stop.requested.then(() => abort.abort());
 
   const began = performance.now();
   let stats: GeneratorStats;
@@ -143,7 +156,6 @@ export async function runLocalPipeline(options: RunOptions): Promise<RunSummary>
       await pipeline.close();
     } finally {
       clearInterval(drain);
-      process.off('SIGINT', onSignal);
     }
   }
   const elapsedS = (performance.now() - began) / 1000;
@@ -203,6 +215,10 @@ export async function runLocalPipeline(options: RunOptions): Promise<RunSummary>
 
   if (!options.compact) {
     summary.not_run.push('compaction and quality (--no-compact)');
+    return summary;
+  }
+  if (stop.stopping) {
+    summary.not_run.push('compaction and quality (stopped)');
     return summary;
   }
   for (const day of days) {

@@ -34,10 +34,11 @@ describe('firelake serve', () => {
         const m = /^export ([A-Z_]+)=(.*)$/.exec(line);
         expect(m, `stdout line "${line}"`).not.toBeNull();
         env[m![1]!] = m![2]!;
-        if (Object.keys(env).length === 5) break;
+        if (Object.keys(env).length === 6) break;
       }
       expect(Object.keys(env).sort()).toEqual([
         'AWS_ACCESS_KEY_ID',
+        'AWS_DEFAULT_REGION',
         'AWS_ENDPOINT_URL_FIREHOSE',
         'AWS_REGION',
         'AWS_SECRET_ACCESS_KEY',
