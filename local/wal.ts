@@ -251,7 +251,7 @@ export class WriteAheadLog implements DeliveryJournal {
 
   private removeIfDone(id: number): void {
     const segment = this.segments.get(id);
-    if (!segment || !segment.sealed || segment.pending > 0 || segment.unwritten.length > 0) return;
+    if (!segment?.sealed || segment.pending > 0 || segment.unwritten.length > 0) return;
     if (this.writing) {
       // The file may be in the write in flight: try again once it is done.
       this.writing.finally(() => this.removeIfDone(id)).catch(() => {});

@@ -63,7 +63,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     let sent = 0;
     const producer = async (worker: number) => {
       for (let b = 0; !stop; b++) {
-        const events = validEvents(batchSize, options.seed * 1_000_000 + cycle * 10_000 + worker * 1_000 + b);
+        // A generator seed of its own per batch: new events (new uuids) every time.
+        const events = validEvents(
+          batchSize,
+          (options.seed * 1_000_003 + cycle * 100_000 + worker * 10_000 + b) % 2 ** 32,
+        );
         attempted += events.length;
         sent += events.length;
         try {
