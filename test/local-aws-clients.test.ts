@@ -106,7 +106,7 @@ describe('AWS clients other than the JS SDK against firelake serve', () => {
       expect(result.status).toBe('ACTIVE');
       expect(result.names).toEqual([serve.env.FIRELAKE_STREAM]);
       expect(result.dest).toMatchObject({
-        Prefix: expect.stringContaining('staging/'),
+        Prefix: expect.stringContaining('!{partitionKeyFromLambda:dataset}/'),
         ErrorOutputPrefix: expect.stringContaining('errors/!{firehose:error-output-type}'),
         BufferingHints: { SizeInMBs: 8, IntervalInSeconds: 5 },
         CompressionFormat: 'GZIP',
@@ -142,7 +142,7 @@ describe('AWS clients other than the JS SDK against firelake serve', () => {
             '--delivery-stream-name',
             stream,
             '--record',
-            `Data=${event!.data}`,
+            JSON.stringify({ Data: event!.data.toString() }),
             ...binary,
           ],
           { env, encoding: 'utf8' },
