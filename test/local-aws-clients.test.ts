@@ -121,11 +121,20 @@ describe('AWS clients other than the JS SDK against firelake serve', () => {
     it(`takes a record from the AWS CLI (${cli.version}, ${cli.path}) and answers describe-delivery-stream`, () => {
       const env = producerEnv();
       const stream = serve.env.FIRELAKE_STREAM!;
+      // AWS_ENDPOINT_URL_<SERVICE> is read from CLI 1.29 / 2.13 on (Debian 12 ships 2.9): older
+      // ones need the endpoint as a flag, or they would go to AWS.
+      const [major, minor] = cli.version.replace('aws-cli/', '').split('.').map(Number);
+      const readsEndpointVariable = major === 1 ? minor! >= 29 : minor! >= 13;
+      const endpoint = readsEndpointVariable ? [] : ['--endpoint-url', serve.env.AWS_ENDPOINT_URL_FIREHOSE!];
       const describe = JSON.parse(
-        execFileSync(cli.path, ['firehose', 'describe-delivery-stream', '--delivery-stream-name', stream], {
-          env,
-          encoding: 'utf8',
-        }),
+        execFileSync(
+          cli.path,
+          ['firehose', 'describe-delivery-stream', '--delivery-stream-name', stream, ...endpoint],
+          {
+            env,
+            encoding: 'utf8',
+          },
+        ),
       ) as { DeliveryStreamDescription: { DeliveryStreamStatus: string; DeliveryStreamARN: string } };
       expect(describe.DeliveryStreamDescription.DeliveryStreamStatus).toBe('ACTIVE');
       expect(describe.DeliveryStreamDescription.DeliveryStreamARN).toMatch(/^arn:aws:firehose:us-east-1:/);
@@ -144,6 +153,7 @@ describe('AWS clients other than the JS SDK against firelake serve', () => {
             '--record',
             JSON.stringify({ Data: event!.data.toString() }),
             ...binary,
+            ...endpoint,
           ],
           { env, encoding: 'utf8' },
         ),
