@@ -1,8 +1,9 @@
 import { join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_DATA_DIR } from '../lake/open.js';
 import { DEFAULT_FIREHOSE_PORT, type LocalPipeline, startLocalPipeline } from '../local/runtime.js';
 import { type StopWatch, watchForStop } from '../local/stop.js';
+import { WAL_MODES, type WalMode } from '../local/wal.js';
 
 // `firelake serve`: the local Firehose endpoint and DynamoDB, long-running, for any producer
 // that uses the AWS SDK. stdout carries only the `export` lines a producer needs.
@@ -20,6 +21,7 @@ interface ServeOptions {
   lake?: string;
   port: number;
   host: string;
+  wal: WalMode;
 }
 
 export const serveCommand = new Command('serve')
@@ -34,6 +36,14 @@ export const serveCommand = new Command('serve')
   .option('--lake <lake>', 'lake folder or s3://bucket[/prefix] (default: <data-dir>/lake)')
   .option('--port <port>', 'Firehose endpoint port (0: any free port)', parsePort, DEFAULT_FIREHOSE_PORT)
   .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .addOption(
+    new Option(
+      '--wal <mode>',
+      'write-ahead log in <data-dir>/firehose before each acknowledgement: fsync (survives a power loss), write (survives a crash of this process), off',
+    )
+      .choices(WAL_MODES)
+      .default('fsync'),
+  )
   .action(async (options: ServeOptions) => {
     const log = (line: string) => console.error(`[serve] ${line}`);
     // Watched from the start: a stop while DynamoDB starts or the log is recovered still flushes.
@@ -43,6 +53,7 @@ export const serveCommand = new Command('serve')
       lake: options.lake ?? join(options.dataDir, 'lake'),
       port: options.port,
       host: options.host,
+      wal: options.wal,
       log,
     });
     process.stdout.write(exportLines(pipeline.env));

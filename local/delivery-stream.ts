@@ -222,10 +222,21 @@ export class DeliveryStream {
     });
     if (accepted.length === 0) return results;
     // Logged before the transform can see them, so a record is settled only after its append.
-    const tag = this.options.journal?.append(
-      accepted.map((r) => r.data),
-      now,
-    );
+    let tag: number | undefined;
+    try {
+      tag = this.options.journal?.append(
+        accepted.map((r) => r.data),
+        now,
+      );
+    } catch (error) {
+      // Not taken: the caller answers an error for the whole call.
+      for (const r of accepted) {
+        this.counters.incomingRecords--;
+        this.counters.incomingBytes -= r.data.length;
+        this.backlogBytes -= r.data.length;
+      }
+      throw error;
+    }
     for (const record of accepted) {
       record.tag = tag;
       this.addToProcessorBuffer(record);

@@ -132,6 +132,15 @@ export async function startFirehoseServer(options: FirehoseServerOptions): Promi
     }
   }
 
+  /** stream.put, with a write-ahead log that can no longer be written answered as Firehose would. */
+  function take(stream: DeliveryStream, data: Buffer[]): PutResult[] {
+    try {
+      return stream.put(data);
+    } catch (error) {
+      throw new ApiError('ServiceUnavailableException', (error as Error).message, 503);
+    }
+  }
+
   /** Answers only once the accepted records are in the write-ahead log (wal.ts). */
   async function durable<T>(stream: DeliveryStream, answer: T): Promise<T> {
     try {
@@ -185,7 +194,7 @@ export async function startFirehoseServer(options: FirehoseServerOptions): Promi
         `Records size exceeds ${FIREHOSE_LIMITS.maxBatchBytes} bytes limit (got ${total}).`,
       );
     }
-    const results: PutResult[] = stream.put(data);
+    const results: PutResult[] = take(stream, data);
     const failed = results.filter((r) => 'ErrorCode' in r).length;
     return { FailedPutCount: failed, Encrypted: false, RequestResponses: results };
   }
@@ -193,7 +202,7 @@ export async function startFirehoseServer(options: FirehoseServerOptions): Promi
   function putRecord(body: Record<string, unknown>) {
     const stream = streamOf(body);
     const data = decodeRecord(body.Record, 'record.data');
-    const [result] = stream.put([data]);
+    const [result] = take(stream, [data]);
     if (!result || 'ErrorCode' in result) {
       throw new ApiError('ServiceUnavailableException', result?.ErrorMessage ?? 'Slow down.', 503);
     }
