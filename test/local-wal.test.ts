@@ -1,8 +1,11 @@
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startLocalPipeline } from '../local/runtime.js';
 import { readSegment, WriteAheadLog } from '../local/wal.js';
+import { clientFor } from './support/serve-process.js';
 
 // The write-ahead log of the local Firehose on a real folder: what is committed comes back at
 // the next open, a torn tail does not, and a segment goes once all its records reached the lake.
@@ -90,5 +93,43 @@ describe('write-ahead log', () => {
     expect(wal.stats().appendedRecords).toBe(20);
     writeFileSync(join(dir, 'unrelated.txt'), 'not a segment');
     expect(WriteAheadLog.open({ dir }).recovered).toHaveLength(20);
+  });
+
+  it('makes PutRecordBatch answer ServiceUnavailableException, acknowledging nothing, when the log cannot be written', async () => {
+    const dataDir = newDir();
+    const pipeline = await startLocalPipeline({ dataDir, inMemoryDynamo: true, wal: 'fsync', port: 0 });
+    const client = clientFor(pipeline.env);
+    try {
+      rmSync(join(dataDir, 'firehose'), { recursive: true });
+      const error = await client
+        .send(
+          new PutRecordBatchCommand({
+            DeliveryStreamName: pipeline.streamName,
+            Records: [{ Data: buf('{}') }],
+          }),
+        )
+        .then(
+          () => undefined,
+          (e: Error) => e,
+        );
+      expect(error?.name).toBe('ServiceUnavailableException');
+      expect(error?.message).toMatch(/could not log the records durably: write-ahead log in .* failed/);
+      // And so for every later call: the log is broken, nothing is taken without it.
+      const again = await client
+        .send(
+          new PutRecordBatchCommand({
+            DeliveryStreamName: pipeline.streamName,
+            Records: [{ Data: buf('{}') }],
+          }),
+        )
+        .then(
+          () => undefined,
+          (e: Error) => e,
+        );
+      expect(again?.name).toBe('ServiceUnavailableException');
+    } finally {
+      client.destroy();
+      await pipeline.close();
+    }
   });
 });
