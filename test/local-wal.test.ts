@@ -101,31 +101,23 @@ describe('write-ahead log', () => {
     const client = clientFor(pipeline.env);
     try {
       rmSync(join(dataDir, 'firehose'), { recursive: true });
-      const error = await client
-        .send(
-          new PutRecordBatchCommand({
-            DeliveryStreamName: pipeline.streamName,
-            Records: [{ Data: buf('{}') }],
-          }),
-        )
-        .then(
-          () => undefined,
-          (e: Error) => e,
-        );
+      const put = () =>
+        client
+          .send(
+            new PutRecordBatchCommand({
+              DeliveryStreamName: pipeline.streamName,
+              Records: [{ Data: buf('{}') }],
+            }),
+          )
+          .then(
+            () => undefined,
+            (e: Error) => e,
+          );
+      const error = await put();
       expect(error?.name).toBe('ServiceUnavailableException');
       expect(error?.message).toMatch(/could not log the records durably: write-ahead log in .* failed/);
       // And so for every later call: the log is broken, nothing is taken without it.
-      const again = await client
-        .send(
-          new PutRecordBatchCommand({
-            DeliveryStreamName: pipeline.streamName,
-            Records: [{ Data: buf('{}') }],
-          }),
-        )
-        .then(
-          () => undefined,
-          (e: Error) => e,
-        );
+      const again = await put();
       expect(again?.name).toBe('ServiceUnavailableException');
     } finally {
       client.destroy();

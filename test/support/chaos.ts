@@ -5,6 +5,7 @@ import { compactDay, createCuratedView } from '../../compaction/index.js';
 import { FolderStore } from '../../lake/folder-store.js';
 import { type Day, parsePartitions } from '../../lake/layout.js';
 import { listAll } from '../../lake/store.js';
+import { rng } from '../compaction-staging.js';
 import { readLines } from './lake-read.js';
 import { clientFor, startServe, validEvents } from './serve-process.js';
 
@@ -46,7 +47,8 @@ export interface ChaosResult {
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const log = options.log ?? (() => {});
-  const random = mulberry32(options.seed);
+  // Seeded: the kill times of a run are repeatable from its seed.
+  const random = rng(options.seed);
   const batchSize = options.batchSize ?? 100;
   const acked = new Set<string>();
   let attempted = 0;
@@ -144,17 +146,5 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     lostInCurated: [...acked].filter((u) => !curatedSet.has(u)).length,
     duplicatedInCurated: curated.length - curatedSet.size,
     finalExitCode: code,
-  };
-}
-
-/** A small seeded PRNG: the kill times of a run are repeatable from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
