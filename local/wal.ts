@@ -198,6 +198,11 @@ export class WriteAheadLog implements DeliveryJournal {
       if (segment) segment.pending--;
     }
     for (const tag of new Set(tags)) this.removeIfDone(tag);
+    // A quiet producer leaves the current segment open: once delivered and old enough, it goes.
+    const current = this.current;
+    if (current && current.pending === 0 && Date.now() - current.openedAt >= this.maxAgeMs) {
+      this.seal(current);
+    }
   }
 
   /** Waits for the writes, seals the current segment, and deletes every settled one. */

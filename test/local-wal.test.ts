@@ -69,6 +69,17 @@ describe('write-ahead log', () => {
     expect(WriteAheadLog.open({ dir }).recovered.map((r) => r.data.toString())).toEqual(['3']);
   });
 
+  it('deletes the current segment once it is delivered and old, when no append comes to seal it', async () => {
+    const dir = newDir();
+    const { wal } = WriteAheadLog.open({ dir, segmentMaxAgeMs: 20 });
+    const tag = wal.append([buf('quiet')], 1);
+    await wal.commit();
+    await new Promise((r) => setTimeout(r, 30));
+    wal.settle([tag]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('settles recovered records into deleting their old segments', async () => {
     const dir = newDir();
     const { wal } = WriteAheadLog.open({ dir });
