@@ -48,6 +48,8 @@ export interface RunSummary {
   sent: number;
   /** Records the local Firehose accepted (sink resends included). */
   received: number;
+  /** Of those, records an earlier run acknowledged and its write-ahead log delivered now. */
+  recovered_from_log: number;
   staged: number;
   quarantined: number;
   quarantined_by_reason: Record<string, number>;
@@ -191,6 +193,7 @@ async function run(
     generator: stats,
     sent: stats.records - stats.undelivered,
     received: streamStats.incomingRecords,
+    recovered_from_log: pipeline.recoveredRecords,
     staged,
     quarantined,
     quarantined_by_reason: byReason,
