@@ -95,6 +95,7 @@ export class WriteAheadLog implements DeliveryJournal {
   private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private writing: Promise<void> | undefined;
   private failure: Error | undefined;
+  private readonly deleting = new Set<Promise<void>>();
   private readonly counters = {
     appendedRecords: 0,
     appendedBytes: 0,
@@ -208,12 +209,14 @@ export class WriteAheadLog implements DeliveryJournal {
   /** Waits for the writes, seals the current segment, and deletes every settled one. */
   async close(): Promise<void> {
     if (!this.failure) await this.commit().catch(() => {});
+    while (this.writing) await this.writing;
     if (this.current) this.seal(this.current);
     for (const segment of [...this.segments.values()]) {
       await segment.handle?.close();
       segment.handle = undefined;
       this.removeIfDone(segment.id);
     }
+    await Promise.all(this.deleting);
     const left = [...this.segments.values()].reduce((n, s) => n + Math.max(0, s.pending), 0);
     if (left > 0) {
       this.log(
@@ -265,7 +268,7 @@ export class WriteAheadLog implements DeliveryJournal {
     this.segments.delete(id);
     const { handle, path } = segment;
     segment.handle = undefined;
-    void (async () => {
+    const deletion = (async () => {
       await handle?.close().catch(() => {});
       try {
         unlinkSync(path);
@@ -276,6 +279,8 @@ export class WriteAheadLog implements DeliveryJournal {
         }
       }
     })();
+    this.deleting.add(deletion);
+    void deletion.finally(() => this.deleting.delete(deletion));
   }
 
   /** Starts a write of everything appended, unless one is in flight (it starts the next). */
