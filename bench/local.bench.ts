@@ -7,7 +7,8 @@
 // keeps up with (default 300 events/s for 20 s). Target: >= 1,400 events/s with a flat backlog,
 // with the write-ahead log on (fsync before every acknowledgement, local/wal.ts). The whole
 // measurement runs once per log mode in the same run (default: fsync, then off; 'write' too on
-// request), each on a fresh data dir, so the log's cost is a ratio of figures taken together.
+// request), each in a process of its own on a fresh data dir (a pipeline that could not drain
+// in time must not run on beside the next), and the log's cost is printed as ratios.
 //
 //   npm run bench local   (FIRELAKE_BENCH_RATE=1400 FIRELAKE_BENCH_SECONDS=60
 //                          FIRELAKE_BENCH_WAL_MODES=fsync,off)
@@ -33,220 +34,219 @@ const DRAIN_LIMIT_MS = 180_000;
 const STEADY_RATE = Number(process.env.FIRELAKE_BENCH_STEADY_RATE ?? 300);
 const STEADY_SECONDS = Number(process.env.FIRELAKE_BENCH_STEADY_SECONDS ?? 20);
 
-const MODES = (process.env.FIRELAKE_BENCH_WAL_MODES ?? 'fsync,off').split(',') as WalMode[];
-for (const mode of MODES) {
-  if (!WAL_MODES.includes(mode))
-    throw new Error(`FIRELAKE_BENCH_WAL_MODES: ${mode} is not one of ${WAL_MODES}`);
-}
-
-const figures: Record<string, number | string> = {
-  offered_events_per_s: RATE,
-  window_s: SECONDS,
-  steady_offered_events_per_s: STEADY_RATE,
-};
-// Each mode in a process of its own: a pipeline that could not drain in time must not run on
-// beside the next one.
-const ONE_MODE = process.env.FIRELAKE_BENCH_LOCAL_ONE_MODE as WalMode | undefined;
-if (ONE_MODE) {
-  const measured = await measure(ONE_MODE);
-  writeFileSync(process.env.FIRELAKE_BENCH_LOCAL_OUT!, JSON.stringify(measured));
+// Without a mode, this process runs one child per mode and reports; a child measures one.
+const MODE = process.env.FIRELAKE_BENCH_LOCAL_ONE_MODE as WalMode | undefined;
+if (!MODE) {
+  await measureEveryMode();
   process.exit(0);
 }
-const byMode = new Map<WalMode, Record<string, number | string>>();
-const outDir = mkdtempSync(join(tmpdir(), 'firelake-bench-local-out-'));
-for (const mode of MODES) {
-  console.error(`== write-ahead log ${mode}`);
-  const out = join(outDir, `${mode}.json`);
-  const run = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, FIRELAKE_BENCH_LOCAL_ONE_MODE: mode, FIRELAKE_BENCH_LOCAL_OUT: out },
-  });
-  if (run.status !== 0) throw new Error(`the ${mode} measurement failed (exit ${run.status})`);
-  const measured = JSON.parse(readFileSync(out, 'utf8')) as Record<string, number | string>;
-  byMode.set(mode, measured);
-  for (const [k, v] of Object.entries(measured)) figures[`log_${mode}.${k}`] = v;
-}
-rmSync(outDir, { recursive: true, force: true });
-const on = byMode.get('fsync');
-const off = byMode.get('off');
-if (on && off) {
-  const ratio = (k: string) => Number((Number(on[k]) / Math.max(1e-9, Number(off[k]))).toFixed(2));
-  figures.sustained_events_per_s_fsync_vs_off = ratio('sustained_events_per_s');
-  figures.cpu_ms_per_event_fsync_vs_off = ratio('cpu_ms_per_processed_event_both_processes');
-  figures.steady_latency_p50_ms_fsync_minus_off =
-    Number(on.steady_latency_p50_ms) - Number(off.steady_latency_p50_ms);
-  figures.steady_latency_p99_ms_fsync_minus_off =
-    Number(on.steady_latency_p99_ms) - Number(off.steady_latency_p99_ms);
-}
-if (on) {
-  figures.target_1400_events_per_s_with_log =
-    Number(on.sustained_events_per_s) >= 1_400 ? 'holds' : 'does not hold';
-}
-// Peak RSS is per measuring process (this one only aggregates).
-// The machine is shared: the load says how much of its 2 cores this run had.
-figures.load_average_1m = Number(loadavg()[0]!.toFixed(1));
-report('local', figures);
-process.exit(0);
 
-async function measure(mode: WalMode): Promise<Record<string, number | string>> {
-  const dir = mkdtempSync(join(tmpdir(), 'firelake-bench-local-'));
-  const objects: DeliveredObject[] = [];
-  const pipeline = await startLocalPipeline({
-    dataDir: dir,
-    port: 0,
-    wal: mode,
-    // A bounded backlog: when the pipeline cannot keep up, producers see "Slow down." and the
-    // backlog stays flat; the delivered rate is then the sustained rate.
-    maxBacklogBytes: 32 * 1024 * 1024,
-    onObject: (o) => objects.push(o),
-    log: (line) => console.error(`  ${line}`),
-  });
+const dir = mkdtempSync(join(tmpdir(), 'firelake-bench-local-'));
+const objects: DeliveredObject[] = [];
+const pipeline = await startLocalPipeline({
+  dataDir: dir,
+  port: 0,
+  wal: MODE,
+  // A bounded backlog: when the pipeline cannot keep up, producers see "Slow down." and the
+  // backlog stays flat; the delivered rate is then the sustained rate.
+  maxBacklogBytes: 32 * 1024 * 1024,
+  onObject: (o) => objects.push(o),
+  log: (line) => console.error(`  ${line}`),
+});
 
-  for (const [k, v] of Object.entries(pipeline.env)) process.env[k] = v;
-  const client = firehoseClient();
-  const samples: { t: number; backlog: number; received: number }[] = [];
-  const began = Date.now();
-  const sampler = setInterval(() => {
-    const s = pipeline.stream.stats();
-    samples.push({ t: Date.now() - began, backlog: s.backlogBytes, received: s.incomingRecords });
-    if (samples.length % 10 === 0) {
-      console.error(
-        `  ${samples.length} s: received ${s.incomingRecords}, invocations ${s.invocations} (${s.failedInvocations} failed), ok ${s.okRecords}, objects ${s.dataObjects}, backlog ${(s.backlogBytes / 2 ** 20).toFixed(1)} MiB`,
-      );
-    }
-  }, 1_000);
-  const cpuBefore = process.cpuUsage();
-  const childCpuBefore = childCpuSeconds(pipeline.dynamodbPid);
+for (const [k, v] of Object.entries(pipeline.env)) process.env[k] = v;
+const client = firehoseClient();
+const samples: { t: number; backlog: number; received: number }[] = [];
+const began = Date.now();
+const sampler = setInterval(() => {
+  const s = pipeline.stream.stats();
+  samples.push({ t: Date.now() - began, backlog: s.backlogBytes, received: s.incomingRecords });
+  if (samples.length % 10 === 0) {
+    console.error(
+      `  ${samples.length} s: received ${s.incomingRecords}, invocations ${s.invocations} (${s.failedInvocations} failed), ok ${s.okRecords}, objects ${s.dataObjects}, backlog ${(s.backlogBytes / 2 ** 20).toFixed(1)} MiB`,
+    );
+  }
+}, 1_000);
+const cpuBefore = process.cpuUsage();
+const childCpuBefore = childCpuSeconds(pipeline.dynamodbPid);
 
-  console.error(`  offering ${RATE} events/s for ${SECONDS} s`);
-  const stats = await runGenerator(
+console.error(`  offering ${RATE} events/s for ${SECONDS} s`);
+const stats = await runGenerator(
+  {
+    seed: 7,
+    ratePerSecond: RATE,
+    durationMs: SECONDS * 1000,
+    realTime: true,
+    duplicateRate: 0.01,
+    badRate: 0.005,
+    lateRate: 0.01,
+  },
+  firehoseSink({ client, streamName: pipeline.streamName }),
+);
+const windowEnd = Date.now();
+clearInterval(sampler);
+const cpu = process.cpuUsage(cpuBefore);
+const windowS = (windowEnd - began) / 1000;
+
+const inWindow = objects.filter((o) => o.writtenAt <= windowEnd);
+const landed = (list: DeliveredObject[]) => list.reduce((sum, o) => sum + o.records, 0);
+const lakeRecordsInWindow = landed(inWindow.filter((o) => datasetOfKey(o.key) !== 'errors'));
+// The first buffer interval only fills buffers: the sustained rate is over the rest of the window.
+const intervalMs = LOCAL_DELIVERY.buffering.intervalSeconds * 1000;
+const steady = inWindow.filter((o) => o.writtenAt - began > intervalMs * 2);
+const steadyRate = landed(steady) / Math.max(1, (windowEnd - began - intervalMs * 2) / 1000);
+
+const latencies = latenciesOf(inWindow);
+const pct = (p: number) => percentile(latencies, p);
+
+// Backlog growth: slope of a least-squares line over the second half of the window.
+const half = samples.filter((s) => s.t >= (SECONDS * 1000) / 2);
+const slope = slopePerSecond(half.map((s) => [s.t / 1000, s.backlog]));
+const streamStats = pipeline.stream.stats();
+
+console.error('  window over; draining the backlog');
+const drainStart = Date.now();
+const drained = await Promise.race([
+  pipeline.flush().then(() => true),
+  new Promise<boolean>((r) => setTimeout(() => r(false), DRAIN_LIMIT_MS).unref()),
+]);
+const drainS = (Date.now() - drainStart) / 1000;
+
+let steadyLatencies: number[] = [];
+let steadyBacklogMiB = Number.NaN;
+if (drained && STEADY_SECONDS > 0) {
+  console.error(`  steady phase: offering ${STEADY_RATE} events/s for ${STEADY_SECONDS} s`);
+  const phaseStart = Date.now();
+  await runGenerator(
     {
-      seed: 7,
-      ratePerSecond: RATE,
-      durationMs: SECONDS * 1000,
+      seed: 8,
+      ratePerSecond: STEADY_RATE,
+      durationMs: STEADY_SECONDS * 1000,
       realTime: true,
       duplicateRate: 0.01,
-      badRate: 0.005,
-      lateRate: 0.01,
     },
     firehoseSink({ client, streamName: pipeline.streamName }),
   );
-  const windowEnd = Date.now();
-  clearInterval(sampler);
-  const cpu = process.cpuUsage(cpuBefore);
-  const windowS = (windowEnd - began) / 1000;
+  steadyBacklogMiB = pipeline.stream.stats().backlogBytes / 2 ** 20;
+  // Let every buffer flush on its own interval, so no latency is cut short by a forced flush.
+  await new Promise((r) =>
+    setTimeout(r, intervalMs + LOCAL_DELIVERY.processor.bufferIntervalSeconds * 1000 + 2_000),
+  );
+  steadyLatencies = latenciesOf(objects.filter((o) => o.writtenAt >= phaseStart));
+}
+// CPU per event over window and drain, both processes (this one and dynalite's): less sensitive
+// to the load of a shared machine than wall-clock rates. Two idle cores give 2 CPU-s per second.
+const after = pipeline.stream.stats();
+const processed = after.okRecords + after.droppedRecords + after.failedRecords;
+const total = process.cpuUsage(cpuBefore);
+const mainCpuS = (total.user + total.system) / 1e6;
+const childCpuS = childCpuSeconds(pipeline.dynamodbPid) - childCpuBefore;
+const cpuMsPerEvent = ((mainCpuS + childCpuS) * 1000) / Math.max(1, processed);
 
-  const inWindow = objects.filter((o) => o.writtenAt <= windowEnd);
-  const landed = (list: DeliveredObject[]) => list.reduce((sum, o) => sum + o.records, 0);
-  const lakeRecordsInWindow = landed(inWindow.filter((o) => datasetOfKey(o.key) !== 'errors'));
-  // The first buffer interval only fills buffers: the sustained rate is over the rest of the window.
-  const intervalMs = LOCAL_DELIVERY.buffering.intervalSeconds * 1000;
-  const steady = inWindow.filter((o) => o.writtenAt - began > intervalMs * 2);
-  const steadyRate = landed(steady) / Math.max(1, (windowEnd - began - intervalMs * 2) / 1000);
+const wal = pipeline.wal?.stats();
+const measured: Record<string, number | string> = {
+  window_s: Number(windowS.toFixed(1)),
+  records_sent: stats.records - stats.undelivered,
+  accepted_by_endpoint: streamStats.incomingRecords,
+  throttled_slow_down: streamStats.throttledRecords,
+  sink_resends: stats.retried,
+  lake_records_in_window: lakeRecordsInWindow,
+  failed_invocations: pipeline.stream.stats().failedInvocations,
+  records_to_errors: pipeline.stream.stats().failedRecords,
+  sustained_events_per_s: Math.round(steadyRate),
+  sustained_vs_target: Number((steadyRate / 1_400).toFixed(2)),
+  backlog_mib_at_end_of_window: Number((streamStats.backlogBytes / 2 ** 20).toFixed(2)),
+  backlog_growth_kib_per_s: Number((slope / 1024).toFixed(1)),
+  latency_p50_ms: pct(50),
+  latency_p99_ms: pct(99),
+  latency_p50_minus_buffer_interval_ms: Math.max(0, pct(50) - intervalMs),
+  latency_p99_minus_buffer_interval_ms: Math.max(0, pct(99) - intervalMs),
+  buffer_interval_ms: intervalMs,
+  steady_events_staged: steadyLatencies.length,
+  steady_backlog_mib_at_end: Number(steadyBacklogMiB.toFixed(2)),
+  steady_latency_p50_ms: percentile(steadyLatencies, 50),
+  steady_latency_p99_ms: percentile(steadyLatencies, 99),
+  steady_latency_p50_minus_buffer_interval_ms: Math.max(0, percentile(steadyLatencies, 50) - intervalMs),
+  steady_latency_p99_minus_buffer_interval_ms: Math.max(0, percentile(steadyLatencies, 99) - intervalMs),
+  drained_after_window: drained ? 'yes' : `no (gave up after ${DRAIN_LIMIT_MS / 1000} s)`,
+  drain_s: Number(drainS.toFixed(1)),
+  cpu_ms_per_event_in_window_this_process: Number(
+    ((cpu.user + cpu.system) / 1000 / Math.max(1, stats.records)).toFixed(2),
+  ),
+  events_processed_window_and_drain: processed,
+  cpu_s_main_process: Number(mainCpuS.toFixed(1)),
+  cpu_s_dynalite_process: Number(childCpuS.toFixed(1)),
+  cpu_ms_per_processed_event_both_processes: Number(cpuMsPerEvent.toFixed(2)),
+  projected_events_per_s_on_2_idle_cores: Math.round(2000 / cpuMsPerEvent),
+  peak_rss_mib: Math.round(peakRssMiB()),
+  // The machine is shared: the load says how much of its 2 cores this run had.
+  load_average_1m: Number(loadavg()[0]!.toFixed(1)),
+};
+if (wal) {
+  // Group commit: one write + fdatasync covers every call that arrived during the previous one.
+  // Its time includes waiting for the event loop (busy with the transform) between the two.
+  measured.log_appended_records = wal.appendedRecords;
+  measured.log_appended_mib = Number((wal.appendedBytes / 2 ** 20).toFixed(1));
+  measured.log_writes = wal.writes;
+  measured.log_fdatasyncs = wal.syncs;
+  measured.log_records_per_write = Number((wal.appendedRecords / Math.max(1, wal.writes)).toFixed(1));
+  measured.log_ms_per_write_and_sync = Number((wal.syncMs / Math.max(1, wal.writes)).toFixed(2));
+}
+writeFileSync(process.env.FIRELAKE_BENCH_LOCAL_OUT!, JSON.stringify(measured));
 
-  const latencies = latenciesOf(inWindow);
-  const pct = (p: number) => percentile(latencies, p);
+client.destroy();
+if (drained) {
+  await pipeline.close();
+  rmSync(dir, { recursive: true, force: true });
+} else {
+  console.error(`  not drained: its data is left in ${dir}`);
+}
+process.exit(0);
 
-  // Backlog growth: slope of a least-squares line over the second half of the window.
-  const half = samples.filter((s) => s.t >= (SECONDS * 1000) / 2);
-  const slope = slopePerSecond(half.map((s) => [s.t / 1000, s.backlog]));
-  const streamStats = pipeline.stream.stats();
-
-  console.error('  window over; draining the backlog');
-  const drainStart = Date.now();
-  const drained = await Promise.race([
-    pipeline.flush().then(() => true),
-    new Promise<boolean>((r) => setTimeout(() => r(false), DRAIN_LIMIT_MS).unref()),
-  ]);
-  const drainS = (Date.now() - drainStart) / 1000;
-
-  let steadyLatencies: number[] = [];
-  let steadyBacklogMiB = Number.NaN;
-  if (drained && STEADY_SECONDS > 0) {
-    console.error(`  steady phase: offering ${STEADY_RATE} events/s for ${STEADY_SECONDS} s`);
-    const phaseStart = Date.now();
-    await runGenerator(
-      {
-        seed: 8,
-        ratePerSecond: STEADY_RATE,
-        durationMs: STEADY_SECONDS * 1000,
-        realTime: true,
-        duplicateRate: 0.01,
-      },
-      firehoseSink({ client, streamName: pipeline.streamName }),
-    );
-    steadyBacklogMiB = pipeline.stream.stats().backlogBytes / 2 ** 20;
-    // Let every buffer flush on its own interval, so no latency is cut short by a forced flush.
-    await new Promise((r) =>
-      setTimeout(r, intervalMs + LOCAL_DELIVERY.processor.bufferIntervalSeconds * 1000 + 2_000),
-    );
-    steadyLatencies = latenciesOf(objects.filter((o) => o.writtenAt >= phaseStart));
+async function measureEveryMode(): Promise<void> {
+  const modes = (process.env.FIRELAKE_BENCH_WAL_MODES ?? 'fsync,off').split(',') as WalMode[];
+  for (const mode of modes) {
+    if (!WAL_MODES.includes(mode))
+      throw new Error(`FIRELAKE_BENCH_WAL_MODES: ${mode} is not one of ${WAL_MODES}`);
   }
-  // CPU per event over window and drain, both processes (this one and dynalite's): less sensitive
-  // to the load of a shared machine than wall-clock rates. Two idle cores give 2 CPU-s per second.
-  const after = pipeline.stream.stats();
-  const processed = after.okRecords + after.droppedRecords + after.failedRecords;
-  const total = process.cpuUsage(cpuBefore);
-  const mainCpuS = (total.user + total.system) / 1e6;
-  const childCpuS = childCpuSeconds(pipeline.dynamodbPid) - childCpuBefore;
-  const cpuMsPerEvent = ((mainCpuS + childCpuS) * 1000) / Math.max(1, processed);
-
-  const wal = pipeline.wal?.stats();
-  const figuresOfMode: Record<string, number | string> = {
-    window_s: Number(windowS.toFixed(1)),
-    records_sent: stats.records - stats.undelivered,
-    accepted_by_endpoint: streamStats.incomingRecords,
-    throttled_slow_down: streamStats.throttledRecords,
-    sink_resends: stats.retried,
-    lake_records_in_window: lakeRecordsInWindow,
-    failed_invocations: pipeline.stream.stats().failedInvocations,
-    records_to_errors: pipeline.stream.stats().failedRecords,
-    sustained_events_per_s: Math.round(steadyRate),
-    sustained_vs_target: Number((steadyRate / 1_400).toFixed(2)),
-    backlog_mib_at_end_of_window: Number((streamStats.backlogBytes / 2 ** 20).toFixed(2)),
-    backlog_growth_kib_per_s: Number((slope / 1024).toFixed(1)),
-    latency_p50_ms: pct(50),
-    latency_p99_ms: pct(99),
-    latency_p50_minus_buffer_interval_ms: Math.max(0, pct(50) - intervalMs),
-    latency_p99_minus_buffer_interval_ms: Math.max(0, pct(99) - intervalMs),
-    buffer_interval_ms: intervalMs,
-    steady_events_staged: steadyLatencies.length,
-    steady_backlog_mib_at_end: Number(steadyBacklogMiB.toFixed(2)),
-    steady_latency_p50_ms: percentile(steadyLatencies, 50),
-    steady_latency_p99_ms: percentile(steadyLatencies, 99),
-    steady_latency_p50_minus_buffer_interval_ms: Math.max(0, percentile(steadyLatencies, 50) - intervalMs),
-    steady_latency_p99_minus_buffer_interval_ms: Math.max(0, percentile(steadyLatencies, 99) - intervalMs),
-    drained_after_window: drained ? 'yes' : `no (gave up after ${DRAIN_LIMIT_MS / 1000} s)`,
-    drain_s: Number(drainS.toFixed(1)),
-    cpu_ms_per_event_in_window_this_process: Number(
-      ((cpu.user + cpu.system) / 1000 / Math.max(1, stats.records)).toFixed(2),
-    ),
-    events_processed_window_and_drain: processed,
-    cpu_s_main_process: Number(mainCpuS.toFixed(1)),
-    cpu_s_dynalite_process: Number(childCpuS.toFixed(1)),
-    cpu_ms_per_processed_event_both_processes: Number(cpuMsPerEvent.toFixed(2)),
-    projected_events_per_s_on_2_idle_cores: Math.round(2000 / cpuMsPerEvent),
-    load_average_1m: Number(loadavg()[0]!.toFixed(1)),
-    peak_rss_mib: Math.round(peakRssMiB()),
+  const figures: Record<string, number | string> = {
+    offered_events_per_s: RATE,
+    window_s: SECONDS,
+    steady_offered_events_per_s: STEADY_RATE,
   };
-  if (wal) {
-    // Group commit: one fdatasync covers every call that arrived while the previous one ran.
-    figuresOfMode.log_appended_records = wal.appendedRecords;
-    figuresOfMode.log_appended_mib = Number((wal.appendedBytes / 2 ** 20).toFixed(1));
-    figuresOfMode.log_writes = wal.writes;
-    figuresOfMode.log_fdatasyncs = wal.syncs;
-    figuresOfMode.log_records_per_write = Number((wal.appendedRecords / Math.max(1, wal.writes)).toFixed(1));
-    figuresOfMode.log_ms_per_write_and_sync = Number((wal.syncMs / Math.max(1, wal.writes)).toFixed(2));
+  const byMode = new Map<WalMode, Record<string, number | string>>();
+  const outDir = mkdtempSync(join(tmpdir(), 'firelake-bench-local-out-'));
+  for (const mode of modes) {
+    console.error(`== write-ahead log ${mode}`);
+    const out = join(outDir, `${mode}.json`);
+    const run = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, FIRELAKE_BENCH_LOCAL_ONE_MODE: mode, FIRELAKE_BENCH_LOCAL_OUT: out },
+    });
+    if (run.status !== 0) throw new Error(`the ${mode} measurement failed (exit ${run.status})`);
+    const result = JSON.parse(readFileSync(out, 'utf8')) as Record<string, number | string>;
+    byMode.set(mode, result);
+    for (const [k, v] of Object.entries(result)) figures[`log_${mode}.${k}`] = v;
   }
-
-  client.destroy();
-  if (drained) {
-    await pipeline.close();
-    rmSync(dir, { recursive: true, force: true });
-  } else {
-    console.error(`  not drained: its data is left in ${dir}`);
+  rmSync(outDir, { recursive: true, force: true });
+  const on = byMode.get('fsync');
+  const off = byMode.get('off');
+  if (on && off) {
+    const ratio = (k: string) => Number((Number(on[k]) / Math.max(1e-9, Number(off[k]))).toFixed(2));
+    figures.sustained_events_per_s_fsync_vs_off = ratio('sustained_events_per_s');
+    figures.cpu_ms_per_event_fsync_vs_off = ratio('cpu_ms_per_processed_event_both_processes');
+    figures.latency_p50_ms_fsync_minus_off = Number(on.latency_p50_ms) - Number(off.latency_p50_ms);
+    figures.steady_latency_p50_ms_fsync_minus_off =
+      Number(on.steady_latency_p50_ms) - Number(off.steady_latency_p50_ms);
+    figures.steady_latency_p99_ms_fsync_minus_off =
+      Number(on.steady_latency_p99_ms) - Number(off.steady_latency_p99_ms);
   }
-  return figuresOfMode;
+  if (on) {
+    figures.target_1400_events_per_s_with_log =
+      Number(on.sustained_events_per_s) >= 1_400 ? 'holds' : 'does not hold';
+  }
+  figures.load_average_1m = Number(loadavg()[0]!.toFixed(1));
+  report('local', figures);
 }
 
 function slopePerSecond(points: [number, number][]): number {
