@@ -7,6 +7,7 @@
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 const RELAY_WINDOW_MS = 500;
+let outputErrorsIgnored = false;
 
 export interface StopWatch {
   /** Resolves with what asked for the stop: a signal name or `parent exited`. */
@@ -31,7 +32,10 @@ export function watchForStop(options: StopWatchOptions): StopWatch {
   const { log } = options;
   // A closed terminal turns writes to stderr/stdout into EIO/EPIPE errors: logging must not
   // crash the flush that the hang-up started.
-  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+  if (!outputErrorsIgnored) {
+    outputErrorsIgnored = true;
+    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+  }
 
   let stopping = false;
   let resolve!: (reason: string) => void;
