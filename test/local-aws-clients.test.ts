@@ -80,7 +80,7 @@ async function staged(): Promise<Set<string>> {
   return new Set((await readLines<{ event_uuid: string }>(lake, 'staging/')).map((l) => l.value.event_uuid));
 }
 
-describe('AWS clients other than the JS SDK against firelake serve', () => {
+describe('AWS clients other than the JS SDK against firelake serve', { timeout: 120_000 }, () => {
   const sentUuids: string[] = [];
 
   it.skipIf(!hasBoto3)(

@@ -19,8 +19,9 @@ describe('firelake serve under kill -9', () => {
       dataDir,
       cycles: 3,
       minUpMs: 1_500,
-      maxUpMs: 5_000,
+      maxUpMs: 4_000,
       seed,
+      inFlight: 1,
       log: (line) => console.error(`chaos (seed ${seed}): ${line}`),
     });
     console.error(`chaos (seed ${seed}): ${JSON.stringify(result)}`);
@@ -31,5 +32,6 @@ describe('firelake serve under kill -9', () => {
     expect(result.duplicatedInCurated).toBe(0);
     // Delivered after the last stop, so the log is empty.
     expect(readdirSync(join(dataDir, 'firehose'))).toEqual([]);
-  });
+    // Real processes on a shared machine: each restart redelivers what the log holds.
+  }, 240_000);
 });

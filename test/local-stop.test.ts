@@ -45,7 +45,7 @@ function killGroup(serve: ServeProcess, signal: NodeJS.Signals) {
   process.kill(-serve.child.pid!, signal);
 }
 
-describe('stopping firelake serve', () => {
+describe('stopping firelake serve', { timeout: 120_000 }, () => {
   it('flushes every record into staging and exits 0 when its whole process group gets SIGTERM', async () => {
     const dataDir = newDataDir();
     const serve = await startServe(dataDir, { detached: true });
@@ -252,7 +252,7 @@ describe('stopping npm start', () => {
     expect(summary.errors).toBe(0);
     expect(summary.not_run).toContain('compaction and quality (stopped)');
     expect(readdirSync(join(dataDir, 'firehose'))).toEqual([]);
-  });
+  }, 180_000);
 
   it('flushes what was sent when its process group gets SIGTERM (npm reports the signal that ended its shell)', async () => {
     const dataDir = newDataDir();
@@ -265,5 +265,5 @@ describe('stopping npm start', () => {
     expect(summary.accounted).toBe(true);
     expect(summary.errors).toBe(0);
     expect(readdirSync(join(dataDir, 'firehose'))).toEqual([]);
-  });
+  }, 180_000);
 });
