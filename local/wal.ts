@@ -65,6 +65,11 @@ export interface DeliveryJournal {
   commit(): Promise<void>;
   /** These records (one tag per record) reached the lake. */
   settle(tags: readonly number[]): void;
+  /**
+   * `count` more settles will come for `tag`: a logged record split into several before the
+   * transform (multi-record deaggregation) is settled once per part.
+   */
+  retain(tag: number, count: number): void;
 }
 
 interface Segment {
@@ -204,6 +209,11 @@ export class WriteAheadLog implements DeliveryJournal {
     if (current && current.pending === 0 && Date.now() - current.openedAt >= this.maxAgeMs) {
       this.seal(current);
     }
+  }
+
+  retain(tag: number, count: number): void {
+    const segment = this.segments.get(tag);
+    if (segment) segment.pending += count;
   }
 
   /** Waits for the writes, seals the current segment, and deletes every settled one. */

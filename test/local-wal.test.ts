@@ -80,6 +80,22 @@ describe('write-ahead log', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('keeps a segment until every part of a record split in parts is settled', async () => {
+    const dir = newDir();
+    const { wal } = WriteAheadLog.open({ dir, segmentMaxAgeMs: 0 });
+    const tag = wal.append([buf('a\nb\nc')], 1);
+    await wal.commit();
+    wal.append([buf('next')], 2); // seals the first segment
+    await wal.commit();
+    wal.retain(tag, 2); // deaggregated into three records
+    wal.settle([tag, tag]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(readdirSync(dir)).toHaveLength(2);
+    wal.settle([tag]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(readdirSync(dir)).toHaveLength(1);
+  });
+
   it('settles recovered records into deleting their old segments', async () => {
     const dir = newDir();
     const { wal } = WriteAheadLog.open({ dir });
