@@ -4,18 +4,26 @@
 // spike over 1M/h) for a window (default 60 s) and reports what the lake received in that window,
 // whether the backlog grew, and latency from arrival at the endpoint to the staged object being
 // written, raw and minus the S3 buffer interval; then the same latency at a rate the pipeline
-// keeps up with (default 300 events/s for 20 s). Target: >= 1,400 events/s with a flat backlog.
+// keeps up with (default 300 events/s for 20 s). Target: >= 1,400 events/s with a flat backlog,
+// with the write-ahead log on (fsync before every acknowledgement, local/wal.ts). The whole
+// measurement runs once per log mode in the same run (default: fsync, then off; 'write' too on
+// request), each in a process of its own on a fresh data dir (a pipeline that could not drain
+// in time must not run on beside the next), and the log's cost is printed as ratios.
 //
-//   npm run bench local   (FIRELAKE_BENCH_RATE=1400 FIRELAKE_BENCH_SECONDS=60 FIRELAKE_BENCH_PACK=5120|off)
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+//   npm run bench local   (FIRELAKE_BENCH_RATE=1400 FIRELAKE_BENCH_SECONDS=60
+//                          FIRELAKE_BENCH_WAL_MODES=fsync,off FIRELAKE_BENCH_PACK=5120|off)
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { firehoseClient } from '../aws/clients.js';
 import { firehoseSink, runGenerator } from '../generator/index.js';
 import { LOCAL_DELIVERY } from '../lake/delivery.js';
 import { datasetOfKey } from '../lake/layout.js';
 import type { DeliveredObject } from '../local/delivery-stream.js';
 import { startLocalPipeline } from '../local/runtime.js';
+import { WAL_MODES, type WalMode } from '../local/wal.js';
 import { peakRssMiB, report } from './report.js';
 
 const RATE = Number(process.env.FIRELAKE_BENCH_RATE ?? 1_400);
@@ -28,11 +36,19 @@ const STEADY_SECONDS = Number(process.env.FIRELAKE_BENCH_STEADY_SECONDS ?? 20);
 // Producers pack events into Firehose records of this many bytes (the default), or `off`.
 const PACK = process.env.FIRELAKE_BENCH_PACK === 'off' ? 0 : Number(process.env.FIRELAKE_BENCH_PACK ?? 5120);
 
+// Without a mode, this process runs one child per mode and reports; a child measures one.
+const MODE = process.env.FIRELAKE_BENCH_LOCAL_ONE_MODE as WalMode | undefined;
+if (!MODE) {
+  await measureEveryMode();
+  process.exit(0);
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'firelake-bench-local-'));
 const objects: DeliveredObject[] = [];
 const pipeline = await startLocalPipeline({
   dataDir: dir,
   port: 0,
+  wal: MODE,
   // A bounded backlog: when the pipeline cannot keep up, producers see "Slow down." and the
   // backlog stays flat; the delivered rate is then the sustained rate.
   maxBacklogBytes: 32 * 1024 * 1024,
@@ -129,9 +145,8 @@ const mainCpuS = (total.user + total.system) / 1e6;
 const childCpuS = childCpuSeconds(pipeline.dynamodbPid) - childCpuBefore;
 const cpuMsPerEvent = ((mainCpuS + childCpuS) * 1000) / Math.max(1, processed);
 
-report('local', {
-  pack_bytes: PACK === 0 ? 'off' : PACK,
-  offered_events_per_s: RATE,
+const wal = pipeline.wal?.stats();
+const measured: Record<string, number | string> = {
   window_s: Number(windowS.toFixed(1)),
   records_sent: stats.records - stats.undelivered,
   firehose_records_accepted: streamStats.incomingRecords,
@@ -156,7 +171,6 @@ report('local', {
   latency_p50_minus_buffer_interval_ms: Math.max(0, pct(50) - intervalMs),
   latency_p99_minus_buffer_interval_ms: Math.max(0, pct(99) - intervalMs),
   buffer_interval_ms: intervalMs,
-  steady_offered_events_per_s: STEADY_RATE,
   steady_events_staged: steadyLatencies.length,
   steady_backlog_mib_at_end: Number(steadyBacklogMiB.toFixed(2)),
   steady_latency_p50_ms: percentile(steadyLatencies, 50),
@@ -176,12 +190,74 @@ report('local', {
   peak_rss_mib: Math.round(peakRssMiB()),
   // The machine is shared: the load says how much of its 2 cores this run had.
   load_average_1m: Number(loadavg()[0]!.toFixed(1)),
-});
+};
+if (wal) {
+  // Group commit: one write + fdatasync covers every call that arrived during the previous one.
+  // Its time includes waiting for the event loop (busy with the transform) between the two.
+  measured.log_appended_records = wal.appendedRecords;
+  measured.log_appended_mib = Number((wal.appendedBytes / 2 ** 20).toFixed(1));
+  measured.log_writes = wal.writes;
+  measured.log_fdatasyncs = wal.syncs;
+  measured.log_records_per_write = Number((wal.appendedRecords / Math.max(1, wal.writes)).toFixed(1));
+  measured.log_ms_per_write_and_sync = Number((wal.syncMs / Math.max(1, wal.writes)).toFixed(2));
+}
+writeFileSync(process.env.FIRELAKE_BENCH_LOCAL_OUT!, JSON.stringify(measured));
 
 client.destroy();
-if (drained) await pipeline.close();
-rmSync(dir, { recursive: true, force: true });
+if (drained) {
+  await pipeline.close();
+  rmSync(dir, { recursive: true, force: true });
+} else {
+  console.error(`  not drained: its data is left in ${dir}`);
+}
 process.exit(0);
+
+async function measureEveryMode(): Promise<void> {
+  const modes = (process.env.FIRELAKE_BENCH_WAL_MODES ?? 'fsync,off').split(',') as WalMode[];
+  for (const mode of modes) {
+    if (!WAL_MODES.includes(mode))
+      throw new Error(`FIRELAKE_BENCH_WAL_MODES: ${mode} is not one of ${WAL_MODES}`);
+  }
+  const figures: Record<string, number | string> = {
+    pack_bytes: PACK === 0 ? 'off' : PACK,
+    offered_events_per_s: RATE,
+    window_s: SECONDS,
+    steady_offered_events_per_s: STEADY_RATE,
+  };
+  const byMode = new Map<WalMode, Record<string, number | string>>();
+  const outDir = mkdtempSync(join(tmpdir(), 'firelake-bench-local-out-'));
+  for (const mode of modes) {
+    console.error(`== write-ahead log ${mode}`);
+    const out = join(outDir, `${mode}.json`);
+    const run = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, FIRELAKE_BENCH_LOCAL_ONE_MODE: mode, FIRELAKE_BENCH_LOCAL_OUT: out },
+    });
+    if (run.status !== 0) throw new Error(`the ${mode} measurement failed (exit ${run.status})`);
+    const result = JSON.parse(readFileSync(out, 'utf8')) as Record<string, number | string>;
+    byMode.set(mode, result);
+    for (const [k, v] of Object.entries(result)) figures[`log_${mode}.${k}`] = v;
+  }
+  rmSync(outDir, { recursive: true, force: true });
+  const on = byMode.get('fsync');
+  const off = byMode.get('off');
+  if (on && off) {
+    const ratio = (k: string) => Number((Number(on[k]) / Math.max(1e-9, Number(off[k]))).toFixed(2));
+    figures.sustained_events_per_s_fsync_vs_off = ratio('sustained_events_per_s');
+    figures.cpu_ms_per_event_fsync_vs_off = ratio('cpu_ms_per_processed_event_both_processes');
+    figures.latency_p50_ms_fsync_minus_off = Number(on.latency_p50_ms) - Number(off.latency_p50_ms);
+    figures.steady_latency_p50_ms_fsync_minus_off =
+      Number(on.steady_latency_p50_ms) - Number(off.steady_latency_p50_ms);
+    figures.steady_latency_p99_ms_fsync_minus_off =
+      Number(on.steady_latency_p99_ms) - Number(off.steady_latency_p99_ms);
+  }
+  if (on) {
+    figures.target_1400_events_per_s_with_log =
+      Number(on.sustained_events_per_s) >= 1_400 ? 'holds' : 'does not hold';
+  }
+  figures.load_average_1m = Number(loadavg()[0]!.toFixed(1));
+  report('local', figures);
+}
 
 function slopePerSecond(points: [number, number][]): number {
   const n = points.length;

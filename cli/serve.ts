@@ -1,9 +1,11 @@
 import { join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_DATA_DIR } from '../lake/open.js';
 import { startLiveServer } from '../local/live/server.js';
 import { LiveStats } from '../local/live/stats.js';
 import { DEFAULT_FIREHOSE_PORT, type LocalPipeline, startLocalPipeline } from '../local/runtime.js';
+import { type StopWatch, watchForStop } from '../local/stop.js';
+import { WAL_MODES, type WalMode } from '../local/wal.js';
 
 // `firelake serve`: the local Firehose endpoint and DynamoDB, long-running, for any producer
 // that uses the AWS SDK. stdout carries only the `export` lines a producer needs.
@@ -22,11 +24,12 @@ interface ServeOptions {
   port: number;
   host: string;
   livePort?: number;
+  wal: WalMode;
 }
 
 export const serveCommand = new Command('serve')
   .description(
-    'run the local Firehose endpoint and DynamoDB (dynalite) until SIGINT/SIGTERM, which flush every buffer into the lake',
+    'run the local Firehose endpoint and DynamoDB (dynalite) until SIGINT/SIGTERM/SIGHUP or the parent exits, which flush every buffer into the lake',
   )
   .option(
     '--data-dir <dir>',
@@ -41,14 +44,25 @@ export const serveCommand = new Command('serve')
     'live page port (default: --port + 1, or any free port with --port 0)',
     parsePort,
   )
+  .addOption(
+    new Option(
+      '--wal <mode>',
+      'write-ahead log in <data-dir>/firehose before each acknowledgement: fsync (survives a power loss), write (survives a crash of this process), off',
+    )
+      .choices(WAL_MODES)
+      .default('fsync'),
+  )
   .action(async (options: ServeOptions) => {
     const log = (line: string) => console.error(`[serve] ${line}`);
     const live = new LiveStats();
+    // Watched from the start: a stop while DynamoDB starts or the log is recovered still flushes.
+    const stop = watchForStop({ log });
     const pipeline = await startLocalPipeline({
       dataDir: options.dataDir,
       lake: options.lake ?? join(options.dataDir, 'lake'),
       port: options.port,
       host: options.host,
+      wal: options.wal,
       log,
       onObject: live.onObject,
     });
@@ -67,11 +81,14 @@ export const serveCommand = new Command('serve')
     log(`live page: ${liveServer.url} (records in and out, backlog, latency, quarantine, last events)`);
     log(`ready: paste the export lines above into a producer's shell; Ctrl-C flushes and stops`);
     try {
-      await serveUntilSignal(pipeline, log);
+      await serveUntilSignal(pipeline, stop, log);
     } finally {
       live.stop();
       await liveServer.close();
     }
+    stop.dispose();
+    // Nothing else to wait for: a producer's open socket or a timer must not keep the process.
+    process.exit(0);
   });
 
 /** `export NAME=value` lines, shell-quoted where needed. */
@@ -81,7 +98,11 @@ export function exportLines(env: Record<string, string>): string {
     .join('');
 }
 
-async function serveUntilSignal(pipeline: LocalPipeline, log: (line: string) => void): Promise<void> {
+async function serveUntilSignal(
+  pipeline: LocalPipeline,
+  stop: StopWatch,
+  log: (line: string) => void,
+): Promise<void> {
   const stats = () => pipeline.stream.stats();
   let last = '';
   const ticker = setInterval(() => {
@@ -91,21 +112,11 @@ async function serveUntilSignal(pipeline: LocalPipeline, log: (line: string) => 
     last = line;
   }, 10_000);
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  const reason = await stop.requested;
   clearInterval(ticker);
-  log(`${signal}: flushing every buffer through the transform into the lake (again to abort)`);
-  const abort = () => {
-    log('second signal: exiting without flushing');
-    process.exit(130);
-  };
-  process.once('SIGINT', abort);
-  process.once('SIGTERM', abort);
   await pipeline.close();
   const s = stats();
   log(
-    `flushed: ${s.incomingRecords} records received, ${s.okRecords} ok, ${s.failedRecords} to errors/, ${s.dataObjects} data objects; bye`,
+    `${reason}: flushed ${s.incomingRecords} records received, ${s.okRecords} ok, ${s.failedRecords} to errors/, ${s.dataObjects} data objects; bye`,
   );
 }

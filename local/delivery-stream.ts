@@ -10,6 +10,7 @@ import { type DeliveryStreamConfig, FIREHOSE_LIMITS } from '../lake/delivery.js'
 import type { ObjectStore } from '../lake/store.js';
 import { deaggregateJson } from './deaggregate.js';
 import { evaluatePartitionKeys, evaluatePrefix, objectKey, type PrefixEvaluationError } from './prefix.js';
+import type { DeliveryJournal } from './wal.js';
 
 // A Firehose delivery stream (Direct PUT -> Lambda processor -> S3 with dynamic partitioning),
 // behaving as FIREHOSE.md describes, configured by the same DeliveryStreamConfig as the CDK
@@ -48,6 +49,11 @@ export interface DeliveryStreamOptions {
   log?: (line: string) => void;
   /** Called after each object is in the store (for progress and latency measurements). */
   onObject?: (object: DeliveredObject) => void;
+  /**
+   * The write-ahead log (wal.ts): accepted records are appended to it in put(), the caller
+   * awaits committed() before acknowledging, and each record is settled once in the lake.
+   */
+  journal?: DeliveryJournal;
 }
 
 export interface DeliveredObject {
@@ -92,6 +98,8 @@ interface InputRecord {
   recordId: string;
   data: Buffer;
   arrivalMs: number;
+  /** Its place in the write-ahead log, settled once the record is in the lake. */
+  tag?: number;
 }
 
 interface Batch {
@@ -105,6 +113,7 @@ interface Partition {
   errorOutputType?: string;
   chunks: Buffer[];
   arrivals: number[];
+  tags: (number | undefined)[];
   bytes: number;
   oldestArrivalMs: number;
   timer: NodeJS.Timeout;
@@ -209,11 +218,14 @@ export class DeliveryStream {
    */
   put(records: readonly Uint8Array[]): PutResult[] {
     const now = Date.now();
-    return records.map((bytes) => {
+    const accepted: InputRecord[] = [];
+    // Bytes this call has taken so far: they count toward the backlog before they reach it.
+    let taking = 0;
+    const results = records.map((bytes): PutResult => {
       if (this.closed) {
         return { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' };
       }
-      if (this.backlogBytes + bytes.length > this.maxBacklogBytes) {
+      if (this.backlogBytes + taking + bytes.length > this.maxBacklogBytes) {
         this.counters.throttledRecords++;
         return { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' };
       }
@@ -221,19 +233,69 @@ export class DeliveryStream {
       this.counters.incomingRecords++;
       this.counters.incomingBytes += bytes.length;
       this.counters.billedBytes += Math.max(1, Math.ceil(bytes.length / BILLING_STEP)) * BILLING_STEP;
-      // Deaggregation comes before the processor (FIREHOSE.md); each sub-record is a record of
-      // its own for the transform, with the arrival time of the record it came in.
-      // A record that stays one keeps its RecordId; sub-records get ids of their own.
-      const subRecords = this.subRecords(Buffer.from(bytes));
-      for (const data of subRecords) {
-        const id = subRecords.length === 1 ? recordId : this.nextRecordId();
-        const record: InputRecord = { recordId: id, data, arrivalMs: now };
-        this.counters.processorRecords++;
-        this.backlogBytes += data.length;
-        this.addToProcessorBuffer(record);
-      }
+      const data = Buffer.from(bytes);
+      taking += data.length;
+      accepted.push({ recordId, data, arrivalMs: now });
       return { RecordId: recordId };
     });
+    if (accepted.length === 0) return results;
+    // Logged before the transform can see them, so a record is settled only after its append.
+    let tag: number | undefined;
+    try {
+      tag = this.options.journal?.append(
+        accepted.map((r) => r.data),
+        now,
+      );
+    } catch (error) {
+      // Not taken: the caller answers an error for the whole call.
+      for (const r of accepted) {
+        this.counters.incomingRecords--;
+        this.counters.incomingBytes -= r.data.length;
+        this.counters.billedBytes -= Math.max(1, Math.ceil(r.data.length / BILLING_STEP)) * BILLING_STEP;
+      }
+      throw error;
+    }
+    for (const record of accepted) this.toProcessor(record, tag);
+    return results;
+  }
+
+  /**
+   * Deaggregation comes before the processor (FIREHOSE.md); each sub-record is a record of its
+   * own for the transform, with the arrival time of the record it came in. A record that stays
+   * one keeps its RecordId; sub-records get ids of their own. The log holds the record as it was
+   * put, so its entry is settled once per part.
+   */
+  private toProcessor(record: InputRecord, tag: number | undefined): void {
+    const parts = this.subRecords(record.data);
+    if (tag !== undefined && parts.length > 1) this.options.journal?.retain(tag, parts.length - 1);
+    for (const data of parts) {
+      const recordId = parts.length === 1 ? record.recordId : this.nextRecordId();
+      this.counters.processorRecords++;
+      this.backlogBytes += data.length;
+      this.addToProcessorBuffer({ recordId, data, arrivalMs: record.arrivalMs, tag });
+    }
+  }
+
+  /** Resolves once the records put so far are in the write-ahead log (at once without one). */
+  committed(): Promise<void> {
+    return this.options.journal?.commit() ?? Promise.resolve();
+  }
+
+  /**
+   * Records an earlier run acknowledged and logged but did not deliver: taken whatever the
+   * backlog, with their original arrival time (the transform's dedup key for a redelivery).
+   */
+  putRecovered(records: readonly { data: Buffer; arrivalMs: number; tag: number }[]): void {
+    for (const r of records) {
+      this.counters.incomingRecords++;
+      this.counters.incomingBytes += r.data.length;
+      this.toProcessor({ recordId: this.nextRecordId(), data: r.data, arrivalMs: r.arrivalMs }, r.tag);
+    }
+  }
+
+  /** The configuration it runs (DescribeDeliveryStream). */
+  get config(): DeliveryStreamConfig {
+    return this.options.config;
   }
 
   /** Pushes everything buffered through the transform and into the lake, and waits for it. */
@@ -405,6 +467,7 @@ export class DeliveryStream {
       const result = results.get(record.recordId)!;
       if (result.result === 'Dropped') {
         this.counters.droppedRecords++;
+        if (record.tag !== undefined) this.options.journal?.settle([record.tag]);
         continue;
       }
       if (result.result === 'ProcessingFailed') {
@@ -438,7 +501,14 @@ export class DeliveryStream {
         continue;
       }
       this.counters.okRecords++;
-      this.addToPartition(key, 'data', undefined, Buffer.from(result.data!, 'base64'), record.arrivalMs);
+      this.addToPartition(
+        key,
+        'data',
+        undefined,
+        Buffer.from(result.data!, 'base64'),
+        record.arrivalMs,
+        record.tag,
+      );
     }
   }
 
@@ -464,7 +534,14 @@ export class DeliveryStream {
       lambdaArn: this.lambdaArn,
     })}\n`;
     const key = this.options.config.errorPrefix.replaceAll('!{firehose:error-output-type}', errorOutputType);
-    this.addToPartition(`error:${key}`, 'error', errorOutputType, Buffer.from(line), record.arrivalMs);
+    this.addToPartition(
+      `error:${key}`,
+      'error',
+      errorOutputType,
+      Buffer.from(line),
+      record.arrivalMs,
+      record.tag,
+    );
   }
 
   private addToPartition(
@@ -473,6 +550,7 @@ export class DeliveryStream {
     errorOutputType: string | undefined,
     data: Buffer,
     arrivalMs: number,
+    tag: number | undefined,
   ): void {
     const { buffering } = this.options.config;
     let partition = this.partitions.get(key);
@@ -483,6 +561,7 @@ export class DeliveryStream {
         errorOutputType,
         chunks: [],
         arrivals: [],
+        tags: [],
         bytes: 0,
         oldestArrivalMs: arrivalMs,
         timer: setTimeout(() => this.flushPartition(created), buffering.intervalSeconds * 1000),
@@ -493,6 +572,7 @@ export class DeliveryStream {
     }
     partition.chunks.push(data);
     partition.arrivals.push(arrivalMs);
+    partition.tags.push(tag);
     partition.bytes += data.length;
     if (arrivalMs < partition.oldestArrivalMs) partition.oldestArrivalMs = arrivalMs;
     this.backlogBytes += data.length;
@@ -555,6 +635,8 @@ export class DeliveryStream {
       arrivals: partition.arrivals,
       writtenAt: Date.now(),
     });
+    const journal = this.options.journal;
+    if (journal) journal.settle(partition.tags.filter((t) => t !== undefined));
   }
 
   private releaseBacklog(bytes: number): void {

@@ -28,7 +28,7 @@ export interface LocalDynamo {
 export async function startDynalite(
   options: { path?: string; port?: number; separateProcess?: boolean } = {},
 ): Promise<LocalDynamo> {
-  if (options.separateProcess) return startDynaliteProcess(options);
+  if (options.separateProcess) return startDynaliteProcessRetrying(options);
   if (options.path) mkdirSync(options.path, { recursive: true });
   cacheConditionParses();
   const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
@@ -55,14 +55,33 @@ export class DynaliteStartError extends Error {
 }
 
 /**
+ * A previous process on the same data dir that was just killed may still hold LevelDB's lock
+ * for a moment (its dynalite child exits when it sees the parent gone): retry for a few seconds.
+ */
+async function startDynaliteProcessRetrying(options: { path?: string; port?: number }): Promise<LocalDynamo> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return await startDynaliteProcess(options);
+    } catch (error) {
+      if (!options.path || Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+/**
  * dynalite in a child process (same options): its CPU is then on another core than the
- * caller's. The child exits when the parent does (IPC disconnect) or on close().
+ * caller's. The child exits when the parent does (IPC disconnect) or on close(). It runs in its
+ * own process group, so a signal to the caller's whole group (Ctrl-C, `kill -- -PGID`, a
+ * closed terminal) reaches only the caller, which flushes through DynamoDB before stopping it.
  */
 async function startDynaliteProcess(options: { path?: string; port?: number }): Promise<LocalDynamo> {
   const entry = fileURLToPath(new URL('./dynalite-process.ts', import.meta.url));
   const child = fork(entry, [JSON.stringify({ path: options.path, port: options.port })], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    detached: true,
   });
   const endpoint = await new Promise<string>((resolve, reject) => {
     child.once('message', (m) => resolve((m as { endpoint: string }).endpoint));

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { FIREHOSE_LIMITS } from '../lake/delivery.js';
 import type { DeliveryStream, PutResult } from './delivery-stream.js';
+import { describeDeliveryStream, SUPPORTED_OPERATIONS, UNSUPPORTED_OPERATIONS } from './firehose-describe.js';
 
 // The Firehose API on loopback, as @aws-sdk/client-firehose speaks it (awsJson 1.1): POST /
 // with X-Amz-Target Firehose_20150804.<Operation>, JSON bodies, errors as JSON with __type.
@@ -17,7 +18,12 @@ export interface FirehoseServer {
   /** http://127.0.0.1:<port>, for AWS_ENDPOINT_URL_FIREHOSE. */
   endpoint: string;
   port: number;
-  close(): Promise<void>;
+  /**
+   * Stops taking connections, answers the requests in flight (waiting at most `graceMs` for
+   * them) and closes every connection: an idle keep-alive socket or a half-sent request never
+   * holds a stop.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 export interface FirehoseServerOptions {
@@ -25,6 +31,8 @@ export interface FirehoseServerOptions {
   host?: string;
   port?: number;
   accountId?: string;
+  /** The lake's location, for DescribeDeliveryStream. */
+  lakeLocation?: string;
   log?: (line: string) => void;
 }
 
@@ -52,6 +60,31 @@ export async function startFirehoseServer(options: FirehoseServerOptions): Promi
     });
   });
   server.keepAliveTimeout = 65_000;
+  const createdAtMs = Date.now();
+
+  // Requests in flight per connection: at a stop, idle connections are closed at once and busy
+  // ones once their answer is sent.
+  const inFlight = new Map<Socket, number>();
+  let stopping = false;
+  server.on('connection', (socket: Socket) => {
+    inFlight.set(socket, 0);
+    socket.once('close', () => inFlight.delete(socket));
+  });
+  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      const left = (inFlight.get(socket) ?? 1) - 1;
+      if (inFlight.has(socket)) inFlight.set(socket, left);
+      if (stopping && left === 0) socket.destroy();
+    };
+    res.once('finish', finish);
+    res.once('close', finish);
+    if (stopping) res.shouldKeepAlive = false;
+  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
@@ -70,18 +103,56 @@ export async function startFirehoseServer(options: FirehoseServerOptions): Promi
       const operation = target.slice(TARGET_PREFIX.length);
       switch (operation) {
         case 'PutRecordBatch':
-          return send(res, 200, putRecordBatch(body));
+          return send(res, 200, await durable(streamOf(body), putRecordBatch(body)));
         case 'PutRecord':
-          return send(res, 200, putRecord(body));
+          return send(res, 200, await durable(streamOf(body), putRecord(body)));
         case 'ListDeliveryStreams':
           return send(res, 200, { DeliveryStreamNames: [...streams.keys()], HasMoreDeliveryStreams: false });
+        case 'DescribeDeliveryStream':
+          return send(
+            res,
+            200,
+            describeDeliveryStream(streamOf(body), {
+              accountId,
+              lakeLocation: options.lakeLocation,
+              createdAtMs,
+            }),
+          );
         default:
-          throw new ApiError('UnknownOperationException', `operation ${operation} is not supported locally`);
+          throw new ApiError(
+            UNSUPPORTED_OPERATIONS.has(operation) ? 'InvalidArgumentException' : 'UnknownOperationException',
+            `${operation} is not supported by the local Firehose (firelake serve); it answers ${SUPPORTED_OPERATIONS.join(', ')}`,
+          );
       }
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
+      // After a refused oversized body the rest of it is not worth reading: close when answered.
+      if (error.status === 413) res.shouldKeepAlive = false;
       send(res, error.status, { __type: error.type, message: error.message });
     }
+  }
+
+  /** stream.put, with a write-ahead log that can no longer be written answered as Firehose would. */
+  function take(stream: DeliveryStream, data: Buffer[]): PutResult[] {
+    try {
+      return stream.put(data);
+    } catch (error) {
+      throw new ApiError('ServiceUnavailableException', (error as Error).message, 503);
+    }
+  }
+
+  /** Answers only once the accepted records are in the write-ahead log (wal.ts). */
+  async function durable<T>(stream: DeliveryStream, answer: T): Promise<T> {
+    try {
+      await stream.committed();
+    } catch (error) {
+      throw new ApiError(
+        'ServiceUnavailableException',
+        `the local Firehose could not log the records durably: ${(error as Error).message}`,
+        503,
+      );
+    }
+    return answer;
   }
 
   function streamOf(body: Record<string, unknown>): DeliveryStream {
@@ -123,7 +194,7 @@ export async function startFirehoseServer(options: FirehoseServerOptions): Promi
         `Records size exceeds ${FIREHOSE_LIMITS.maxBatchBytes} bytes limit (got ${total}).`,
       );
     }
-    const results: PutResult[] = stream.put(data);
+    const results: PutResult[] = take(stream, data);
     const failed = results.filter((r) => 'ErrorCode' in r).length;
     return { FailedPutCount: failed, Encrypted: false, RequestResponses: results };
   }
@@ -131,7 +202,7 @@ export async function startFirehoseServer(options: FirehoseServerOptions): Promi
   function putRecord(body: Record<string, unknown>) {
     const stream = streamOf(body);
     const data = decodeRecord(body.Record, 'record.data');
-    const [result] = stream.put([data]);
+    const [result] = take(stream, [data]);
     if (!result || 'ErrorCode' in result) {
       throw new ApiError('ServiceUnavailableException', result?.ErrorMessage ?? 'Slow down.', 503);
     }
@@ -147,10 +218,15 @@ export async function startFirehoseServer(options: FirehoseServerOptions): Promi
   return {
     endpoint: `http://${host}:${port}`,
     port,
-    close: () =>
+    close: (graceMs = 3_000) =>
       new Promise<void>((resolve) => {
+        stopping = true;
         server.close(() => resolve());
-        server.closeIdleConnections();
+        for (const [socket, n] of inFlight) if (n === 0) socket.destroy();
+        // A request still being sent after the grace period (a stalled client) is cut off.
+        setTimeout(() => {
+          for (const socket of inFlight.keys()) socket.destroy();
+        }, graceMs).unref();
       }),
   };
 }

@@ -11,6 +11,7 @@ import { createTransform } from '../transform/transform.js';
 import { type DeliveredObject, DeliveryStream, type TransformFunction } from './delivery-stream.js';
 import { busyHint, createTables, DynaliteStartError, type LocalDynamo, startDynalite } from './dynamodb.js';
 import { type FirehoseServer, startFirehoseServer } from './firehose-server.js';
+import { type WalMode, WriteAheadLog } from './wal.js';
 
 // The embedded default: DynamoDB (dynalite), the local Firehose endpoint with its delivery
 // stream, the real transform in-process, and the lake; started together, stopped together.
@@ -39,6 +40,12 @@ export interface LocalPipelineOptions {
   transformConfig?: Partial<Omit<TransformConfig, 'tables'>>;
   maxBacklogBytes?: number;
   maxConcurrentInvocations?: number;
+  /**
+   * The write-ahead log in `<dataDir>/firehose` (wal.ts): 'fsync' (default with a persisted
+   * DynamoDB), 'write' (survives a process crash, not a power loss) or 'off' (default with
+   * `inMemoryDynamo`, whose dedup state would not survive a restart either).
+   */
+  wal?: WalMode;
   log?: (line: string) => void;
   onObject?: (object: DeliveredObject) => void;
 }
@@ -54,6 +61,10 @@ export interface LocalPipeline {
   stream: DeliveryStream;
   /** What a producer needs, as environment variables (DESIGN.md). */
   env: Record<string, string>;
+  /** The write-ahead log, unless it is off. */
+  wal?: WriteAheadLog;
+  /** Records delivered again from the log at start. */
+  recoveredRecords: number;
   /** The real transform's counts summed over its invocations (zero with an injected transform). */
   transformTotals(): BatchCounts;
   /** Everything buffered, through the transform, into the lake. */
@@ -94,6 +105,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     });
     log(`dynamodb: dynalite at ${dynamo.endpoint}${dynamoPath ? `, data in ${dynamoPath}` : ' (in memory)'}`);
 
+    const walMode = options.wal ?? (options.inMemoryDynamo ? 'off' : 'fsync');
+    const opened =
+      walMode === 'off'
+        ? undefined
+        : WriteAheadLog.open({ dir: join(dataDir, 'firehose'), mode: walMode, log });
+    const wal = opened?.wal;
+
     const counting = countingSink();
     const transform =
       options.transform ??
@@ -119,11 +137,21 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       maxConcurrentInvocations: options.maxConcurrentInvocations ?? 2,
       log,
       onObject: options.onObject,
+      journal: wal,
     });
+    // What an earlier run acknowledged but did not deliver (a crash): delivered first.
+    const recovered = opened?.recovered ?? [];
+    if (recovered.length > 0) {
+      log(
+        `firehose: delivering ${recovered.length} records that the write-ahead log in ${wal!.dir} kept from an earlier run`,
+      );
+      stream.putRecovered(recovered);
+    }
     server = await startFirehoseServer({
       streams: [stream],
       host: options.host,
       port: options.port ?? 0,
+      lakeLocation: store.location,
       log,
     });
     log(`firehose: stream ${stream.name} at ${server.endpoint}, lake at ${store.location}`);
@@ -139,9 +167,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       streamName: stream.name,
       store,
       stream,
+      wal,
+      recoveredRecords: recovered.length,
       env: {
         AWS_ENDPOINT_URL_FIREHOSE: firehose.endpoint,
         AWS_REGION: region,
+        // botocore and the AWS CLI read the region from AWS_DEFAULT_REGION.
+        AWS_DEFAULT_REGION: region,
         AWS_ACCESS_KEY_ID: 'local',
         AWS_SECRET_ACCESS_KEY: 'local',
         FIRELAKE_STREAM: stream.name,
@@ -150,10 +182,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       flush: () => stream.flush(),
       close: () => {
         closing ??= (async () => {
-          // Refuse new records ("Slow down.", producers retry), drain every buffer through the
-          // transform into the lake, then stop the endpoint.
-          await stream.close();
+          // Stop the endpoint (requests in flight are answered, their records logged), drain
+          // every buffer through the transform into the lake, delete the delivered log, and
+          // only then stop DynamoDB, which the transform needs until the last batch.
           await firehose.close();
+          await stream.close();
+          await wal?.close();
           client.destroy();
           await dynamo.close();
         })();

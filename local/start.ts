@@ -21,6 +21,7 @@ import { defaultReportPath, writeReport } from '../report/index.js';
 import { runScorecard } from '../sql/scorecard.js';
 import type { DeliveredObject } from './delivery-stream.js';
 import { type LocalPipelineOptions, startLocalPipeline } from './runtime.js';
+import { type StopWatch, watchForStop } from './stop.js';
 
 // `npm start` as a domain function: local services, a simulated stretch of the stream through
 // the local Firehose, flush, compaction and the scorecard of the days touched, and a summary
@@ -57,6 +58,11 @@ export interface RunSummary {
   firehose_records: number;
   /** Packed records that did not deaggregate and reached the transform whole. */
   not_deaggregated: number;
+  /**
+   * Firehose records an earlier run acknowledged and its write-ahead log delivered now (their
+   * events are in `received`).
+   */
+  recovered_from_log: number;
   staged: number;
   quarantined: number;
   quarantined_by_reason: Record<string, number>;
@@ -103,6 +109,23 @@ export async function runLocalPipeline(options: RunOptions): Promise<RunSummary>
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
   const written: DeliveredObject[] = [];
+  // Ctrl-C, SIGTERM, SIGHUP or the parent going away stop generating; what was sent is still
+  // flushed into the lake and summarised, and the compaction and scorecard are skipped.
+  const stop = watchForStop({ log, action: 'stopping the generator, flushing what was sent into the lake' });
+  try {
+    return await run(options, runId, written, stop);
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function run(
+  options: RunOptions,
+  runId: string,
+  written: DeliveredObject[],
+  stop: StopWatch,
+): Promise<RunSummary> {
+  const { log } = options;
   const pipeline = await startLocalPipeline({
     dataDir: options.dataDir,
     lake: options.lake,
@@ -118,13 +141,8 @@ export async function runLocalPipeline(options: RunOptions): Promise<RunSummary>
   });
   const store = pipeline.store;
 
-  // Ctrl-C stops generating; what was sent is still flushed into the lake and summarised.
   const abort = new AbortController();
-  const onSignal = () => {
-    log('interrupted: stopping the generator, flushing what was sent');
-    abort.abort();
-  };
-  process.once('SIGINT', onSignal);
+  void stop.requested.then(() => abort.abort());
 
   const began = performance.now();
   // The simulated stretch ends now: what it holds is history sent in bulk (see RunSummary.live_from).
@@ -180,7 +198,6 @@ export async function runLocalPipeline(options: RunOptions): Promise<RunSummary>
       await pipeline.close();
     } finally {
       clearInterval(drain);
-      process.off('SIGINT', onSignal);
     }
   }
   const elapsedS = (performance.now() - began) / 1000;
@@ -218,6 +235,7 @@ export async function runLocalPipeline(options: RunOptions): Promise<RunSummary>
     received: streamStats.processorRecords,
     firehose_records: streamStats.incomingRecords,
     not_deaggregated: streamStats.deaggregationFailures,
+    recovered_from_log: pipeline.recoveredRecords,
     staged,
     quarantined,
     quarantined_by_reason: byReason,
@@ -246,6 +264,10 @@ export async function runLocalPipeline(options: RunOptions): Promise<RunSummary>
 
   if (!options.compact) {
     summary.not_run.push('compaction and quality (--no-compact)');
+    return summary;
+  }
+  if (stop.stopping) {
+    summary.not_run.push('compaction and quality (stopped)');
     return summary;
   }
   for (const day of days) {

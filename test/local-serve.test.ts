@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { exportLines } from '../cli/serve.js';
 import { FolderStore } from '../lake/folder-store.js';
 import { readLines } from './support/lake-read.js';
+import { EXPORT_NAMES } from './support/serve-process.js';
 
 // `firelake serve` as a person or a script runs it: a separate process, configured only from the
 // export lines it prints, stopped with SIGTERM, which must flush everything into the lake.
@@ -34,15 +35,9 @@ describe('firelake serve', () => {
         const m = /^export ([A-Z_]+)=(.*)$/.exec(line);
         expect(m, `stdout line "${line}"`).not.toBeNull();
         env[m![1]!] = m![2]!;
-        if (Object.keys(env).length === 5) break;
+        if (Object.keys(env).length === EXPORT_NAMES.length) break;
       }
-      expect(Object.keys(env).sort()).toEqual([
-        'AWS_ACCESS_KEY_ID',
-        'AWS_ENDPOINT_URL_FIREHOSE',
-        'AWS_REGION',
-        'AWS_SECRET_ACCESS_KEY',
-        'FIRELAKE_STREAM',
-      ]);
+      expect(Object.keys(env).sort()).toEqual(EXPORT_NAMES);
       expect(env.AWS_ENDPOINT_URL_FIREHOSE).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
       const client = new FirehoseClient({

@@ -179,7 +179,20 @@ describe('local Firehose endpoint', () => {
       body: '{}',
     });
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ __type: 'UnknownOperationException' });
+    // A Firehose operation this endpoint does not run names itself; an unknown one is unknown.
+    expect(await res.json()).toMatchObject({
+      __type: 'InvalidArgumentException',
+      message: expect.stringMatching(/^DeleteDeliveryStream is not supported by the local Firehose/),
+    });
+    const unknown = await fetch(server.endpoint, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'Firehose_20150804.Frobnicate' },
+      body: '{}',
+    });
+    expect(await unknown.json()).toMatchObject({
+      __type: 'UnknownOperationException',
+      message: expect.stringMatching(/^Frobnicate is not supported/),
+    });
     const bad = await fetch(server.endpoint, {
       method: 'POST',
       headers: { 'x-amz-target': 'Firehose_20150804.PutRecordBatch' },
