@@ -57,7 +57,7 @@ describe('the live page of firelake serve', () => {
     for await (const line of createInterface({ input: child.stdout! })) {
       const m = /^export ([A-Z_]+)=(.*)$/.exec(line);
       if (m) env[m[1]!] = m[2]!;
-      if (Object.keys(env).length === 5) break;
+      if (env.FIRELAKE_STREAM) break; // the last export line
     }
     liveUrl = await urlSeen;
     expect(liveUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
