@@ -22,6 +22,8 @@ describe('firelake serve under kill -9', () => {
       maxUpMs: 4_000,
       seed,
       inFlight: 1,
+      // Packed, as producers send by default: one logged record is several events.
+      pack: 10,
       log: (line) => console.error(`chaos (seed ${seed}): ${line}`),
     });
     console.error(`chaos (seed ${seed}): ${JSON.stringify(result)}`);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
@@ -8,9 +8,11 @@ import { firehoseClient } from '../aws/clients.js';
 import { type DeliveryStreamConfig, FIREHOSE_LIMITS, LOCAL_DELIVERY } from '../lake/delivery.js';
 import { FolderStore } from '../lake/folder-store.js';
 import { partitionKeysAt } from '../lake/layout.js';
+import type { ObjectStore } from '../lake/store.js';
 import { deaggregateJson, MAX_SUB_RECORDS } from '../local/deaggregate.js';
 import { DeliveryStream } from '../local/delivery-stream.js';
 import { startFirehoseServer } from '../local/firehose-server.js';
+import { WriteAheadLog } from '../local/wal.js';
 import { readLines } from './support/lake-read.js';
 
 // Firehose's multi-record deaggregation (RecordDeAggregation, JSON) in the local stream: what the
@@ -171,6 +173,55 @@ describe('multi-record deaggregation (local Firehose)', () => {
       else process.env.AWS_ENDPOINT_URL_FIREHOSE = saved;
       await server.close();
     }
+  });
+});
+
+describe('packed records and the write-ahead log', () => {
+  it('keeps a packed record in the log until every one of its events is in the lake', async () => {
+    const walDir = join(root, `wal-${Math.random()}`);
+    const { wal } = WriteAheadLog.open({ dir: walDir, segmentMaxAgeMs: 0 });
+    const folder = new FolderStore(join(root, `lake-wal-${Math.random()}`));
+    // A real folder lake that refuses one object: the event partitioned into minute 01.
+    const store = new Proxy(folder, {
+      get(target, prop, receiver) {
+        if (prop === 'put') {
+          return (key: string, ...rest: unknown[]) =>
+            key.includes('/minute=01/')
+              ? Promise.reject(new Error('refused'))
+              : (target.put as unknown as (...a: unknown[]) => Promise<unknown>).call(target, key, ...rest);
+        }
+        return Reflect.get(target, prop, receiver);
+      },
+    }) as ObjectStore;
+    const base = Date.UTC(2026, 10, 20, 12, 0);
+    const stream = new DeliveryStream({
+      config: { ...CONFIG, dynamicPartitioningRetrySeconds: 0 },
+      store,
+      journal: wal,
+      log: () => {},
+      transform: async (event): Promise<FirehoseTransformationResult> => ({
+        records: event.records.map((r) => {
+          const n = (JSON.parse(Buffer.from(r.data, 'base64').toString()) as { n: number }).n;
+          return {
+            recordId: r.recordId,
+            result: 'Ok' as const,
+            data: Buffer.from(`${Buffer.from(r.data, 'base64').toString()}\n`).toString('base64'),
+            // Each event in a minute of its own: three objects, written one by one.
+            metadata: { partitionKeys: partitionKeysAt('staging', base + n * 60_000) },
+          };
+        }),
+      }),
+    });
+    stream.put([Buffer.from(`${event(0)}\n${event(1)}\n${event(2)}`)]);
+    await stream.committed();
+    await stream.flush();
+    expect(stream.stats()).toMatchObject({ processorRecords: 3, dataObjects: 2, deliveryFailures: 1 });
+    await wal.close();
+    // Two of its three events reached the lake: the record stays in the log for the next start.
+    expect(readdirSync(walDir)).not.toEqual([]);
+    const { wal: again, recovered } = WriteAheadLog.open({ dir: walDir });
+    expect(recovered.map((r) => r.data.toString())).toEqual([`${event(0)}\n${event(1)}\n${event(2)}`]);
+    await again.close();
   });
 });
 

@@ -24,6 +24,11 @@ export interface ChaosOptions {
   batchSize?: number;
   /** PutRecordBatch calls in flight at once. */
   inFlight?: number;
+  /**
+   * Events per Firehose record, newline-delimited (deaggregated before the transform): a
+   * packed record's log entry must stay until every one of its events is in the lake.
+   */
+  pack?: number;
   log?: (line: string) => void;
 }
 
@@ -73,14 +78,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         attempted += events.length;
         sent += events.length;
         try {
+          const pack = options.pack ?? 1;
+          const records: (typeof events)[] = [];
+          for (let i = 0; i < events.length; i += pack) records.push(events.slice(i, i + pack));
           const out = await client.send(
             new PutRecordBatchCommand({
               DeliveryStreamName: serve.env.FIRELAKE_STREAM,
-              Records: events.map((e) => ({ Data: e.data })),
+              Records: records.map((r) => ({
+                Data: Buffer.from(r.map((e) => e.data.toString()).join('\n')),
+              })),
             }),
           );
           out.RequestResponses?.forEach((r, i) => {
-            if (!r.ErrorCode) acked.add(events[i]!.uuid);
+            if (!r.ErrorCode) for (const e of records[i]!) acked.add(e.uuid);
           });
         } catch {
           return; // the endpoint died: this call was not acknowledged
