@@ -2,7 +2,7 @@ import { PERSONAL_FIELDS } from './catalog.js';
 import { specificsSchemas } from './schemas.js';
 
 // The curated Parquet schema, derived from the catalog so every day has the same columns and
-// types. Top-level columns are the staging line (DESIGN.md); `event_specifics` is one STRUCT
+// types. Top-level columns are the staging line (docs/design.md); `event_specifics` is one STRUCT
 // holding the union of every event's specifics fields (null where an event lacks the field),
 // so `event_specifics.score` works in DuckDB, Athena and Spark alike.
 

@@ -66,7 +66,7 @@ export type EnrichmentStatus =
   | 'missing_user_and_subscription';
 
 /**
- * One line of staging NDJSON, as the transform writes it (DESIGN.md "Output line").
+ * One line of staging NDJSON, as the transform writes it (docs/design.md "Transform output").
  * Timestamps are ISO-8601 UTC with milliseconds. Lesson fields are null on other events.
  */
 export interface StagedEvent {
@@ -93,7 +93,7 @@ export interface StagedEvent {
   replayed_from?: string;
 }
 
-/** Why a record went to quarantine (DESIGN.md). */
+/** Why a record went to quarantine (docs/design.md). */
 export const QUARANTINE_REASONS = [
   'invalid_utf8',
   'invalid_json',

@@ -5,7 +5,7 @@ import { Schedule, type Spike } from './schedule.js';
 import { BAD_KINDS, type BadKind, type GeneratorStats } from './stats.js';
 import { LATE_ELIGIBLE_SHARE, World } from './world.js';
 
-/** The default rate of DESIGN.md: 1,000,000 events per hour. */
+/** The default rate of docs/design.md: 1,000,000 events per hour. */
 export const DEFAULT_RATE_PER_SECOND = 1_000_000 / 3600;
 
 export interface GeneratorOptions {

@@ -312,7 +312,7 @@ export function resolveConfig(overrides: DeepPartial<FirelakeConfig> = {}): Fire
   if (c.delivery.source !== 'direct-put' && c.delivery.source !== 'kinesis') {
     problems.push(`delivery.source "${c.delivery.source}": expected direct-put or kinesis`);
   }
-  // Firehose's limits with dynamic partitioning (FIREHOSE.md).
+  // Firehose's limits with dynamic partitioning (docs/firehose.md).
   int('delivery.bufferSizeMiB', c.delivery.bufferSizeMiB, 64, 128);
   int('delivery.bufferIntervalSeconds', c.delivery.bufferIntervalSeconds, 60, 900);
   num('delivery.processorBufferSizeMiB', c.delivery.processorBufferSizeMiB, 0.2, 3);

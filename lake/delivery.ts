@@ -44,7 +44,7 @@ export const LOCAL_DELIVERY: DeliveryStreamConfig = {
   processor: { ...AWS_DELIVERY.processor, bufferIntervalSeconds: 1 },
 };
 
-/** Firehose limits (FIREHOSE.md) that producers and the local endpoint both enforce. */
+/** Firehose limits (docs/firehose.md) that producers and the local endpoint both enforce. */
 export const FIREHOSE_LIMITS = {
   maxRecordsPerBatch: 500,
   maxBatchBytes: 4 * 1024 * 1024,

@@ -1,4 +1,4 @@
-// The lake layout of DESIGN.md, defined once: prefixes, partition keys, the Firehose prefix
+// The lake layout of docs/design.md, defined once: prefixes, partition keys, the Firehose prefix
 // expressions and key builders/parsers. The transform, the local Firehose, compaction, SQL and
 // the CDK stack all import from here.
 

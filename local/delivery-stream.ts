@@ -13,7 +13,7 @@ import { evaluatePartitionKeys, evaluatePrefix, objectKey, type PrefixEvaluation
 import type { DeliveryJournal } from './wal.js';
 
 // A Firehose delivery stream (Direct PUT -> Lambda processor -> S3 with dynamic partitioning),
-// behaving as FIREHOSE.md describes, configured by the same DeliveryStreamConfig as the CDK
+// behaving as docs/firehose.md describes, configured by the same DeliveryStreamConfig as the CDK
 // stack. Records are buffered for the processor (size, interval, the 6 MB invocation limit),
 // the transform is invoked with a genuine FirehoseTransformationEvent, its answer is checked
 // record by record, failed invocations are retried and then written to the error prefix, and
@@ -260,7 +260,7 @@ export class DeliveryStream {
   }
 
   /**
-   * Deaggregation comes before the processor (FIREHOSE.md); each sub-record is a record of its
+   * Deaggregation comes before the processor (docs/firehose.md); each sub-record is a record of its
    * own for the transform, with the arrival time of the record it came in. A record that stays
    * one keeps its RecordId; sub-records get ids of their own. The log holds the record as it was
    * put, so its entry is settled once per part.
@@ -523,7 +523,7 @@ export class DeliveryStream {
     },
   ): void {
     this.counters.failedRecords++;
-    // The documented fields of a processing-failed record (FIREHOSE.md), one JSON line each.
+    // The documented fields of a processing-failed record (docs/firehose.md), one JSON line each.
     const line = `${JSON.stringify({
       attemptsMade: failure.attemptsMade,
       arrivalTimestamp: record.arrivalMs,

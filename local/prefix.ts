@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 
-// Firehose S3 prefix expressions and object names, as Firehose evaluates them (FIREHOSE.md):
+// Firehose S3 prefix expressions and object names, as Firehose evaluates them (docs/firehose.md):
 // `!{partitionKeyFromLambda:key}`, `!{timestamp:<Java pattern>}` on the arrival time of the
 // oldest record of the object (UTC), `!{firehose:error-output-type}`, `!{firehose:random-string}`.
 

@@ -59,7 +59,7 @@ export interface LocalPipeline {
   streamName: string;
   store: ObjectStore;
   stream: DeliveryStream;
-  /** What a producer needs, as environment variables (DESIGN.md). */
+  /** What a producer needs, as environment variables (docs/design.md). */
   env: Record<string, string>;
   /** The write-ahead log, unless it is off. */
   wal?: WriteAheadLog;

@@ -206,7 +206,7 @@ function errorLine(
 ): Candidate {
   if (typeof e.rawData !== 'string')
     throw new Error(`line ${line} has no rawData: not a Firehose error record`);
-  // Real objects carry numbers where the documentation says strings (FIREHOSE.md).
+  // Real objects carry numbers where the documentation says strings (docs/firehose.md).
   const arrival = Number(e.arrivalTimestamp);
   let payload: string | null = null;
   try {

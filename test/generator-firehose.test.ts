@@ -9,7 +9,7 @@ import { generateCommand } from '../cli/generate.js';
 import { firehoseSink, type GeneratorStats, generateRecords, runGenerator } from '../generator/index.js';
 
 // The Firehose sink against a FAKE Firehose: a small node:http server that speaks
-// PutRecordBatch (awsJson 1.1) the way FIREHOSE.md describes, enforces its limits, and fails
+// PutRecordBatch (awsJson 1.1) the way docs/firehose.md describes, enforces its limits, and fails
 // chosen records with a per-record ServiceUnavailableException. The SDK client is the real one.
 
 const STREAM = 'firelake-test-stream';

@@ -42,7 +42,7 @@ describe('firehose delivery stream', () => {
         ProcessingConfiguration: {
           Enabled: true,
           Processors: [
-            // Deaggregation comes before the transform (FIREHOSE.md), so it sees one event per record.
+            // Deaggregation comes before the transform (docs/firehose.md), so it sees one event per record.
             {
               Type: 'RecordDeAggregation',
               Parameters: [{ ParameterName: 'SubRecordType', ParameterValue: 'JSON' }],
@@ -69,7 +69,7 @@ describe('firehose delivery stream', () => {
     });
   });
 
-  it('partitions dynamically with the prefixes of DESIGN.md, gzip, and buffers Firehose allows', () => {
+  it('partitions dynamically with the prefixes of docs/design.md, gzip, and buffers Firehose allows', () => {
     s.template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
       DeliveryStreamName: 'firelake-events',
       ExtendedS3DestinationConfiguration: Match.objectLike({
@@ -87,7 +87,7 @@ describe('firehose delivery stream', () => {
         },
       }),
     });
-    // The DESIGN.md prefix, spelled out: a change to lake/layout.ts must be deliberate.
+    // The docs/design.md prefix, spelled out: a change to lake/layout.ts must be deliberate.
     expect(FIREHOSE_PREFIX).toBe(
       '!{partitionKeyFromLambda:dataset}/year=!{partitionKeyFromLambda:year}/month=!{partitionKeyFromLambda:month}/' +
         'day=!{partitionKeyFromLambda:day}/hour=!{partitionKeyFromLambda:hour}/minute=!{partitionKeyFromLambda:minute}/',

@@ -162,7 +162,7 @@ const RESERVED = Symbol('reserved');
 const RESERVED_MESSAGE = `"${ENVELOPE_EXTRAS}" is reserved (curated extras keep the envelope's unknown keys under it)`;
 
 /**
- * The fields the catalog does not name, which curated keeps in its `extras` column (DESIGN.md):
+ * The fields the catalog does not name, which curated keeps in its `extras` column (docs/design.md):
  * the event_specifics fields the event's schema does not list, by name, and the envelope's
  * unknown top-level keys under `_envelope` (so a reader, and a backfill, can tell the two
  * apart). Personal fields are removed at any depth; keys starting with `_firelake` belong to the

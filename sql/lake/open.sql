@@ -11,7 +11,7 @@
 -- staging, quarantine and (inside rawData) errors; the replay's run records are in
 -- replays/runs/year=/month=/day=/ by the day the run started.
 --
--- Staging is partitioned by event time, quarantine and errors by arrival time (DESIGN.md), so
+-- Staging is partitioned by event time, quarantine and errors by arrival time (docs/design.md), so
 -- every record is counted in exactly one day: staged events in their event day, quarantined
 -- and failed records in their arrival day. Curated files come from the day's manifest, never a
 -- glob, so a half-published compaction is invisible.

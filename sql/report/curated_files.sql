@@ -1,5 +1,5 @@
 -- The day's curated Parquet files by language, from its manifest: files, rows, bytes, and how
--- many files are outside compaction's 128 MB - 1 GB target (DESIGN.md); a small day makes small
+-- many files are outside compaction's 128 MB - 1 GB target (docs/design.md); a small day makes small
 -- files by nature, so the report shows the figure beside the day's size.
 WITH files AS (
   SELECT f.language, f.rows, f.bytes
