@@ -10,6 +10,10 @@ import { reportCommand } from './report.js';
 import { serveCommand } from './serve.js';
 import { startCommand } from './start.js';
 
+// The AWS SDK warns on Node 20 that its 2027 releases need Node 22: a notice for us, not for a
+// user's terminal (it is read when the first client is built, after these imports).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 // One CLI, `firelake`; one commander command per file in this folder.
 const program = new Command('firelake')
   .description('Firelake: event ingestion into a data lake on AWS, or on this machine')

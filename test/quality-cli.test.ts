@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,5 +94,30 @@ describe('firelake query', () => {
     const none = firelake('query', 'sessions', '--date', '2026-10-01', '--lake', join(dir, 'clean'));
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/no data for 2026-10-01/);
+  });
+});
+
+describe('the firelake CLI', () => {
+  it("keeps the AWS SDK's Node version notice out of a user's terminal", () => {
+    // As a user runs it: bin/firelake.js, no test runner's environment, an S3 lake that refuses.
+    const env = { ...process.env };
+    delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+    const run = spawnSync(
+      process.execPath,
+      ['bin/firelake.js', 'quality', '--lake', 's3://nobucket', '--date', '2026-11-20'],
+      {
+        encoding: 'utf8',
+        env: {
+          ...env,
+          AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9',
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'local',
+          AWS_SECRET_ACCESS_KEY: 'local',
+        },
+      },
+    );
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('could not read s3://nobucket/');
+    expect(run.stderr).not.toContain('NodeVersionSupportWarning');
   });
 });
