@@ -18,7 +18,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { firehoseClient } from '../aws/clients.js';
-import { firehoseSink, runGenerator } from '../generator/index.js';
+import { DEFAULT_PACK_BYTES, firehoseSink, runGenerator } from '../generator/index.js';
 import { LOCAL_DELIVERY } from '../lake/delivery.js';
 import { datasetOfKey } from '../lake/layout.js';
 import type { DeliveredObject } from '../local/delivery-stream.js';
@@ -34,7 +34,10 @@ const DRAIN_LIMIT_MS = 180_000;
 const STEADY_RATE = Number(process.env.FIRELAKE_BENCH_STEADY_RATE ?? 300);
 const STEADY_SECONDS = Number(process.env.FIRELAKE_BENCH_STEADY_SECONDS ?? 20);
 // Producers pack events into Firehose records of this many bytes (the default), or `off`.
-const PACK = process.env.FIRELAKE_BENCH_PACK === 'off' ? 0 : Number(process.env.FIRELAKE_BENCH_PACK ?? 5120);
+const PACK =
+  process.env.FIRELAKE_BENCH_PACK === 'off'
+    ? 0
+    : Number(process.env.FIRELAKE_BENCH_PACK ?? DEFAULT_PACK_BYTES);
 
 // Without a mode, this process runs one child per mode and reports; a child measures one.
 const MODE = process.env.FIRELAKE_BENCH_LOCAL_ONE_MODE as WalMode | undefined;

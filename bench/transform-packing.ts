@@ -1,13 +1,12 @@
 import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import { firehoseSink, generateRecords } from '../generator/index.js';
+import { billedBytes } from '../lake/delivery.js';
 import { deaggregateJson } from '../local/deaggregate.js';
 
 // What packing changes before the transform: Firehose records and billed bytes per event for the
 // same generated events (seed 000 mix, 1% duplicates, 1% bad) one per record and packed, and
 // the CPU of splitting a packed record (local/deaggregate.ts) beside JSON.parse of its events.
 // The sink is the real one; its Firehose client is a STUB that accepts every record and keeps it.
-
-const STEP = 5 * 1024;
 
 export interface PackingFigures {
   events: number;
@@ -47,7 +46,7 @@ export async function packingFigures(total: number, packBytes: number): Promise<
     (n, r) => n + (deaggregateJson(r).ok ? (deaggregateJson(r) as { records: Buffer[] }).records.length : 1),
     0,
   );
-  const billed = records.reduce((n, r) => n + Math.max(1, Math.ceil(r.length / STEP)) * STEP, 0);
+  const billed = records.reduce((n, r) => n + billedBytes(r.length), 0);
   const figures: PackingFigures = {
     events,
     firehoseRecords: records.length,

@@ -15,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { DEFAULT_PACK_BYTES } from '../generator/index.js';
 import { DEFAULT_CONFIG } from '../infra/config.js';
 import { esbuildAsDeployed, FUNCTION_NODE_OPTIONS, ROOT } from '../infra/lambda-common.js';
 import { createTables, startDynalite } from '../local/dynamodb.js';
@@ -109,7 +110,7 @@ function rounds(r: CpuResult): string {
 
 // ---- Firehose records before and after packing (the transform sees the same events) ---------
 const single = await packingFigures(20_000, 0);
-const packed = await packingFigures(20_000, 5 * 1024);
+const packed = await packingFigures(20_000, DEFAULT_PACK_BYTES);
 
 report('transform', {
   'firehose records/event, one per record': single.recordsPerEvent,

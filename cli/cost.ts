@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_PACK_BYTES } from '../generator/index.js';
 import { parsePack, parseRate, parseShare } from './options.js';
 
 // `firelake cost`: the monthly bill of the stack `npx cdk deploy` would deploy (cdk.json's
@@ -52,7 +53,7 @@ export const costCommand = new Command('cost')
       'producers pack events into records of up to this size; off: one per record',
     )
       .argParser(parsePack)
-      .default(5 * 1024, '5120'),
+      .default(DEFAULT_PACK_BYTES, '5120'),
   )
   .addOption(
     new Option('--late-share <share>', 'share of events hours late (each opens its own partition)')

@@ -1,5 +1,4 @@
-import { FIREHOSE_LIMITS } from '../lake/delivery.js';
-import { MAX_SUB_RECORDS } from '../local/deaggregate.js';
+import { billedBytes, FIREHOSE_LIMITS } from '../lake/delivery.js';
 import { PRICES, type PriceId, type PriceTable } from './prices.js';
 import type { CapacityRange, CostSettings, FunctionSettings } from './template.js';
 
@@ -12,7 +11,6 @@ const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
 const DAYS_PER_MONTH = HOURS_PER_MONTH / 24;
 const GB = 1e9;
 /** Firehose rounds each record up to 5 KB (5,120 bytes) for ingestion. */
-export const FIREHOSE_BILLING_STEP = 5 * 1024;
 
 export interface Traffic {
   eventsPerSecond: number;
@@ -109,7 +107,7 @@ export function packing(
   if (pack === 'off') return { eventsPerRecord: 1, recordBytes: eventBytes };
   // Newline-delimited: n events take n * bytes + (n - 1) newlines.
   const fit = Math.floor((Math.min(pack, FIREHOSE_LIMITS.maxRecordBytes) + 1) / (eventBytes + 1));
-  const eventsPerRecord = Math.max(1, Math.min(MAX_SUB_RECORDS, fit));
+  const eventsPerRecord = Math.max(1, Math.min(FIREHOSE_LIMITS.maxSubRecordsPerRecord, fit));
   return { eventsPerRecord, recordBytes: eventsPerRecord * (eventBytes + 1) - 1 };
 }
 
@@ -135,7 +133,7 @@ export function estimateCost(
   }
   const { eventsPerRecord, recordBytes } = packing(traffic.eventBytes, usedPack);
   const records = events / eventsPerRecord;
-  const billedRecordBytes = Math.ceil(recordBytes / FIREHOSE_BILLING_STEP) * FIREHOSE_BILLING_STEP;
+  const billedRecordBytes = billedBytes(recordBytes);
 
   // Source
   if (settings.delivery.source === 'kinesis') {

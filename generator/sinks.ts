@@ -172,7 +172,7 @@ export interface FirehoseSinkOptions {
 /** The default pack: Firehose's 5 KB billing step (5,120 bytes). */
 export const DEFAULT_PACK_BYTES = 5 * 1024;
 /** Firehose deaggregates at most 500 JSON sub-records per record (docs/firehose.md). */
-const MAX_EVENTS_PER_RECORD = 500;
+const MAX_EVENTS_PER_RECORD = FIREHOSE_LIMITS.maxSubRecordsPerRecord;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**

@@ -51,4 +51,14 @@ export const FIREHOSE_LIMITS = {
   maxRecordBytes: 1000 * 1024,
   maxInvocationBytes: 6 * 1024 * 1024,
   maxProcessorBufferBytes: 3 * 1024 * 1024,
+  /** RecordDeAggregation splits at most this many sub-records from one record. */
+  maxSubRecordsPerRecord: 500,
+  /** Ingestion is billed per record rounded up to this step (5 KB). */
+  billingStepBytes: 5 * 1024,
 } as const;
+
+/** The bytes Firehose bills for one record of `bytes`: rounded up to the 5 KB step, never 0. */
+export function billedBytes(bytes: number): number {
+  const step = FIREHOSE_LIMITS.billingStepBytes;
+  return Math.max(1, Math.ceil(bytes / step)) * step;
+}

@@ -1,3 +1,4 @@
+import { FIREHOSE_LIMITS } from '../lake/delivery.js';
 // Firehose's multi-record deaggregation of JSON sub-records (RecordDeAggregation, SubRecordType
 // JSON), as docs/firehose.md and the README's "Packed records" section describe it:
 //
@@ -12,7 +13,7 @@
 //
 // Deaggregation runs before the transform, so the transform still sees one event per record.
 
-export const MAX_SUB_RECORDS = 500;
+export const MAX_SUB_RECORDS = FIREHOSE_LIMITS.maxSubRecordsPerRecord;
 
 export type Deaggregation =
   | { ok: true; records: Buffer[] }

@@ -6,7 +6,7 @@ import type {
   FirehoseTransformationEventRecord,
   FirehoseTransformationResult,
 } from 'aws-lambda';
-import { type DeliveryStreamConfig, FIREHOSE_LIMITS } from '../lake/delivery.js';
+import { billedBytes, type DeliveryStreamConfig, FIREHOSE_LIMITS } from '../lake/delivery.js';
 import type { ObjectStore } from '../lake/store.js';
 import { deaggregateJson } from './deaggregate.js';
 import { evaluatePartitionKeys, evaluatePrefix, objectKey, type PrefixEvaluationError } from './prefix.js';
@@ -139,7 +139,6 @@ export class DeliveryStreamClosedError extends Error {
 }
 
 /** Firehose bills ingestion per record in 5 KB steps. */
-const BILLING_STEP = 5 * 1024;
 const RESULTS = new Set(['Ok', 'Dropped', 'ProcessingFailed']);
 const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 // JSON overhead of one record in the invocation event, beyond its base64 data.
@@ -232,7 +231,7 @@ export class DeliveryStream {
       const recordId = this.nextRecordId();
       this.counters.incomingRecords++;
       this.counters.incomingBytes += bytes.length;
-      this.counters.billedBytes += Math.max(1, Math.ceil(bytes.length / BILLING_STEP)) * BILLING_STEP;
+      this.counters.billedBytes += billedBytes(bytes.length);
       const data = Buffer.from(bytes);
       taking += data.length;
       accepted.push({ recordId, data, arrivalMs: now });
@@ -251,7 +250,7 @@ export class DeliveryStream {
       for (const r of accepted) {
         this.counters.incomingRecords--;
         this.counters.incomingBytes -= r.data.length;
-        this.counters.billedBytes -= Math.max(1, Math.ceil(r.data.length / BILLING_STEP)) * BILLING_STEP;
+        this.counters.billedBytes -= billedBytes(r.data.length);
       }
       throw error;
     }

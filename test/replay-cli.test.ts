@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QuarantineRecord } from '../events/types.js';
 import { FolderStore } from '../lake/folder-store.js';
 import type { ReplayReport } from '../replay/replay.js';
+import { firelakeWith } from './support/cli.js';
 import { game, lesson } from './transform-fixtures.js';
 
 // Bad input, as a user meets it: each case says what is wrong on stderr and exits non-zero, and
@@ -18,7 +18,6 @@ const DAY = '2026-11-20';
 const dir = mkdtempSync(join(tmpdir(), 'firelake-replay-cli-'));
 const lake = join(dir, 'lake');
 const ENV = {
-  NO_COLOR: '1',
   AWS_ENDPOINT_URL_FIREHOSE: 'http://127.0.0.1:9',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'local',
@@ -26,15 +25,7 @@ const ENV = {
 };
 
 function firelake(...args: string[]) {
-  const run = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', 'cli/index.ts', 'replay', '--lake', lake, ...args],
-    {
-      encoding: 'utf8',
-      env: { ...process.env, ...ENV },
-    },
-  );
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+  return firelakeWith(ENV, 'replay', '--lake', lake, ...args);
 }
 
 function quarantineLine(reason: QuarantineRecord['reason'], payload: unknown): QuarantineRecord {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Store } from '../lake/s3-store.js';
 import type { ReplayReport } from '../replay/replay.js';
-import { firelake } from './support/replay.js';
+import { firelakeAsync as firelake } from './support/cli.js';
 import { processingFailedScenario } from './support/replay-errors.js';
 import { type LocalS3, startS3rver } from './support/s3rver.js';
 

@@ -13,11 +13,11 @@ import { type LocalPipeline, startLocalPipeline } from '../local/runtime.js';
 import { type ReplayReport, runReplay } from '../replay/replay.js';
 import { runScorecard } from '../sql/scorecard.js';
 import { createTransform } from '../transform/transform.js';
+import { firelakeAsync as firelake } from './support/cli.js';
 import { readLines } from './support/lake-read.js';
 import {
   curatedRows,
   FAST_DELIVERY,
-  firelake,
   LESSON_FIX_SQL,
   sendEvents,
   today,

@@ -4,7 +4,7 @@ import { specificsSchemas } from '../events/schemas.js';
 import type { QuarantineReason } from '../events/types.js';
 import { type Violation, validateEvent } from '../events/validate.js';
 import { canonicalJson } from './canonical.js';
-import { isViolation, type ReplayTag, takeReplayTag } from './replay-tag.js';
+import { isViolation, PIPELINE_KEY_PREFIX, type ReplayTag, takeReplayTag } from './replay-tag.js';
 import { scrubBytes, scrubText, withoutPersonal } from './scrub.js';
 import type { StateChange } from './state.js';
 
@@ -154,8 +154,6 @@ const KNOWN_FIELDS = Object.fromEntries(
 ) as Record<keyof typeof specificsSchemas, Set<string>>;
 const ENVELOPE_FIELDS = new Set(['event_uuid', 'created_at', 'event_name', 'event_specifics']);
 const PERSONAL = new Set(PERSONAL_FIELDS);
-/** Top-level keys the pipeline itself adds (a replay's origin): never a producer's extras. */
-const PIPELINE_KEY_PREFIX = '_firelake';
 /** The key of `extras` that holds the envelope's unknown top-level keys. */
 export const ENVELOPE_EXTRAS = '_envelope';
 const RESERVED = Symbol('reserved');

@@ -13,7 +13,9 @@ import type { Violation } from '../events/validate.js';
 //     "arrival": 1764072000123   the failed delivery's arrival (errors/ records): its dedup marker
 //   }                            may be taken over, see transform/dedup.ts
 
-export const REPLAY_KEY = '_firelake_replay';
+/** Top-level keys the pipeline itself adds to a payload: never a producer's field, never extras. */
+export const PIPELINE_KEY_PREFIX = '_firelake';
+export const REPLAY_KEY = `${PIPELINE_KEY_PREFIX}_replay`;
 
 export interface ReplayTag {
   /** `<object key>#<line>`: the staging line's and curated row's `replayed_from`. */

@@ -1,10 +1,44 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+
+// The `firelake` CLI in a process of its own, as a user or a scheduler runs it.
+
+const ARGV = ['--import', 'tsx', 'cli/index.ts'];
+
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs the `firelake` CLI as a scheduler would: its exit code, stdout and stderr. */
-export function firelake(...args: string[]) {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'cli/index.ts', ...args], {
+export function firelake(...args: string[]): CommandResult {
+  return firelakeWith({}, ...args);
+}
+
+/** The same, with variables added to the environment. */
+export function firelakeWith(env: Record<string, string>, ...args: string[]): CommandResult {
+  const run = spawnSync(process.execPath, [...ARGV, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...env },
   });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+/** The same without blocking this process: a pipeline the test runs in-process keeps serving. */
+export function firelakeAsync(args: string[], env: Record<string, string> = {}): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...ARGV, ...args], {
+      env: { ...process.env, NO_COLOR: '1', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
