@@ -7,6 +7,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlanOutput } from '../compaction/fanout-handler.js';
 import { readManifest } from '../compaction/manifest.js';
+import { markPendingDays, pendingDays } from '../compaction/pending.js';
 import { runPrefix } from '../compaction/plan.js';
 import {
   duckdbArchitecture,
@@ -111,12 +112,16 @@ describe('fan-out compaction Lambdas, bundled as deployed', () => {
     });
     // A small late day in the window: compacted in one run by a worker.
     const late = await writeStagingDay(store, { day: '2026-11-18', hours: [4], minutes: [0], seed: 6 });
+    // A day far outside the window that a replay staged events in and left to the nightly run.
+    const replayed = await writeStagingDay(store, { day: '2026-11-05', hours: [9], minutes: [0], seed: 7 });
+    await markPendingDays(store, ['2026-11-05']);
 
     // The nightly schedule's event: yesterday of 2026-11-21, plus the late window.
     const plan = (await invoke('plan', { scheduledTime: '2026-11-21T02:30:00Z' }, prefix)) as PlanOutput;
     expect(plan.days[0]).toMatchObject({ day: '2026-11-20', mode: 'fanout' });
     expect(plan.days.find((d) => d.day === '2026-11-18')).toMatchObject({ mode: 'single' });
     expect(plan.days.find((d) => d.day === '2026-11-19')).toMatchObject({ mode: 'skipped' });
+    expect(plan.days.find((d) => d.day === '2026-11-05')).toMatchObject({ mode: 'single' });
     const fanned = plan.units.filter((u) => u.day === '2026-11-20');
     expect(fanned.length).toBeGreaterThanOrEqual(3);
     expect(plan.commits).toEqual([{ day: '2026-11-20', run_id: fanned[0]!.run_id }]);
@@ -139,6 +144,8 @@ describe('fan-out compaction Lambdas, bundled as deployed', () => {
     expect(manifest.rows).toBe(staged.unique);
     expect(manifest.staging_objects).toHaveLength(staged.keys.length);
     expect((await readManifest(store, '2026-11-18'))!.manifest.rows).toBe(late.unique);
+    expect((await readManifest(store, '2026-11-05'))!.manifest.rows).toBe(replayed.unique);
+    expect(await pendingDays(store)).toEqual([]);
     expect(await listAll(store, runPrefix('2026-11-20'))).toEqual([]);
 
     // A second start of the same night finds nothing to do.
