@@ -1,8 +1,8 @@
-import { Duration, Fn, Size, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -11,17 +11,8 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { compactionEnvironment, duckdbBundling, grantCompactionLake } from './compaction.js';
+import { compactionFunction } from './compaction.js';
 import type { FirelakeConfig } from './config.js';
-import {
-  acknowledgeRuntime,
-  duckdbArchitecture,
-  entry,
-  FunctionBase,
-  LOCK_FILE,
-  NODE_RUNTIME,
-  ROOT,
-} from './lambda-common.js';
 import { arnToken } from './nag.js';
 
 // Compaction past one Lambda: a Step Functions state machine that plans the nightly days
@@ -57,40 +48,25 @@ export class CompactionFanOut extends Construct {
   constructor(scope: Construct, id: string, props: CompactionFanOutProps) {
     super(scope, id);
     const { compaction, bucket } = props;
-    const { architecture } = duckdbArchitecture();
     const fn = (
       name: string,
       handler: string,
       description: string,
       size: { memory: number; minutes: number },
-    ) => {
-      const functionName = `${props.namePrefix}-compaction-${name}`;
-      const base = new FunctionBase(this, `${handler}Base`, {
-        functionName,
+    ) =>
+      // As the compaction Lambda: run folders and the manifest live under curated/ too.
+      compactionFunction(this, {
+        ids: { fn: `${handler}Function`, base: `${handler}Base` },
+        functionName: `${props.namePrefix}-compaction-${name}`,
+        description,
+        entry: 'compaction/fanout-handler.ts',
+        handler,
+        memoryMiB: size.memory,
+        timeoutMinutes: size.minutes,
+        bucket,
+        compaction,
         logRetentionDays: props.logRetentionDays,
       });
-      const f = new NodejsFunction(this, `${handler}Function`, {
-        functionName,
-        description,
-        entry: entry('compaction/fanout-handler.ts'),
-        handler,
-        runtime: NODE_RUNTIME,
-        architecture,
-        memorySize: size.memory,
-        ephemeralStorageSize: Size.mebibytes(compaction.ephemeralStorageMiB),
-        timeout: Duration.minutes(size.minutes),
-        role: base.role,
-        logGroup: base.logGroup,
-        projectRoot: ROOT,
-        depsLockFilePath: LOCK_FILE,
-        bundling: duckdbBundling(),
-        environment: compactionEnvironment(bucket, compaction),
-      });
-      acknowledgeRuntime(f);
-      // As the compaction Lambda: run folders and the manifest live under curated/ too.
-      grantCompactionLake(base.role, bucket);
-      return f;
-    };
     const big = { memory: compaction.memoryMiB, minutes: compaction.timeoutMinutes };
     this.planFn = fn('plan', 'plan', 'Fan-out compaction: plans the days and their units', {
       memory: 1024,

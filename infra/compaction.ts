@@ -92,6 +92,55 @@ export function grantCompactionLake(role: iam.IRole, bucket: s3.Bucket): void {
   );
 }
 
+export interface CompactionFunctionProps {
+  /** Construct ids of the function and of its role and log group (kept: logical ids stay). */
+  ids: { fn: string; base: string };
+  functionName: string;
+  description: string;
+  /** Source file under the repository root, and its export. */
+  entry: string;
+  handler: string;
+  memoryMiB: number;
+  timeoutMinutes: number;
+  reservedConcurrentExecutions?: number;
+  bucket: s3.Bucket;
+  compaction: FirelakeConfig['compaction'];
+  logRetentionDays: number;
+}
+
+/**
+ * A Lambda that runs compaction code: DuckDB bundled beside it, compaction's environment, its
+ * /tmp, and its lake grants. The nightly function and the fan-out's plan, unit and commit.
+ */
+export function compactionFunction(scope: Construct, props: CompactionFunctionProps): NodejsFunction {
+  const { compaction, bucket } = props;
+  const base = new FunctionBase(scope, props.ids.base, {
+    functionName: props.functionName,
+    logRetentionDays: props.logRetentionDays,
+  });
+  const fn = new NodejsFunction(scope, props.ids.fn, {
+    functionName: props.functionName,
+    description: props.description,
+    entry: entry(props.entry),
+    handler: props.handler,
+    runtime: NODE_RUNTIME,
+    architecture: duckdbArchitecture().architecture,
+    memorySize: props.memoryMiB,
+    ephemeralStorageSize: Size.mebibytes(compaction.ephemeralStorageMiB),
+    timeout: Duration.minutes(props.timeoutMinutes),
+    reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+    role: base.role,
+    logGroup: base.logGroup,
+    projectRoot: ROOT,
+    depsLockFilePath: LOCK_FILE,
+    bundling: duckdbBundling(),
+    environment: compactionEnvironment(bucket, compaction),
+  });
+  acknowledgeRuntime(fn);
+  grantCompactionLake(base.role, bucket);
+  return fn;
+}
+
 export class Compaction extends Construct {
   readonly fn: NodejsFunction;
   readonly schedule: scheduler.Schedule;
@@ -103,32 +152,20 @@ export class Compaction extends Construct {
     super(scope, id);
     const { compaction, bucket } = props;
     const functionName = `${props.namePrefix}-compaction`;
-    const base = new FunctionBase(this, 'Base', {
-      functionName,
-      logRetentionDays: props.logRetentionDays,
-    });
-    const { architecture } = duckdbArchitecture();
-    this.fn = new NodejsFunction(this, 'Function', {
+    this.fn = compactionFunction(this, {
+      ids: { fn: 'Function', base: 'Base' },
       functionName,
       description: 'Nightly compaction: staging NDJSON to curated Parquet with DuckDB',
-      entry: entry('compaction/handler.ts'),
+      entry: 'compaction/handler.ts',
       handler: 'handler',
-      runtime: NODE_RUNTIME,
-      architecture,
-      memorySize: compaction.memoryMiB,
-      ephemeralStorageSize: Size.mebibytes(compaction.ephemeralStorageMiB),
-      timeout: Duration.minutes(compaction.timeoutMinutes),
+      memoryMiB: compaction.memoryMiB,
+      timeoutMinutes: compaction.timeoutMinutes,
       // One run at a time: a retried schedule must not race the run it retries.
       reservedConcurrentExecutions: 1,
-      role: base.role,
-      logGroup: base.logGroup,
-      projectRoot: ROOT,
-      depsLockFilePath: LOCK_FILE,
-      bundling: duckdbBundling(),
-      environment: compactionEnvironment(bucket, compaction),
+      bucket,
+      compaction,
+      logRetentionDays: props.logRetentionDays,
     });
-    acknowledgeRuntime(this.fn);
-    grantCompactionLake(base.role, bucket);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
       queueName: `${props.namePrefix}-compaction-dlq`,
