@@ -56,9 +56,9 @@ export const costCommand = new Command('cost')
       .default(DEFAULT_PACK_BYTES, '5120'),
   )
   .addOption(
-    new Option('--late-share <share>', 'share of events hours late (each opens its own partition)')
+    new Option('--late-share <share>', "share of events over an hour late (staged on their day's late shelf)")
       .argParser(parseShare)
-      .default(0),
+      .default(0.01),
   )
   .addOption(
     new Option('--months <n>', 'months of curated data kept (the bill of month N)')

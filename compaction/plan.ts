@@ -8,10 +8,12 @@ import { type ConsumedObject, curatedSchemaVersion, type ManifestVersion } from 
 // commit step publishes them all through the day's manifest (compaction/commit.ts).
 //
 // Why dedup inside a unit is exact: the transform stages an event under the minute of its
-// created_at (event time), and every repeat of an event_uuid that reaches staging carries the
-// same created_at (a resend or a Firehose retry is the same record; a uuid reused with another
-// payload is a uuid_conflict and never staged). So every copy of a uuid sits in one minute
-// partition, and a unit is a run of whole minutes. test/compaction-fanout.test.ts holds both
+// created_at (event time), or its day's late shelf (`hour=24`) when it arrived over an hour
+// later, and every repeat of an event_uuid that reaches staging carries the same created_at and
+// arrival (a Firehose retry or a write-ahead-log redelivery is the same record; a client's resend
+// is a duplicate and a uuid reused with another payload a uuid_conflict, neither staged). So every
+// copy of a uuid sits in one minute partition (the shelf counts as minute 24:00, the day's last),
+// and a unit is a run of whole minutes. test/compaction-fanout.test.ts holds both
 // halves of that to account; the commit step still checks the whole day for a uuid written by
 // two units (a producer reusing a uuid past the dedup window) and refuses to publish one.
 

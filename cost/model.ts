@@ -18,7 +18,7 @@ export interface Traffic {
   eventBytes: number;
   /** Producers pack events into records of at most this many bytes; 'off': one event per record. */
   pack: number | 'off';
-  /** Share of events hours late: each opens a minute partition of its own, so an object of its own. */
+  /** Share of events hours late: staged on their day's late shelf, one more object per late day and buffer. */
   lateShare: number;
   /** Months of curated Parquet kept: the bill of month N of operation. */
   months: number;
@@ -65,8 +65,11 @@ export const WORKLOAD = {
   transformLogBytesPerInvocation: 2_000,
   /** Minute partitions one 60 s buffer window of current traffic touches: two minutes + quarantine. */
   partitionsPerWindow: 3,
-  /** Minutes a late event may fall in (1-72 hours back): the late partitions it spreads over. */
-  lateMinutes: 71 * 60,
+  /**
+   * UTC days a late event may fall in (1-72 hours back spans up to 4): each day's late shelf
+   * (lake/layout.ts) is one object per buffer, however many late events it takes.
+   */
+  lateDays: 4,
   /** Events per request on the ingest API's batch endpoint (its maximum). */
   apiEventsPerRequest: 500,
 } as const;
@@ -171,8 +174,8 @@ export function estimateCost(
     const windowSeconds = settings.delivery.bufferIntervalSeconds;
     const windows = SECONDS_PER_MONTH / windowSeconds;
     const lateEventsPerWindow = eps * traffic.lateShare * windowSeconds;
-    // Late events land in minute partitions spread over the late span: distinct ones per window.
-    const latePartitions = w.lateMinutes * (1 - Math.exp(-lateEventsPerWindow / w.lateMinutes));
+    // Late events land on their day's shelf: the distinct late days a window's late events touch.
+    const latePartitions = w.lateDays * (1 - Math.exp(-lateEventsPerWindow / w.lateDays));
     const bySize =
       (eps * (traffic.eventBytes + w.stagedLineExtraBytes) * windowSeconds) /
       (settings.delivery.bufferSizeMiB * 1024 * 1024);

@@ -5,7 +5,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { curatedColumns, type DuckDbType, specificsFields } from '../events/curated.js';
 import type { QuarantineRecord, StagedEvent } from '../events/types.js';
-import { PREFIX } from '../lake/layout.js';
+import { LATE_SHELF, PREFIX } from '../lake/layout.js';
 import type { FirelakeConfig } from './config.js';
 import { ATHENA_RESULTS_PREFIX } from './lake-bucket.js';
 
@@ -118,12 +118,13 @@ export class GlueCatalog extends Construct {
       name,
       type: 'string',
     }));
-    const minuteProjection = (prefix: string) => ({
+    // Staging's hour runs to 24: each day's late shelf (lake/layout.ts LATE_SHELF).
+    const minuteProjection = (prefix: string, lastHour: number) => ({
       'projection.enabled': 'true',
       ...year,
       ...two('month', 1, 12),
       ...two('day', 1, 31),
-      ...two('hour', 0, 23),
+      ...two('hour', 0, lastHour),
       ...two('minute', 0, 59),
       'storage.location.template': `${location(prefix)}year=\${year}/month=\${month}/day=\${day}/hour=\${hour}/minute=\${minute}/`,
     });
@@ -174,7 +175,7 @@ export class GlueCatalog extends Construct {
           classification: 'json',
           compressionType: 'gzip',
           EXTERNAL: 'TRUE',
-          ...minuteProjection(PREFIX.staging),
+          ...minuteProjection(PREFIX.staging, Number(LATE_SHELF.hour)),
         },
         storageDescriptor: {
           location: location(PREFIX.staging),
@@ -199,7 +200,7 @@ export class GlueCatalog extends Construct {
           classification: 'json',
           compressionType: 'gzip',
           EXTERNAL: 'TRUE',
-          ...minuteProjection(PREFIX.quarantine),
+          ...minuteProjection(PREFIX.quarantine, 23),
         },
         storageDescriptor: {
           location: location(PREFIX.quarantine),

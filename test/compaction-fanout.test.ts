@@ -93,6 +93,18 @@ describe('the invariant that makes dedup inside a unit exact', () => {
       expect(minuteOf(o.keys as PartitionKeys)).toBe(eventMinute);
     }
     expect(conflict.map((o) => o.dataset)).toEqual(['quarantine']);
+
+    // A late event (arriving 30 hours after it happened): every copy on its day's shelf.
+    const lateEvent = game(randomUUID(), T0 - 30 * 3_600_000);
+    const lateRecord = record(lateEvent, T0);
+    const lateCopies = [
+      ...outputs(await run(batch([lateRecord]))),
+      ...outputs(await run(batch([lateRecord]))),
+    ];
+    expect(lateCopies.map((o) => [o.dataset, minuteOf(o.keys as PartitionKeys)])).toEqual([
+      ['staging', '24:00'],
+      ['staging', '24:00'],
+    ]);
   });
 
   it('plans units of whole minutes: no minute is ever split between two units', () => {
@@ -123,6 +135,20 @@ describe('the invariant that makes dedup inside a unit exact', () => {
       expect(u.bytes).toBeGreaterThan((total / 5) * 0.9);
     }
     expect(units.flatMap((u) => u.objects).length).toBe(objects.length);
+    // The late shelf (hour=24) is the day's last minute, whole in one unit, whatever its size.
+    const shelf = Array.from({ length: 7 }, (_, i) => ({
+      key: stagingKey(Date.UTC(2026, 10, 20, 0, 0), Date.UTC(2026, 10, 22, 0, i)).replace(
+        /hour=00\/minute=00/,
+        'hour=24/minute=00',
+      ),
+      size: total / 10,
+      etag: 'e',
+      lastModified: new Date(),
+    }));
+    const withShelf = planUnits([...shelf, ...objects], total / 5.5)!;
+    const shelfUnits = withShelf.filter((u) => u.objects.some((o) => o.key.includes('/hour=24/')));
+    expect(shelfUnits.map((u) => [u.index, u.last_minute])).toEqual([[withShelf.length - 1, '24:00']]);
+    expect(shelfUnits[0]!.objects.filter((o) => o.key.includes('/hour=24/'))).toHaveLength(7);
     // A day under twice the unit size is one unit: the single run.
     expect(planUnits(objects, total / 1.9)).toHaveLength(1);
     // An object outside a minute partition could repeat any unit's lines: no fan-out.

@@ -372,6 +372,8 @@ describe('glue catalog', () => {
         Parameters: Match.objectLike({
           'projection.enabled': 'true',
           'projection.minute.range': '0,59',
+          // 24: the late shelf after each day's minutes.
+          'projection.hour.range': '0,24',
           'storage.location.template': {
             'Fn::Join': [
               '',

@@ -199,8 +199,8 @@ describe('transform batch', () => {
 
   it('writes the output line of the contract, newline-terminated, partitioned by event time', async () => {
     const u = randomUUID();
-    const g = game(u, T0 - 90 * 60_000);
-    g.created_at = '2026-11-21T10:30:00.123+00:00';
+    const g = game(u, T0 - 30 * 60_000);
+    g.created_at = '2026-11-21T11:30:00.123+00:00';
     const r = (await transform().run(batch([record(g, T0 + 1)]))).records[0]!;
     const text = Buffer.from(r.data!, 'base64').toString('utf8');
     expect(text.endsWith('}\n')).toBe(true);
@@ -210,7 +210,7 @@ describe('transform batch', () => {
       event_name: 'game:completed',
       event_type: 'game',
       event_subtype: 'completed',
-      created_at: '2026-11-21T10:30:00.123Z',
+      created_at: '2026-11-21T11:30:00.123Z',
       received_at: '2026-11-21T12:00:00.001Z',
       user_uuid: u,
       language: 'es',
@@ -225,9 +225,43 @@ describe('transform batch', () => {
       year: '2026',
       month: '11',
       day: '21',
-      hour: '10',
+      hour: '11',
       minute: '30',
     });
+  });
+
+  it("stages an event that arrives more than an hour after it happened on its day's late shelf", async () => {
+    // T0 is 2026-11-21T12:00:00Z; the arrival is T0 + 1 ms.
+    const at = (createdMs: number) => {
+      const g = game(randomUUID(), createdMs);
+      return record(g, T0 + 1);
+    };
+    const out = await transform().run(
+      batch([
+        at(T0 + 1 - 3_600_000), // exactly an hour: on time, its minute
+        at(T0 - 3_600_000), // an hour and 1 ms: late
+        at(T0 - 26 * 3_600_000), // the day before: that day's shelf
+        at(T0 - 26 * 3_600_000 + 60_000),
+      ]),
+    );
+    const keys = out.records.map((r) => r.metadata?.partitionKeys);
+    const day = (d: string, hour: string, minute: string) => ({
+      dataset: 'staging',
+      year: '2026',
+      month: '11',
+      day: d,
+      hour,
+      minute,
+    });
+    expect(keys).toEqual([
+      day('21', '11', '00'),
+      day('21', '24', '00'),
+      day('20', '24', '00'),
+      day('20', '24', '00'),
+    ]);
+    expect(out.records.every((r) => r.result === 'Ok')).toBe(true);
+    // One metadata object per shelf, as per minute: the local Firehose and Firehose group by keys.
+    expect(out.records[2]!.metadata).toBe(out.records[3]!.metadata);
   });
 
   it('partitions quarantine by arrival time, not event time', async () => {

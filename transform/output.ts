@@ -1,7 +1,7 @@
 import type { FirehoseTransformationResultRecord } from 'aws-lambda';
 import { splitEventName } from '../events/catalog.js';
 import type { EnrichmentStatus, StagedEvent } from '../events/types.js';
-import { type Dataset, type PartitionKeys, partitionKeysAt } from '../lake/layout.js';
+import { type Dataset, isLate, type PartitionKeys, partitionKeysAt, stagingKeys } from '../lake/layout.js';
 import { jsonString } from './canonical.js';
 
 // The output side of the transform: output records, ISO times and partition keys. Events of a
@@ -9,6 +9,7 @@ import { jsonString } from './canonical.js';
 // computed once per minute and reused; this runs for every record.
 
 const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
 /** Date's range: ±8.64e15 ms. */
 const MAX_DATE_MS = 8.64e15;
 const PAD2 = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
@@ -29,6 +30,8 @@ export interface RecordMetadata {
 /** ISO-8601 times and partition keys, cached per minute. One per batch. */
 export class TimeFormat {
   private readonly minutes = new Map<number, Minute>();
+  /** Late shelves' metadata by UTC day number. */
+  private readonly shelves = new Map<number, RecordMetadata>();
   /** The minute asked last: a batch's times mostly follow one another. */
   private last: { m: number; entry: Minute } = { m: Number.NaN, entry: { isoPrefix: '' } };
 
@@ -56,6 +59,18 @@ export class TimeFormat {
   /** lake/layout.ts partitionKeysAt, once per dataset and minute. */
   partitionKeys(dataset: Dataset, epochMs: number): PartitionKeys {
     return this.metadata(dataset, epochMs).partitionKeys;
+  }
+
+  /** A staged event's metadata: its minute's, or its day's late shelf (lake/layout.ts stagingKeys). */
+  stagingMetadata(createdAtMs: number, arrivalMs: number): RecordMetadata {
+    if (!isLate(createdAtMs, arrivalMs)) return this.metadata('staging', createdAtMs);
+    const day = Math.floor(createdAtMs / DAY_MS);
+    let shelf = this.shelves.get(day);
+    if (!shelf) {
+      shelf = { partitionKeys: stagingKeys(createdAtMs, arrivalMs) };
+      this.shelves.set(day, shelf);
+    }
+    return shelf;
   }
 
   /** An output record's metadata (its partition keys), one object per dataset and minute. */

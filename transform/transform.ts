@@ -250,7 +250,7 @@ export async function transformBatch(
     out[c.index] = okRecord(
       c.recordId,
       stagedLineJson(line, e.specificsJson),
-      time.metadata('staging', e.createdAtMs),
+      time.stagingMetadata(e.createdAtMs, c.arrivalMs),
     );
   }
 

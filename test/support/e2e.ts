@@ -70,9 +70,12 @@ export async function reconcile(store: ObjectStore, stats: EndToEndRun): Promise
     expect(key).toMatch(
       /^staging\/year=\d{4}\/month=\d{2}\/day=\d{2}\/hour=\d{2}\/minute=\d{2}\/firelake-events-1-.+\.gz$/,
     );
-    // Staging is partitioned by event time.
+    // Staging is partitioned by event time: its minute, or its day's late shelf (hour=24) when
+    // the event reached Firehose more than an hour after it happened (lake/layout.ts).
     const t = new Date(value.created_at);
-    const expected = `year=${t.getUTCFullYear()}/month=${pad(t.getUTCMonth() + 1)}/day=${pad(t.getUTCDate())}/hour=${pad(t.getUTCHours())}/minute=${pad(t.getUTCMinutes())}/`;
+    const late = Date.parse(value.received_at) - t.getTime() > 3_600_000;
+    const at = late ? 'hour=24/minute=00' : `hour=${pad(t.getUTCHours())}/minute=${pad(t.getUTCMinutes())}`;
+    const expected = `year=${t.getUTCFullYear()}/month=${pad(t.getUTCMonth() + 1)}/day=${pad(t.getUTCDate())}/${at}/`;
     expect(key).toContain(expected);
     for (const field of PERSONAL_FIELDS) expect(value.event_specifics).not.toHaveProperty(field);
   }
