@@ -7,7 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance, listValue } from '@duckdb/node-api';
+import { listValue } from '@duckdb/node-api';
+import { openDuckDb } from '../lake/duckdb.js';
 import { FolderStore } from '../lake/folder-store.js';
 import { dayPrefix, manifestKey } from '../lake/layout.js';
 import { listAll } from '../lake/store.js';
@@ -74,8 +75,8 @@ try {
     files: { key: string }[];
   };
   const files = manifest.files.map((f) => join(store.root, f.key));
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
+  const db = await openDuckDb();
+  const connection = db.connection;
   t = performance.now();
   const scan = await connection.runAndReadAll(
     'SELECT count(*)::BIGINT AS n, max(hash(COLUMNS(*))) FROM read_parquet($1::VARCHAR[])',
@@ -83,8 +84,7 @@ try {
   );
   const scanSeconds = (performance.now() - t) / 1000;
   const scanned = Number(scan.getRows()[0]![0]);
-  connection.closeSync();
-  instance.closeSync();
+  db.close();
 
   report('quality', {
     events: built.events,
