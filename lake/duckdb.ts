@@ -128,10 +128,12 @@ export class DuckDb {
     params: Record<string, DuckDBValue | undefined> = {},
     types?: Record<string, DuckDBType>,
   ): Promise<DuckDBResultReader> {
-    const statements = await this.connection.extractStatements(textOf(sql));
-    if (statements.count === 0) {
+    const text = textOf(sql);
+    // DuckDB answers a file of comments only with "Error in native callback": say what it is.
+    if (!/\S/.test(text.replace(/--.*$/gm, ''))) {
       throw new Error(`${typeof sql === 'string' ? 'the SQL' : sql.path} has no statement`);
     }
+    const statements = await this.connection.extractStatements(text);
     let last: DuckDBResultReader | undefined;
     for (let i = 0; i < statements.count; i++) {
       const prepared = await statements.prepare(i);
