@@ -37,9 +37,10 @@ const FAULTS: FixtureFaults = {
 };
 
 async function buildLake(store: ObjectStore, faults: FixtureFaults, history = true): Promise<FixtureDay> {
-  // The history days: staged and compacted, for their manifests (the volume baseline).
+  // The history days: staged (an object per hour is enough) and compacted, for their manifests
+  // (the volume baseline).
   for (const [i, day] of (history ? HISTORY : []).entries()) {
-    await writeDay(store, { day, stagedLines: fixtureDay(day, {}, i + 1).events });
+    await writeDay(store, { day, stagedLines: fixtureDay(day, {}, i + 1).events, objectMinutes: 60 });
   }
   const f = fixtureDay(DAY, faults);
   await writeDay(store, { day: DAY, stagedLines: f.stagedLines, quarantine: f.quarantine, failed: f.failed });
@@ -190,7 +191,7 @@ describe('quality scorecard', () => {
     // that was kept, first with that uuid, is a late event compacted on an earlier day.
     const lake = tempLake();
     for (const [i, day] of HISTORY.entries())
-      await writeDay(lake, { day, stagedLines: fixtureDay(day, {}, i + 1).events });
+      await writeDay(lake, { day, stagedLines: fixtureDay(day, {}, i + 1).events, objectMinutes: 60 });
     const kept = fixtureDay(HISTORY[2]!, {}, 3).events[0]!;
     const f = fixtureDay(DAY, {});
     const conflict = (uuid: string, n: number): QuarantineRecord => ({
