@@ -14,12 +14,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
-import { DuckDBInstance, listValue } from '@duckdb/node-api';
+import { listValue } from '@duckdb/node-api';
 // @ts-expect-error parquetjs-lite ships no types
 import parquet from 'parquetjs-lite';
 import { compactDay } from '../compaction/compact.js';
 import { curatedColumns, specificsFields } from '../events/curated.js';
 import type { StagedEvent } from '../events/types.js';
+import { openDuckDb } from '../lake/duckdb.js';
 import { FolderStore } from '../lake/folder-store.js';
 import { dayPrefix } from '../lake/layout.js';
 import { listAll } from '../lake/store.js';
@@ -172,12 +173,12 @@ async function runChild(which: string, lakeDir: string, outDir: string): Promise
     rows = summary.rows;
     outputBytes = summary.parquet_bytes;
   } else if (which === 'duckdb-copy') {
-    const instance = await DuckDBInstance.create(':memory:', {
-      memory_limit: `${MEMORY_LIMIT_MIB}MiB`,
-      threads: String(THREADS),
-      temp_directory: join(outDir, 'spill'),
+    const db = await openDuckDb({
+      memoryLimitMiB: MEMORY_LIMIT_MIB,
+      threads: THREADS,
+      tempDirectory: join(outDir, 'spill'),
     });
-    const c = await instance.connect();
+    const c = db.connection;
     const path = join(outDir, 'copy.parquet');
     const result = await c.run(
       'COPY (SELECT * FROM read_ndjson($files, compression = $gzip)) TO $path (FORMAT parquet)',
@@ -185,8 +186,7 @@ async function runChild(which: string, lakeDir: string, outDir: string): Promise
     );
     rows = Number(result.rowsChanged);
     outputBytes = statSync(path).size;
-    c.closeSync();
-    instance.closeSync();
+    db.close();
   } else if (which === 'parquetjs-lite') {
     const path = join(outDir, 'parquetjs.parquet');
     const writer = await parquet.ParquetWriter.openFile(parquetjsSchema(), path);

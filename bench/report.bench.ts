@@ -9,11 +9,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
+import { compactDay } from '../compaction/compact.js';
 import { FolderStore } from '../lake/folder-store.js';
-import { dayPrefix } from '../lake/layout.js';
-import { listAll } from '../lake/store.js';
 import { writeReport } from '../report/index.js';
-import { compactDay } from '../sql/fixture/lake.js';
 import { report } from './report.js';
 import { buildStagedStretch } from './staged-stretch.js';
 
@@ -36,8 +34,7 @@ try {
     durationMs: 86_400_000,
     events: EVENTS,
   });
-  const stagingKeys = (await listAll(store, dayPrefix('staging', DAY))).map((o) => o.key);
-  await compactDay(store, DAY, { files: stagingKeys.map((k) => join(store.root, k)) }, stagingKeys);
+  await compactDay({ store, day: DAY });
   console.log(
     `day: ${built.events.toLocaleString('en-US')} events in ${built.objects} objects, built and compacted in ` +
       `${((performance.now() - t) / 1000).toFixed(1)} s`,

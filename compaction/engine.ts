@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { openDuckDb, sqlFolder } from '../lake/duckdb.js';
 
-// DuckDB for one compaction run: a database file in the run's work folder (so the staged day can
-// exceed memory), a memory limit, a spill folder, and no network (json and parquet are built in).
+// DuckDB for one compaction run (lake/duckdb.ts): a database file in the run's work folder (so the
+// staged day can exceed memory), a memory limit, a spill folder, and no network.
 
 export interface EngineOptions {
   /** Folder for the database file and DuckDB's spill files; removed with the run. */
@@ -43,48 +42,34 @@ export type SqlName =
   | 'backfill-keys'
   | 'backfill-day';
 
-const sqlCache = new Map<string, string>();
+const sql = sqlFolder<SqlName>(new URL('./sql/', import.meta.url));
 
 /** The text of compaction/sql/<name>.sql (the files are also runnable from the DuckDB CLI). */
 export function sqlText(name: SqlName): string {
-  let text = sqlCache.get(name);
-  if (text === undefined) {
-    text = readFileSync(new URL(`./sql/${name}.sql`, import.meta.url), 'utf8');
-    sqlCache.set(name, text);
-  }
-  return text;
+  return sql(name).text;
 }
 
 export async function openEngine(options: EngineOptions): Promise<Engine> {
-  await mkdir(join(options.dir, 'spill'), { recursive: true });
-  const instance = await DuckDBInstance.create(join(options.dir, 'compaction.duckdb'), {
-    memory_limit: `${options.memoryLimitMiB}MiB`,
-    temp_directory: join(options.dir, 'spill'),
-    threads: String(options.threads),
-    // Row order inside a day's files carries no meaning; letting DuckDB reorder saves memory.
-    preserve_insertion_order: 'false',
-    // Partitioned COPY hands each language's rows to its writer every row group instead of
-    // every 512K rows: measured less CPU, and less memory held per open partition.
-    partitioned_write_flush_threshold: '122880',
-    // Lambda's home is read-only and there is no network: never try to fetch extensions.
-    home_directory: options.dir,
-    autoinstall_known_extensions: 'false',
-    autoload_known_extensions: 'false',
+  const db = await openDuckDb({
+    path: join(options.dir, 'compaction.duckdb'),
+    tempDirectory: join(options.dir, 'spill'),
+    memoryLimitMiB: options.memoryLimitMiB,
+    threads: options.threads,
+    // Lambda's home is read-only: DuckDB keeps nothing there, and never fetches extensions.
+    homeDirectory: options.dir,
+    settings: {
+      // Row order inside a day's files carries no meaning; letting DuckDB reorder saves memory.
+      preserve_insertion_order: 'false',
+      // Partitioned COPY hands each language's rows to its writer every row group instead of
+      // every 512K rows: measured less CPU, and less memory held per open partition.
+      partitioned_write_flush_threshold: '122880',
+    },
   });
-  const connection = await instance.connect();
   return {
-    connection,
-    async run(name, params) {
-      const result = await connection.run(sqlText(name), params);
-      return Number(result.rowsChanged);
-    },
-    async rows<T>(name: SqlName, params?: Record<string, DuckDBValue>) {
-      const reader = await connection.runAndReadAll(sqlText(name), params);
-      return reader.getRowObjectsJson() as T[];
-    },
-    close() {
-      connection.closeSync();
-      instance.closeSync();
-    },
+    connection: db.connection,
+    run: (name, params) => db.run(sql(name), params),
+    rows: async <T>(name: SqlName, params?: Record<string, DuckDBValue>) =>
+      (await db.rows(sql(name), params)) as T[],
+    close: () => db.close(),
   };
 }

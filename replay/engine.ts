@@ -1,14 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import {
   type DuckDBConnection,
-  DuckDBInstance,
   DuckDBTypeId,
   LIST,
   listValue,
   StatementType,
   VARCHAR,
 } from '@duckdb/node-api';
+import { type DuckDb, openDuckDb, sqlFile } from '../lake/duckdb.js';
 import { ReplayInputError } from './read.js';
 
 // DuckDB for one replay: the selection (replay/sql/select.sql over what replay/read.ts read), the
@@ -44,36 +43,34 @@ export interface OutputRow {
   payload: string | null;
 }
 
-function sqlText(name: 'select' | 'summary' | 'unfixed'): string {
-  return readFileSync(new URL(`./sql/${name}.sql`, import.meta.url), 'utf8');
-}
+const SQL = {
+  select: sqlFile(new URL('./sql/select.sql', import.meta.url)),
+  summary: sqlFile<Record<string, never>, SelectionRow>(new URL('./sql/summary.sql', import.meta.url)),
+  unfixed: sqlFile(new URL('./sql/unfixed.sql', import.meta.url)),
+};
 
 export class ReplayEngine {
   private fixSql: string | undefined;
   private fixReturnsOrigin = false;
 
-  private constructor(
-    private readonly instance: DuckDBInstance,
-    private readonly connection: DuckDBConnection,
-  ) {}
+  private readonly connection: DuckDBConnection;
+
+  private constructor(private readonly db: DuckDb) {
+    this.connection = db.connection;
+  }
 
   static async open(): Promise<ReplayEngine> {
-    const instance = await DuckDBInstance.create(':memory:', {
-      autoinstall_known_extensions: 'false',
-      autoload_known_extensions: 'false',
-    });
-    return new ReplayEngine(instance, await instance.connect());
+    return new ReplayEngine(await openDuckDb());
   }
 
   /** Runs replay/sql/select.sql over a candidates file (replay/read.ts). */
   async select(file: string, reasons: readonly string[], eventName: string | null): Promise<SelectionRow[]> {
-    await this.runAll(sqlText('select'), {
-      file,
-      reasons: listValue([...reasons]),
-      event_name: eventName,
-    });
-    const reader = await this.connection.runAndReadAll(sqlText('summary'));
-    return reader.getRowObjectsJson() as unknown as SelectionRow[];
+    await this.db.script(
+      SQL.select,
+      { file, reasons: listValue([...reasons]), event_name: eventName },
+      { reasons: LIST(VARCHAR) },
+    );
+    return this.db.rows(SQL.summary);
   }
 
   /**
@@ -151,7 +148,7 @@ export class ReplayEngine {
   async output(): Promise<OutputRow[]> {
     let reader: Awaited<ReturnType<DuckDBConnection['runAndReadAll']>>;
     try {
-      reader = await this.connection.runAndReadAll(this.fixSql ?? sqlText('unfixed'));
+      reader = await this.connection.runAndReadAll(this.fixSql ?? SQL.unfixed.text);
     } catch (error) {
       throw new FixError(`the fix failed: ${firstLine(error)}`);
     }
@@ -163,21 +160,7 @@ export class ReplayEngine {
   }
 
   close(): void {
-    this.connection.closeSync();
-    this.instance.closeSync();
-  }
-
-  private async runAll(sql: string, params: Record<string, unknown>): Promise<void> {
-    const statements = await this.connection.extractStatements(sql);
-    for (let i = 0; i < statements.count; i++) {
-      const prepared = await statements.prepare(i);
-      // Bind only the parameters this statement names.
-      const names = Array.from({ length: prepared.parameterCount }, (_, n) => prepared.parameterName(n + 1));
-      const values = Object.fromEntries(names.map((n) => [n, params[n]]));
-      const types = names.includes('reasons') ? { reasons: LIST(VARCHAR) } : undefined;
-      prepared.bind(values as never, types);
-      await prepared.run();
-    }
+    this.db.close();
   }
 }
 

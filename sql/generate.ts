@@ -2,13 +2,10 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { withDuckDb } from '../lake/duckdb.js';
 import { catalogSql, writeEmptyCurated } from './catalog.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'lake');
 writeFileSync(join(dir, 'catalog.sql'), catalogSql());
-const instance = await DuckDBInstance.create(':memory:');
-const connection = await instance.connect();
-await writeEmptyCurated(connection, join(dir, 'empty-curated.parquet'));
-connection.closeSync();
+await withDuckDb((db) => writeEmptyCurated(db.connection, join(dir, 'empty-curated.parquet')));
 console.error(`wrote ${dir}/catalog.sql and ${dir}/empty-curated.parquet`);

@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type DuckDBConnection, DuckDBInstance, type DuckDBResultReader } from '@duckdb/node-api';
+import type { DuckDBResultReader } from '@duckdb/node-api';
+import { type DuckDb, openDuckDb, type SqlFile, sqlFile } from '../lake/duckdb.js';
 import { FolderStore } from '../lake/folder-store.js';
 import {
   type Day,
@@ -50,6 +51,9 @@ export class QueryError extends LakeSqlError {
   }
 }
 
+const LAKE_OPEN = sqlFile(join(SQL_DIR, 'lake', 'open.sql'));
+const LAKE_CATALOG = sqlFile(join(SQL_DIR, 'lake', 'catalog.sql'));
+
 export type Row = Record<string, unknown>;
 
 export interface QueryResult {
@@ -86,8 +90,7 @@ export class LakeDay {
     /** The local folder the SQL reads (the lake itself, or a mirror of an S3 lake). */
     readonly folder: string,
     readonly inventory: DayInventory,
-    private readonly instance: DuckDBInstance,
-    private readonly connection: DuckDBConnection,
+    private readonly db: DuckDb,
     private readonly mirror: string | undefined,
   ) {}
 
@@ -114,8 +117,8 @@ export class LakeDay {
         });
       }
     }
-    const instance = await DuckDBInstance.create(':memory:');
-    const connection = await instance.connect();
+    const db = await openDuckDb();
+    const { connection } = db;
     try {
       await connection.run('SET VARIABLE lake = $1', [folder.replace(/\/+$/, '')]);
       await connection.run('SET VARIABLE day = $1', [day]);
@@ -129,8 +132,8 @@ export class LakeDay {
           options.liveFrom.toISOString().replace('Z', ''),
         ]);
       }
-      await runFile(connection, join(SQL_DIR, 'lake', 'open.sql'));
-      await runFile(connection, join(SQL_DIR, 'lake', 'catalog.sql'));
+      await db.script(LAKE_OPEN);
+      await db.script(LAKE_CATALOG);
       const inv = await connection.runAndReadAll(`SELECT
         len(getvariable('staging_files'))::INTEGER AS staging,
         len(getvariable('quarantine_files'))::INTEGER AS quarantine,
@@ -147,10 +150,9 @@ export class LakeDay {
         curatedFiles: Number(r.curated),
         historyDays: Number(r.history),
       };
-      return new LakeDay(store, day, folder, inventory, instance, connection, mirror);
+      return new LakeDay(store, day, folder, inventory, db, mirror);
     } catch (error) {
-      connection.closeSync();
-      instance.closeSync();
+      db.close();
       if (mirror) await rm(mirror, { recursive: true, force: true });
       throw error instanceof LakeSqlError
         ? error
@@ -179,15 +181,14 @@ export class LakeDay {
   async query(file: string): Promise<QueryResult> {
     const path = resolveSqlFile(file);
     try {
-      return toResult(await runFile(this.connection, path));
+      return toResult(await this.db.script(sqlFileAt(path)));
     } catch (error) {
       throw new QueryError(path, { cause: error });
     }
   }
 
   async close(): Promise<void> {
-    this.connection.closeSync();
-    this.instance.closeSync();
+    this.db.close();
     if (this.mirror) await rm(this.mirror, { recursive: true, force: true });
   }
 }
@@ -225,18 +226,17 @@ export async function listQueries(): Promise<{ name: string; path: string; descr
   return out;
 }
 
-/** Runs every statement of a file; the result of the last one. */
-async function runFile(connection: DuckDBConnection, path: string): Promise<DuckDBResultReader> {
-  const sql = await readFile(path, 'utf8');
-  const statements = await connection.extractStatements(sql);
-  if (statements.count === 0) throw new LakeSqlError(`${path} has no SQL statement`);
-  let last: DuckDBResultReader | undefined;
-  for (let i = 0; i < statements.count; i++) {
-    const prepared = await statements.prepare(i);
-    last = await prepared.runAndReadAll();
+/** A .sql file of sql/ is read once per process; any other path each time it is run. */
+function sqlFileAt(path: string): SqlFile {
+  if (!path.startsWith(SQL_DIR)) return sqlFile(path);
+  let file = sqlFiles.get(path);
+  if (!file) {
+    file = sqlFile(path);
+    sqlFiles.set(path, file);
   }
-  return last!;
+  return file;
 }
+const sqlFiles = new Map<string, SqlFile>();
 
 function toResult(reader: DuckDBResultReader): QueryResult {
   const columns = reader.columnNames();

@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { backfill } from '../compaction/backfill.js';
 import { compactDay } from '../compaction/compact.js';
@@ -11,6 +10,7 @@ import { readManifest } from '../compaction/manifest.js';
 import { createCuratedView } from '../compaction/read.js';
 import { curatedColumns } from '../events/curated.js';
 import { specificsSchemas } from '../events/schemas.js';
+import { openDuckDb } from '../lake/duckdb.js';
 import { FolderStore } from '../lake/folder-store.js';
 import { type Day, dayOf, dayPrefix } from '../lake/layout.js';
 import { listAll } from '../lake/store.js';
@@ -69,16 +69,15 @@ async function curatedRows(
   store: FolderStore,
   day: Day,
 ): Promise<{ rows: Map<string, Row>; columns: string[] }> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
+  const db = await openDuckDb();
+  const connection = db.connection;
   try {
     await createCuratedView(connection, store, [day]);
     const reader = await connection.runAndReadAll('SELECT * FROM curated_events');
     const rows = reader.getRowObjectsJson() as Row[];
     return { rows: new Map(rows.map((r) => [String(r.event_uuid), r])), columns: reader.columnNames() };
   } finally {
-    connection.closeSync();
-    instance.closeSync();
+    db.close();
   }
 }
 
@@ -154,8 +153,8 @@ describe('firelake backfill', () => {
     const { store, day } = await ingestDay('lake-versions', false);
     adoptXp();
     await backfill({ store, from: day, to: day, fields: ['xp'], ...engine });
-    const instance = await DuckDBInstance.create(':memory:');
-    const connection = await instance.connect();
+    const db = await openDuckDb();
+    const connection = db.connection;
     try {
       await createCuratedView(connection, store, [yesterday, day]);
       const rows = (
@@ -170,8 +169,7 @@ describe('firelake backfill', () => {
         { day, events: 24, with_xp: 12, xp_in_extras: 0 },
       ]);
     } finally {
-      connection.closeSync();
-      instance.closeSync();
+      db.close();
     }
     // The scorecard of today reads yesterday as its history (volume, tombstones) all the same.
     const card = await runScorecard({ store, day, asOf: new Date() });

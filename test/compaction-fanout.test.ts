@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrossUnitDuplicateError, commitDay } from '../compaction/commit.js';
 import { compactDay } from '../compaction/compact.js';
@@ -15,6 +14,7 @@ import { createCuratedView } from '../compaction/read.js';
 import { compactUnit } from '../compaction/unit.js';
 import { compactDayWithWorkers, UnitFailedError } from '../compaction/workers.js';
 import { ROOT } from '../infra/lambda-common.js';
+import { openDuckDb } from '../lake/duckdb.js';
 import { FolderStore } from '../lake/folder-store.js';
 import { curatedDayPrefix, type PartitionKeys } from '../lake/layout.js';
 import { S3Store } from '../lake/s3-store.js';
@@ -45,15 +45,14 @@ const fanOut = { workers: 2, unitBytes: UNIT_BYTES, retryDelayMs: 50, ...engine 
 
 /** Every curated row of the day, read through its manifest, in event_uuid order. */
 async function curatedRows(store: ObjectStore, day = DAY): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const c = await instance.connect();
+  const db = await openDuckDb();
+  const c = db.connection;
   try {
     await createCuratedView(c, store, [day], { downloadDir: join(root, `read-${randomUUID()}`) });
     const reader = await c.runAndReadAll('SELECT * FROM curated_events ORDER BY event_uuid');
     return reader.getRowObjectsJson() as Record<string, unknown>[];
   } finally {
-    c.closeSync();
-    instance.closeSync();
+    db.close();
   }
 }
 

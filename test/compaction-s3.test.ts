@@ -1,7 +1,6 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -9,6 +8,7 @@ import { compactDay } from '../compaction/compact.js';
 import { ConcurrentRunError } from '../compaction/errors.js';
 import { readManifest } from '../compaction/manifest.js';
 import { curatedColumns, specificsFields } from '../events/curated.js';
+import { openDuckDb } from '../lake/duckdb.js';
 import { curatedDayPrefix } from '../lake/layout.js';
 import { S3Store } from '../lake/s3-store.js';
 import { listAll } from '../lake/store.js';
@@ -231,8 +231,8 @@ type Compared = Record<
 const exactMicros = { timestampFromMicroseconds: (micros: bigint) => micros };
 
 async function readWithDuckDb(glob: string): Promise<Map<string, Compared>> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const c = await instance.connect();
+  const db = await openDuckDb();
+  const c = db.connection;
   try {
     const reader = await c.runAndReadAll(
       `SELECT event_uuid, event_name, epoch_us(created_at) AS created_at, epoch_us(received_at) AS received_at,
@@ -246,7 +246,6 @@ async function readWithDuckDb(glob: string): Promise<Map<string, Compared>> {
       out.set(String(event_uuid), values as Compared);
     return out;
   } finally {
-    c.closeSync();
-    instance.closeSync();
+    db.close();
   }
 }

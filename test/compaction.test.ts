@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compactDay } from '../compaction/compact.js';
 import { configFromEnv } from '../compaction/config.js';
@@ -18,6 +17,7 @@ import { compactNightly } from '../compaction/nightly.js';
 import { createCuratedView } from '../compaction/read.js';
 import { curatedColumns, UNKNOWN_LANGUAGE } from '../events/curated.js';
 import type { StagedEvent } from '../events/types.js';
+import { openDuckDb } from '../lake/duckdb.js';
 import { FolderStore } from '../lake/folder-store.js';
 import { curatedDayPrefix, manifestKey } from '../lake/layout.js';
 import { listAll, type ObjectStore, PreconditionFailedError, type PutOptions } from '../lake/store.js';
@@ -47,8 +47,8 @@ type Row = Record<string, unknown>;
 
 /** The published days read back with DuckDB through their manifests, as a reader would. */
 async function readBack(store: ObjectStore, days: string[], queries: Record<string, string> = {}) {
-  const instance = await DuckDBInstance.create(':memory:');
-  const c = await instance.connect();
+  const db = await openDuckDb();
+  const c = db.connection;
   const q = async (sql: string): Promise<Row[]> => (await c.runAndReadAll(sql)).getRowObjectsJson() as Row[];
   try {
     const files = await createCuratedView(c, store, days);
@@ -79,8 +79,7 @@ async function readBack(store: ObjectStore, days: string[], queries: Record<stri
       results,
     };
   } finally {
-    c.closeSync();
-    instance.closeSync();
+    db.close();
   }
 }
 
@@ -480,15 +479,14 @@ describe('curated reader SQL', () => {
       'junk',
     );
 
-    const instance = await DuckDBInstance.create(':memory:');
-    const c = await instance.connect();
+    const db = await openDuckDb();
+    const c = db.connection;
     await c.run(`SET VARIABLE lake = '${store.root}'`);
     await c.run(`SET VARIABLE days = ['2026-11-20']`);
     await c.run(sqlText('curated-files'));
     await c.run(sqlText('curated-view'));
     const rows = (await c.runAndReadAll('SELECT count(*)::INT AS n FROM curated_events')).getRowObjectsJson();
-    c.closeSync();
-    instance.closeSync();
+    db.close();
     expect(rows).toEqual([{ n: staged.unique }]);
   });
 });

@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compactDay } from '../compaction/compact.js';
 import { createCuratedView } from '../compaction/read.js';
 import type { StagedEvent } from '../events/types.js';
+import { openDuckDb } from '../lake/duckdb.js';
 import { FolderStore } from '../lake/folder-store.js';
 import { dayOf } from '../lake/layout.js';
 import { decodeRecord, extrasOf } from '../transform/decode.js';
@@ -68,8 +68,8 @@ describe('extras', () => {
     expect(summary.rows).toBe(2);
 
     // DuckDB, through the manifest.
-    const instance = await DuckDBInstance.create(':memory:');
-    const connection = await instance.connect();
+    const db = await openDuckDb();
+    const connection = db.connection;
     let duck: Record<string, unknown>[];
     try {
       await createCuratedView(connection, store, [day]);
@@ -81,8 +81,7 @@ describe('extras', () => {
           FROM curated_events ORDER BY created_at`)
       ).getRowObjectsJson();
     } finally {
-      connection.closeSync();
-      instance.closeSync();
+      db.close();
     }
     expect(duck).toEqual([
       {

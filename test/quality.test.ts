@@ -8,7 +8,7 @@ import { FolderStore } from '../lake/folder-store.js';
 import { S3Store } from '../lake/s3-store.js';
 import type { ObjectStore } from '../lake/store.js';
 import { type FixtureDay, type FixtureFaults, fixtureDay, fixtureUuid } from '../sql/fixture/events.js';
-import { compactDay, writeDay } from '../sql/fixture/lake.js';
+import { writeDay } from '../sql/fixture/lake.js';
 import { NoDataError } from '../sql/runner.js';
 import { type Check, judge, loadThresholds, runScorecard, type Scorecard } from '../sql/scorecard.js';
 import { type LocalS3, startS3rver } from './support/s3rver.js';
@@ -37,9 +37,10 @@ const FAULTS: FixtureFaults = {
 };
 
 async function buildLake(store: ObjectStore, faults: FixtureFaults, history = true): Promise<FixtureDay> {
-  // The history days only need their curated files and manifests (the volume baseline).
+  // The history days: staged (an object per hour is enough) and compacted, for their manifests
+  // (the volume baseline).
   for (const [i, day] of (history ? HISTORY : []).entries()) {
-    await compactDay(store, day, fixtureDay(day, {}, i + 1).events, []);
+    await writeDay(store, { day, stagedLines: fixtureDay(day, {}, i + 1).events, objectMinutes: 60 });
   }
   const f = fixtureDay(DAY, faults);
   await writeDay(store, { day: DAY, stagedLines: f.stagedLines, quarantine: f.quarantine, failed: f.failed });
@@ -190,7 +191,7 @@ describe('quality scorecard', () => {
     // that was kept, first with that uuid, is a late event compacted on an earlier day.
     const lake = tempLake();
     for (const [i, day] of HISTORY.entries())
-      await compactDay(lake, day, fixtureDay(day, {}, i + 1).events, []);
+      await writeDay(lake, { day, stagedLines: fixtureDay(day, {}, i + 1).events, objectMinutes: 60 });
     const kept = fixtureDay(HISTORY[2]!, {}, 3).events[0]!;
     const f = fixtureDay(DAY, {});
     const conflict = (uuid: string, n: number): QuarantineRecord => ({

@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StagedEvent } from '../events/types.js';
+import { openDuckDb } from '../lake/duckdb.js';
 import { FolderStore } from '../lake/folder-store.js';
 import { type FixtureDay, fixtureDay, fixtureUuid } from '../sql/fixture/events.js';
 import { writeDay } from '../sql/fixture/lake.js';
@@ -243,8 +243,8 @@ describe('firelake query', () => {
 
   it('runs the same files in a bare DuckDB, as the DuckDB CLI does, from the variables alone', async () => {
     // What the README's `duckdb` session does: two variables, then the files, from the repo root.
-    const instance = await DuckDBInstance.create(':memory:');
-    const connection = await instance.connect();
+    const db = await openDuckDb();
+    const connection = db.connection;
     try {
       await connection.run(`SET VARIABLE lake = '${dir}'; SET VARIABLE day = '${DAY}';`);
       for (const file of ['lake/open.sql', 'lake/catalog.sql']) {
@@ -256,8 +256,7 @@ describe('firelake query', () => {
       const runner = await runQuery({ store, day: DAY, query: 'daily_active_users' });
       expect(Number(cli.getRowObjectsJson()[0]!.active_users)).toBe(runner.rows[0]!.active_users);
     } finally {
-      connection.closeSync();
-      instance.closeSync();
+      db.close();
     }
   });
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { curatedColumns } from '../events/curated.js';
+import { openDuckDb } from '../lake/duckdb.js';
 import { catalogSql, emptyCuratedSelect, requiredFields } from '../sql/catalog.js';
 import { SQL_DIR } from '../sql/runner.js';
 
@@ -22,8 +22,8 @@ describe('sql/lake files derived from the catalog', () => {
   });
 
   it('has an empty curated Parquet file with exactly the curated columns', async () => {
-    const instance = await DuckDBInstance.create(':memory:');
-    const connection = await instance.connect();
+    const db = await openDuckDb();
+    const connection = db.connection;
     try {
       const path = join(SQL_DIR, 'lake', 'empty-curated.parquet');
       const describe = async (sql: string) =>
@@ -39,8 +39,7 @@ describe('sql/lake files derived from the catalog', () => {
       );
       expect(count.getRowObjectsJson()).toEqual([{ n: 0 }]);
     } finally {
-      connection.closeSync();
-      instance.closeSync();
+      db.close();
     }
   });
 });

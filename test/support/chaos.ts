@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { compactDay, createCuratedView } from '../../compaction/index.js';
+import { openDuckDb } from '../../lake/duckdb.js';
 import { FolderStore } from '../../lake/folder-store.js';
 import { type Day, parsePartitions } from '../../lake/layout.js';
 import { listAll } from '../../lake/store.js';
@@ -129,8 +129,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     days.add(`${p.year}-${p.month}-${p.day}` as Day);
   }
   for (const day of days) await compactDay({ store, day, memoryLimitMiB: 512, threads: 1 });
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
+  const db = await openDuckDb();
+  const connection = db.connection;
   let curated: string[] = [];
   try {
     if ((await createCuratedView(connection, store, [...days])) > 0) {
@@ -140,8 +140,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       curated = rows;
     }
   } finally {
-    connection.closeSync();
-    instance.closeSync();
+    db.close();
   }
   const curatedSet = new Set(curated);
   return {

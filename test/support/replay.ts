@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { firehoseClient } from '../../aws/clients.js';
 import { createCuratedView } from '../../compaction/read.js';
 import { firehoseSink } from '../../generator/sinks.js';
 import { type DeliveryStreamConfig, LOCAL_DELIVERY } from '../../lake/delivery.js';
+import { openDuckDb } from '../../lake/duckdb.js';
 import { type Day, dayOf } from '../../lake/layout.js';
 import type { ObjectStore } from '../../lake/store.js';
 import type { LocalPipeline } from '../../local/runtime.js';
@@ -44,8 +44,8 @@ export type CuratedRow = Record<string, unknown>;
 
 /** Every curated row of the days, as JSON values, by event_uuid then the rest. */
 export async function curatedRows(store: ObjectStore, days: readonly Day[]): Promise<CuratedRow[]> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
+  const db = await openDuckDb();
+  const connection = db.connection;
   const downloads = await mkdtemp(join(tmpdir(), 'firelake-curated-'));
   try {
     const files = await createCuratedView(connection, store, days, { downloadDir: downloads });
@@ -55,8 +55,7 @@ export async function curatedRows(store: ObjectStore, days: readonly Day[]): Pro
     );
     return reader.getRowObjectsJson() as CuratedRow[];
   } finally {
-    connection.closeSync();
-    instance.closeSync();
+    db.close();
     await rm(downloads, { recursive: true, force: true });
   }
 }
