@@ -314,6 +314,7 @@ describe('each shared default, defined once', () => {
     {
       what: 'the stream name built from the prefix',
       pattern: /namePrefix\}-events`/,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the copy is source text, not a template.
       copy: 'this.streamName = `${props.namePrefix}-events`;',
     },
     {
