@@ -74,7 +74,7 @@ export interface FirelakeConfig {
     /** Caps concurrent invocations (and so DynamoDB load); undefined = account pool. */
     reservedConcurrency?: number;
     dedupTtlHours: number;
-    /** Events older than this (by arrival) are quarantined as `too_late`. */
+    /** Events older than this (by arrival) are quarantined as `too_late` (at most compaction's; docs/settings.md). */
     lateWindowDays: number;
     logRetentionDays: number;
   };
@@ -113,7 +113,7 @@ export interface FirelakeConfig {
     memoryMiB: number;
     ephemeralStorageMiB: number;
     timeoutMinutes: number;
-    /** Days before yesterday re-checked for late staging objects. */
+    /** Days before yesterday re-checked for late staging objects (at least the transform's; docs/settings.md). */
     lateWindowDays: number;
     /** Scheduler retries of a failed invocation before the event goes to the dead-letter queue. */
     retryAttempts: number;

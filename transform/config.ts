@@ -39,12 +39,7 @@ export function loadTransformConfig(env: Record<string, string | undefined>): Tr
   // only its own two, so the rule between the late windows is the stack's and the CLI's to check.
   const read = settingsFromEnv(env, 'lambda', ['dedupTtlHours', 'transformLateWindowDays'], problems);
   const settings = { ...DEFAULT_SETTINGS, ...read };
-  problems.push(
-    ...settingsProblems(
-      { dedupTtlHours: read.dedupTtlHours, transformLateWindowDays: read.transformLateWindowDays },
-      'lambda',
-    ),
-  );
+  problems.push(...settingsProblems(read, 'lambda'));
   const config: TransformConfig = {
     tables,
     dedupTtlHours: settings.dedupTtlHours,
