@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { DEFAULT_REGION } from '../lake/settings.js';
 
 // Every AWS client is built here, with one retry and timeout policy. Endpoints come from the
 // SDK's own AWS_ENDPOINT_URL_<SERVICE> variables (dynalite, s3rver, the local Firehose), never
@@ -24,7 +25,7 @@ const DEFAULTS = { maxAttempts: 4, maxSockets: 64, connectionTimeoutMs: 3_000, r
 function common(options: ClientOptions) {
   const o = { ...DEFAULTS, ...options };
   return {
-    region: o.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    region: o.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? DEFAULT_REGION,
     maxAttempts: o.maxAttempts,
     retryMode: 'standard' as const,
     requestHandler: new NodeHttpHandler({

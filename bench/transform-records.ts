@@ -1,7 +1,8 @@
 import type { FirehoseTransformationEvent, FirehoseTransformationEventRecord } from 'aws-lambda';
 import { generateRecords } from '../generator/index.js';
-import { DEFAULT_LATE_WINDOW_DAYS, type TransformConfig } from '../transform/config.js';
-import { DEFAULT_DEDUP_TTL_HOURS, DEFAULT_TABLE_NAMES } from '../transform/tables.js';
+import { DEFAULT_DEDUP_TTL_HOURS, DEFAULT_TRANSFORM_LATE_WINDOW_DAYS } from '../lake/settings.js';
+import type { TransformConfig } from '../transform/config.js';
+import { DEFAULT_TABLE_NAMES } from '../transform/tables.js';
 
 // The records of the transform benches: generated events (seed 000 mix, 1% duplicates, 1% bad)
 // as Firehose batches of 500, arriving 300 ms after their event time.
@@ -12,7 +13,7 @@ const BATCH = 500;
 export const benchConfig: TransformConfig = {
   tables: { ...DEFAULT_TABLE_NAMES },
   dedupTtlHours: DEFAULT_DEDUP_TTL_HOURS,
-  lateWindowDays: DEFAULT_LATE_WINDOW_DAYS,
+  lateWindowDays: DEFAULT_TRANSFORM_LATE_WINDOW_DAYS,
 };
 
 export function benchBatches(total: number, seed: number): FirehoseTransformationEvent[] {

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { type BackfillDay, backfill } from '../compaction/backfill.js';
-import { DEFAULT_LAKE, openLake } from '../lake/open.js';
+import { openLake } from '../lake/open.js';
+import { DEFAULT_LAKE } from '../lake/settings.js';
 import { parseDayOption, parsePositiveInt } from './options.js';
 
 interface BackfillFlags {

@@ -1,16 +1,18 @@
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import type { CompactionSummary } from '../compaction/compact.js';
-import { compactNightly, DEFAULT_LATE_WINDOW_DAYS, type NightlySummary } from '../compaction/nightly.js';
+import { compactNightly, type NightlySummary } from '../compaction/nightly.js';
 import { DEFAULT_UNIT_BYTES } from '../compaction/plan.js';
 import { compactDayWithWorkers } from '../compaction/workers.js';
-import { DEFAULT_LAKE, openLake } from '../lake/open.js';
+import { openLake } from '../lake/open.js';
+import { DEFAULT_COMPACTION_LATE_WINDOW_DAYS, DEFAULT_LAKE } from '../lake/settings.js';
 import { parseDayOption, parsePositiveInt } from './options.js';
+import { cliSettings, settingsHelp } from './settings.js';
 
 interface CompactFlags {
   date?: string;
   nightly?: boolean;
-  lateWindow: number;
+  lateWindow?: number;
   lake: string;
   force?: boolean;
   json?: boolean;
@@ -34,9 +36,8 @@ export const compactCommand = new Command('compact')
   )
   .option(
     '--late-window <days>',
-    'days before the nightly day checked for late objects',
+    `days before the nightly day checked for late objects (default: $FIRELAKE_COMPACTION_LATE_WINDOW_DAYS, else ${DEFAULT_COMPACTION_LATE_WINDOW_DAYS}; not below the transform's, $FIRELAKE_LATE_WINDOW_DAYS)`,
     parseNonNegativeInt,
-    DEFAULT_LATE_WINDOW_DAYS,
   )
   .option('--lake <path|s3://bucket/prefix>', 'the lake', DEFAULT_LAKE)
   .option('--force', 'recompact even if staging is unchanged; publish even if staging objects vanished')
@@ -56,6 +57,7 @@ export const compactCommand = new Command('compact')
     parsePositiveInt,
     Math.round(DEFAULT_UNIT_BYTES / 2 ** 20),
   )
+  .addHelpText('after', settingsHelp())
   .action(async (flags: CompactFlags, command: Command) => {
     if (!flags.date && !flags.nightly) command.error('error: give --date YYYY-MM-DD, or --nightly');
     const options = {
@@ -69,10 +71,13 @@ export const compactCommand = new Command('compact')
       unitBytes: flags.unitSize * 2 ** 20,
     };
     if (flags.nightly) {
+      const settings = cliSettings(process.env, {
+        compactionLateWindowDays: { flag: '--late-window', value: flags.lateWindow },
+      });
       const summary = await compactNightly({
         ...options,
         day: flags.date,
-        lateWindowDays: flags.lateWindow,
+        lateWindowDays: settings.compactionLateWindowDays,
         compact: (o) => compactDayWithWorkers({ ...options, ...o }),
       });
       console.log(flags.json ? JSON.stringify(summary, null, 2) : formatNightly(summary));

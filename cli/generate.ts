@@ -18,7 +18,7 @@ import {
   type Spike,
   stdoutSink,
 } from '../generator/index.js';
-import { DEFAULT_STREAM_NAME } from '../lake/delivery.js';
+import { DEFAULT_STREAM_NAME } from '../lake/settings.js';
 import {
   parseDuration,
   parseInstant,

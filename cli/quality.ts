@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import type { GeneratorStats } from '../generator/stats.js';
-import { DEFAULT_LAKE, openLake } from '../lake/open.js';
+import { openLake } from '../lake/open.js';
+import { DEFAULT_LAKE } from '../lake/settings.js';
 import { formatScorecard, readThresholdsFile, runScorecard } from '../sql/scorecard.js';
 import { parseDayOption, parseInstant } from './options.js';
 

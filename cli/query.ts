@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
-import { DEFAULT_LAKE, openLake } from '../lake/open.js';
+import { openLake } from '../lake/open.js';
+import { DEFAULT_LAKE } from '../lake/settings.js';
 import { listQueries, type QueryResult, runQuery } from '../sql/query.js';
 import { parseDayOption } from './options.js';
 

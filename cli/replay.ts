@@ -1,9 +1,10 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_STREAM_NAME } from '../lake/delivery.js';
-import { DEFAULT_LAKE, openLake } from '../lake/open.js';
+import { openLake } from '../lake/open.js';
+import { DEFAULT_LAKE, DEFAULT_STREAM_NAME } from '../lake/settings.js';
 import { daysBetween, REPLAY_SOURCES, type ReplaySource } from '../replay/read.js';
 import { checkReasons, formatOutcome, type ReplayReport, runReplay } from '../replay/replay.js';
 import { parseDayOption, parseDuration, parsePositiveInt } from './options.js';
+import { cliSettings, settingsHelp } from './settings.js';
 
 // `firelake replay`: quarantined and failed records back into the lake through the Firehose API,
 // optionally fixed by a DuckDB SELECT, exactly once (replay/replay.ts).
@@ -83,7 +84,10 @@ export const replayCommand = new Command('replay')
     parsePositiveInt,
     1000,
   )
+  .addHelpText('after', settingsHelp())
   .action(async (flags: ReplayFlags, command: Command) => {
+    // The transform's late window decides which records it would quarantine as too_late again.
+    const settings = cliSettings(process.env);
     const days = daysOf(flags, command);
     try {
       checkReasons(flags.reason);
@@ -109,6 +113,7 @@ export const replayCommand = new Command('replay')
       eventName: flags.eventName,
       fixFile: flags.fix,
       allowLate: flags.allowLate,
+      lateWindowDays: settings.transformLateWindowDays,
       dryRun: flags.dryRun,
       streamName: flags.stream ?? process.env.FIRELAKE_STREAM ?? DEFAULT_STREAM_NAME,
       wait: flags.wait,

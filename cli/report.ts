@@ -1,6 +1,7 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { DEFAULT_DATA_DIR, DEFAULT_LAKE, openLake } from '../lake/open.js';
+import { openLake } from '../lake/open.js';
+import { DEFAULT_DATA_DIR, DEFAULT_LAKE } from '../lake/settings.js';
 import { defaultReportPath, writeReport } from '../report/index.js';
 import { readThresholdsFile } from '../sql/scorecard.js';
 import { parseDayOption, parseInstant, parsePositiveInt } from './options.js';

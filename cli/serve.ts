@@ -1,11 +1,11 @@
-import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_DATA_DIR } from '../lake/open.js';
+import { DEFAULT_DATA_DIR, lakeIn } from '../lake/settings.js';
 import { startLiveServer } from '../local/live/server.js';
 import { LiveStats } from '../local/live/stats.js';
 import { DEFAULT_FIREHOSE_PORT, type LocalPipeline, startLocalPipeline } from '../local/runtime.js';
 import { type StopWatch, watchForStop } from '../local/stop.js';
 import { WAL_MODES, type WalMode } from '../local/wal.js';
+import { cliSettings, settingsHelp } from './settings.js';
 
 // `firelake serve`: the local Firehose endpoint and DynamoDB, long-running, for any producer
 // that uses the AWS SDK. stdout carries only the `export` lines a producer needs.
@@ -52,17 +52,20 @@ export const serveCommand = new Command('serve')
       .choices(WAL_MODES)
       .default('fsync'),
   )
+  .addHelpText('after', settingsHelp())
   .action(async (options: ServeOptions) => {
     const log = (line: string) => console.error(`[serve] ${line}`);
+    const settings = cliSettings(process.env);
     const live = new LiveStats();
     // Watched from the start: a stop while DynamoDB starts or the log is recovered still flushes.
     const stop = watchForStop({ log });
     const pipeline = await startLocalPipeline({
       dataDir: options.dataDir,
-      lake: options.lake ?? join(options.dataDir, 'lake'),
+      lake: options.lake ?? lakeIn(options.dataDir),
       port: options.port,
       host: options.host,
       wal: options.wal,
+      settings,
       log,
       onObject: live.onObject,
     });

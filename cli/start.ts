@@ -4,9 +4,10 @@ import { isAbsolute, join, relative } from 'node:path';
 import { Command, Option } from 'commander';
 import { firehoseClient } from '../aws/clients.js';
 import { DEFAULT_PACK_BYTES } from '../generator/index.js';
-import { DEFAULT_DATA_DIR } from '../lake/open.js';
+import { DEFAULT_DATA_DIR, lakeIn } from '../lake/settings.js';
 import { formatCount, type RunSummary, runLocalPipeline } from '../local/start.js';
 import { parseDuration, parsePack, parsePositiveInt, parseRate, parseShare } from './options.js';
+import { cliSettings, settingsHelp } from './settings.js';
 
 // `npm start` (`firelake start`): the whole pipeline on this machine with no flags. Progress on
 // stderr; the summary on stdout (or JSON with --json).
@@ -60,9 +61,11 @@ export const startCommand = new Command('start')
       .default(DEFAULT_PACK_BYTES, '5120'),
   )
   .option('--json', 'print the summary as JSON')
+  .addHelpText('after', settingsHelp())
   .action(async (options: StartOptions) => {
     const log = (line: string) => console.error(`[start] ${line}`);
-    const lake = options.lake ?? join(options.dataDir, 'lake');
+    const settings = cliSettings(process.env);
+    const lake = options.lake ?? lakeIn(options.dataDir);
     const summary = await runLocalPipeline({
       dataDir: options.dataDir,
       lake,
@@ -79,6 +82,7 @@ export const startCommand = new Command('start')
       quality: options.compact && options.quality,
       packBytes: options.pack === 'off' ? 0 : options.pack,
       firehoseClient: () => firehoseClient(),
+      pipeline: { settings },
       log,
     });
     const statsFile = join(options.dataDir, 'runs', `${summary.run_id}.json`);

@@ -1,9 +1,9 @@
 import { tmpdir } from 'node:os';
 import { s3Client } from '../aws/clients.js';
 import { S3Store } from '../lake/s3-store.js';
+import { DEFAULT_COMPACTION_LATE_WINDOW_DAYS, settingsFromEnv, settingsProblems } from '../lake/settings.js';
 import type { ObjectStore } from '../lake/store.js';
 import { CompactionError } from './errors.js';
-import { DEFAULT_LATE_WINDOW_DAYS } from './nightly.js';
 
 // The compaction Lambda's configuration, read once at cold start from its environment.
 
@@ -23,7 +23,7 @@ export class ConfigError extends CompactionError {
 }
 
 /**
- * LAKE_BUCKET (required), LAKE_PREFIX, COMPACTION_LATE_WINDOW_DAYS (default 7),
+ * LAKE_BUCKET (required), LAKE_PREFIX, COMPACTION_LATE_WINDOW_DAYS (default in lake/settings.ts),
  * COMPACTION_MEMORY_LIMIT_MIB (default 70% of the function's memory: Node, the SDK's buffers and
  * DuckDB's allocations outside its buffer pool need the rest), COMPACTION_WORK_DIR (default /tmp).
  */
@@ -31,22 +31,25 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): CompactionC
   const bucket = env.LAKE_BUCKET;
   if (!bucket) throw new ConfigError('LAKE_BUCKET is not set: the compaction Lambda needs the lake bucket');
   const lambdaMiB = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 3008);
+  const problems: string[] = [];
+  const shared = settingsFromEnv(env, 'lambda', ['compactionLateWindowDays'], problems);
+  problems.push(...settingsProblems(shared, 'lambda'));
+  if (problems.length > 0) throw new ConfigError(problems.join('; '));
   return {
     bucket,
     prefix: env.LAKE_PREFIX ?? '',
-    lateWindowDays: positiveInt(env, 'COMPACTION_LATE_WINDOW_DAYS', DEFAULT_LATE_WINDOW_DAYS, true),
+    lateWindowDays: shared.compactionLateWindowDays ?? DEFAULT_COMPACTION_LATE_WINDOW_DAYS,
     memoryLimitMiB: positiveInt(env, 'COMPACTION_MEMORY_LIMIT_MIB', Math.floor(lambdaMiB * 0.7)),
     workDir: env.COMPACTION_WORK_DIR ?? tmpdir(),
   };
 }
 
-function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number, zeroOk = false): number {
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const text = env[name];
   if (text === undefined || text === '') return fallback;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < (zeroOk ? 0 : 1)) {
-    throw new ConfigError(`${name}="${text}" is not a ${zeroOk ? 'non-negative' : 'positive'} whole number`);
-  }
+  if (!Number.isInteger(n) || n < 1)
+    throw new ConfigError(`${name}="${text}" is not a positive whole number`);
   return n;
 }
 

@@ -13,7 +13,6 @@ export { currentFiles, type Manifest, readManifest } from './manifest.js';
 export {
   compactNightly,
   type DayOutcome,
-  DEFAULT_LATE_WINDOW_DAYS,
   type NightlyOptions,
   type NightlySummary,
 } from './nightly.js';

@@ -1,4 +1,5 @@
 import { type Day, dayOf, dayPrefix, parseDay } from '../lake/layout.js';
+import { DEFAULT_COMPACTION_LATE_WINDOW_DAYS } from '../lake/settings.js';
 import { listAll } from '../lake/store.js';
 import { type CompactDayOptions, type CompactionSummary, compactDay, stagingChange } from './compact.js';
 import { MissingDayError } from './errors.js';
@@ -8,14 +9,13 @@ import { clearPendingDay, pendingDays } from './pending.js';
 // The nightly run: yesterday, plus every day of the late window that received staging objects
 // its manifest has not consumed (late events land under their event-time day, days later).
 
-export const DEFAULT_LATE_WINDOW_DAYS = 7;
 const DAY_MS = 86_400_000;
 
 export interface NightlyOptions extends Omit<CompactDayOptions, 'day' | 'runId'> {
   /** The day to compact as "yesterday" (default: the UTC day before now). */
   day?: Day;
   now?: Date;
-  /** Days before `day` checked for late staging objects (default 7). */
+  /** Days before `day` checked for late staging objects (default DEFAULT_COMPACTION_LATE_WINDOW_DAYS). */
   lateWindowDays?: number;
   /** How one day is compacted (default compactDay; the CLI passes the fan-out with --workers). */
   compact?: (options: CompactDayOptions) => Promise<CompactionSummary>;
@@ -48,7 +48,7 @@ export function nightlyDays(day: Day, lateWindowDays: number): Day[] {
 export async function compactNightly(options: NightlyOptions): Promise<NightlySummary> {
   const { store } = options;
   const log = options.log ?? (() => {});
-  const window = options.lateWindowDays ?? DEFAULT_LATE_WINDOW_DAYS;
+  const window = options.lateWindowDays ?? DEFAULT_COMPACTION_LATE_WINDOW_DAYS;
   const day = options.day ?? dayOf((options.now ?? new Date()).getTime() - DAY_MS);
   const [yesterday, ...late] = nightlyDays(day, window);
   const days: DayOutcome[] = [];

@@ -1,3 +1,5 @@
+import { DEFAULT_DEDUP_TTL_HOURS, SETTING_SPECS } from '../lake/settings.js';
+
 // The settings that decide the bill, read from a synthesized CloudFormation template: what will
 // actually be deployed, not what a config file says it will be. The calculator never reads
 // FirelakeConfig directly, so a setting the stack ignores cannot make the estimate lie.
@@ -177,7 +179,7 @@ export function settingsFromTemplate(template: TemplateJson): CostSettings {
       processorBufferIntervalSeconds: param('BufferIntervalInSeconds', 60),
     },
     tables: tables as CostSettings['tables'],
-    dedupTtlHours: Number(env.DEDUP_TTL_HOURS ?? 168),
+    dedupTtlHours: Number(env[SETTING_SPECS.dedupTtlHours.lambdaEnv!] ?? DEFAULT_DEDUP_TTL_HOURS),
     transform,
     compaction,
     lake: {

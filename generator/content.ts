@@ -1,10 +1,11 @@
+import { LANGUAGES } from '../lake/settings.js';
 import { Random } from './random.js';
 
 // The app's fixed content: languages, courses, campaigns, names. Every string here is spliced
 // into JSON templates unescaped (the hot path avoids JSON.stringify), so each is checked below
 // to need no escaping.
 
-export const LANGUAGES = ['es', 'fr', 'de', 'it', 'pt', 'en', 'ja', 'ko', 'zh', 'ru', 'nl', 'sv', 'tr', 'pl'];
+export { LANGUAGES };
 /** Popularity of each language above (learners choose Spanish far more often than Swedish). */
 export const LANGUAGE_WEIGHTS = [30, 18, 14, 9, 6, 8, 7, 5, 5, 4, 3, 2, 2, 2];
 

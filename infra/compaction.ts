@@ -8,6 +8,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { PENDING_COMPACTION_PREFIX, PREFIX } from '../lake/layout.js';
+import { SETTING_SPECS } from '../lake/settings.js';
 import { type FirelakeConfig, hourMinute } from './config.js';
 import {
   acknowledgeRuntime,
@@ -69,7 +70,7 @@ export function compactionEnvironment(
 ): Record<string, string> {
   return {
     LAKE_BUCKET: bucket.bucketName,
-    COMPACTION_LATE_WINDOW_DAYS: String(compaction.lateWindowDays),
+    [SETTING_SPECS.compactionLateWindowDays.lambdaEnv!]: String(compaction.lateWindowDays),
     COMPACTION_WORK_DIR: '/tmp',
     NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
   };

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { FIREHOSE_ERROR_PREFIX, FIREHOSE_PREFIX, PREFIX } from '../lake/layout.js';
+import { streamNameFor } from '../lake/settings.js';
 import type { FirelakeConfig } from './config.js';
 import { acknowledgePrefixGrants } from './nag.js';
 
@@ -35,11 +36,11 @@ export class EventDeliveryStream extends Construct {
   constructor(scope: Construct, id: string, props: EventDeliveryStreamProps) {
     super(scope, id);
     const { delivery, bucket } = props;
-    this.streamName = `${props.namePrefix}-events`;
+    this.streamName = streamNameFor(props.namePrefix);
 
     if (delivery.source === 'kinesis') {
       this.sourceStream = new kinesis.Stream(this, 'Source', {
-        streamName: `${props.namePrefix}-events-source`,
+        streamName: `${this.streamName}-source`,
         streamMode: kinesis.StreamMode.ON_DEMAND,
         encryption: kinesis.StreamEncryption.MANAGED,
         retentionPeriod: Duration.hours(delivery.kinesisRetentionHours),

@@ -2,6 +2,7 @@ import { type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { tableNameFor } from '../lake/settings.js';
 import { TABLES, type TableId } from '../transform/tables.js';
 import { capacityOf, type FirelakeConfig } from './config.js';
 
@@ -42,7 +43,7 @@ export class StateTables extends Construct {
           ? (props.tables.dedupPointInTimeRecovery ?? props.tables.pointInTimeRecovery)
           : props.tables.pointInTimeRecovery;
       const table = new dynamodb.Table(this, tableId, {
-        tableName: `${props.namePrefix}-${tableId}`,
+        tableName: tableNameFor(props.namePrefix, tableId),
         partitionKey: { name: def.partitionKey.name, type: ATTRIBUTE_TYPE[def.partitionKey.type] },
         sortKey:
           'sortKey' in def ? { name: def.sortKey.name, type: ATTRIBUTE_TYPE[def.sortKey.type] } : undefined,

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
+import { SETTING_SPECS, transformFunctionNameFor } from '../lake/settings.js';
 import type { FirelakeConfig } from './config.js';
 import {
   acknowledgeRuntime,
@@ -34,7 +35,7 @@ export class TransformFunction extends Construct {
   constructor(scope: Construct, id: string, props: TransformFunctionProps) {
     super(scope, id);
     const { transform } = props;
-    const functionName = `${props.namePrefix}-transform`;
+    const functionName = transformFunctionNameFor(props.namePrefix);
     const base = new FunctionBase(this, 'Base', {
       functionName,
       logRetentionDays: transform.logRetentionDays,
@@ -55,8 +56,9 @@ export class TransformFunction extends Construct {
       depsLockFilePath: LOCK_FILE,
       bundling: BUNDLING,
       environment: {
-        DEDUP_TTL_HOURS: String(transform.dedupTtlHours),
-        LATE_WINDOW_DAYS: String(transform.lateWindowDays),
+        // The variables transform/config.ts reads, named once in lake/settings.ts.
+        [SETTING_SPECS.dedupTtlHours.lambdaEnv!]: String(transform.dedupTtlHours),
+        [SETTING_SPECS.transformLateWindowDays.lambdaEnv!]: String(transform.lateWindowDays),
         POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
         POWERTOOLS_SERVICE_NAME: TRANSFORM_METRICS_SERVICE,
         NODE_OPTIONS: FUNCTION_NODE_OPTIONS,

@@ -1,4 +1,5 @@
 import { FIREHOSE_ERROR_PREFIX, FIREHOSE_PREFIX } from './layout.js';
+import { DEFAULT_STREAM_NAME } from './settings.js';
 
 // The delivery stream's configuration: one object for the CDK stack and the local Firehose, so
 // what runs on a laptop is what runs in AWS (only buffer sizes differ locally, see LOCAL_DELIVERY).
@@ -20,8 +21,6 @@ export interface DeliveryStreamConfig {
    */
   deaggregation?: 'JSON';
 }
-
-export const DEFAULT_STREAM_NAME = 'firelake-events';
 
 export const AWS_DELIVERY: DeliveryStreamConfig = {
   streamName: DEFAULT_STREAM_NAME,

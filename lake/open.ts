@@ -3,10 +3,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { s3Client } from '../aws/clients.js';
 import { FolderStore } from './folder-store.js';
 import { S3Store } from './s3-store.js';
+import { DEFAULT_LAKE } from './settings.js';
 import type { ObjectStore } from './store.js';
-
-export const DEFAULT_DATA_DIR = './data';
-export const DEFAULT_LAKE = './data/lake';
 
 /** Opens the lake a `--lake` value names: a folder path, or `s3://bucket[/prefix]`. */
 export function openLake(spec: string = DEFAULT_LAKE, options: { s3?: S3Client } = {}): ObjectStore {

@@ -7,6 +7,7 @@ import type {
   FirehoseTransformationResult,
 } from 'aws-lambda';
 import { billedBytes, type DeliveryStreamConfig, FIREHOSE_LIMITS } from '../lake/delivery.js';
+import { DEFAULT_REGION, DEFAULT_TRANSFORM_FUNCTION_NAME } from '../lake/settings.js';
 import type { ObjectStore } from '../lake/store.js';
 import { deaggregateJson } from './deaggregate.js';
 import { evaluatePartitionKeys, evaluatePrefix, objectKey, type PrefixEvaluationError } from './prefix.js';
@@ -189,11 +190,12 @@ export class DeliveryStream {
   constructor(private readonly options: DeliveryStreamOptions) {
     const { config } = options;
     this.name = config.streamName;
-    this.region = options.region ?? 'us-east-1';
+    this.region = options.region ?? DEFAULT_REGION;
     const account = options.accountId ?? '000000000000';
     this.arn = `arn:aws:firehose:${this.region}:${account}:deliverystream/${this.name}`;
     this.lambdaArn =
-      options.lambdaArn ?? `arn:aws:lambda:${this.region}:${account}:function:firelake-transform`;
+      options.lambdaArn ??
+      `arn:aws:lambda:${this.region}:${account}:function:${DEFAULT_TRANSFORM_FUNCTION_NAME}`;
     this.maxBacklogBytes = options.maxBacklogBytes ?? 256 * MiB;
     this.maxConcurrent = options.maxConcurrentInvocations ?? 4;
     this.maxActivePartitions = options.maxActivePartitions ?? 500;

@@ -3,10 +3,17 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoDbClient } from '../aws/clients.js';
 import { type DeliveryStreamConfig, LOCAL_DELIVERY } from '../lake/delivery.js';
 import { openLake } from '../lake/open.js';
+import {
+  DEFAULT_DATA_DIR,
+  DEFAULT_REGION,
+  lakeIn,
+  resolveSettings,
+  type SharedSettings,
+} from '../lake/settings.js';
 import type { ObjectStore } from '../lake/store.js';
-import { DEFAULT_LATE_WINDOW_DAYS, type TransformConfig } from '../transform/config.js';
+import type { TransformConfig } from '../transform/config.js';
 import { type BatchCounts, countingSink } from '../transform/metrics.js';
-import { DEFAULT_DEDUP_TTL_HOURS, DEFAULT_TABLE_NAMES, type TableNames } from '../transform/tables.js';
+import { DEFAULT_TABLE_NAMES, type TableNames } from '../transform/tables.js';
 import { createTransform } from '../transform/transform.js';
 import { type DeliveredObject, DeliveryStream, type TransformFunction } from './delivery-stream.js';
 import { busyHint, createTables, DynaliteStartError, type LocalDynamo, startDynalite } from './dynamodb.js';
@@ -16,7 +23,7 @@ import { type WalMode, WriteAheadLog } from './wal.js';
 // The embedded default: DynamoDB (dynalite), the local Firehose endpoint with its delivery
 // stream, the real transform in-process, and the lake; started together, stopped together.
 
-export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_REGION = DEFAULT_REGION;
 /** The default port of `firelake serve`'s Firehose endpoint (any free port with --port 0). */
 export const DEFAULT_FIREHOSE_PORT = 4573;
 
@@ -36,7 +43,12 @@ export interface LocalPipelineOptions {
   tableNames?: TableNames;
   /** The transform to run; the real one (transform/) by default. */
   transform?: TransformFunction;
-  /** Transform settings beyond the table names (late window, TTL). */
+  /**
+   * The shared settings (lake/settings.ts) over their defaults, checked by the rules every path
+   * checks before anything starts: `firelake serve` and `npm start` pass what FIRELAKE_* set.
+   */
+  settings?: Partial<SharedSettings>;
+  /** Transform settings beyond the table names and the shared settings (skew, concurrency). */
   transformConfig?: Partial<Omit<TransformConfig, 'tables'>>;
   maxBacklogBytes?: number;
   maxConcurrentInvocations?: number;
@@ -75,11 +87,11 @@ export interface LocalPipeline {
 
 export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
   const log = options.log ?? (() => {});
-  const dataDir = resolve(options.dataDir ?? './data');
+  const settings = resolveSettings(options.settings);
+  const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   const delivery = options.delivery ?? LOCAL_DELIVERY;
   const tables = options.tableNames ?? DEFAULT_TABLE_NAMES;
-  const store =
-    typeof options.lake === 'object' ? options.lake : openLake(options.lake ?? join(dataDir, 'lake'));
+  const store = typeof options.lake === 'object' ? options.lake : openLake(options.lake ?? lakeIn(dataDir));
 
   // The in-process SDK clients reach dynalite through the SDK's own endpoint variable, as the
   // Lambda would; dummy credentials only when none are set (dynalite accepts any).
@@ -120,8 +132,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         metrics: counting,
         config: {
           tables,
-          dedupTtlHours: DEFAULT_DEDUP_TTL_HOURS,
-          lateWindowDays: DEFAULT_LATE_WINDOW_DAYS,
+          dedupTtlHours: settings.dedupTtlHours,
+          lateWindowDays: settings.transformLateWindowDays,
           ...options.transformConfig,
         },
       });

@@ -10,8 +10,8 @@ import { markPendingDays } from '../compaction/pending.js';
 import { QUARANTINE_REASONS } from '../events/types.js';
 import { firehoseSink } from '../generator/sinks.js';
 import { type Day, dayOf, replaysDayPrefix } from '../lake/layout.js';
+import { DEFAULT_TRANSFORM_LATE_WINDOW_DAYS } from '../lake/settings.js';
 import type { ObjectStore } from '../lake/store.js';
-import { DEFAULT_LATE_WINDOW_DAYS } from '../transform/config.js';
 import { ReplayEngine, type SelectionRow, writeEmptyCandidates } from './engine.js';
 import { type Outcomes, watchOutcomes } from './outcome.js';
 import { type NotSendable, prepareRecords, type ReplayRecord } from './prepare.js';
@@ -167,7 +167,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     const rows = selected.length > 0 ? await engine.output() : [];
     const { records, notSendable } = prepareRecords(rows, selected, {
       allowLate: options.allowLate ?? false,
-      lateWindowDays: options.lateWindowDays ?? DEFAULT_LATE_WINDOW_DAYS,
+      lateWindowDays: options.lateWindowDays ?? DEFAULT_TRANSFORM_LATE_WINDOW_DAYS,
       nowMs: startedMs,
     });
     const report: ReplayReport = {

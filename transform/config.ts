@@ -1,4 +1,5 @@
-import { DEFAULT_DEDUP_TTL_HOURS, TABLES, type TableId } from './tables.js';
+import { DEFAULT_SETTINGS, settingsFromEnv, settingsProblems } from '../lake/settings.js';
+import { TABLES, type TableId } from './tables.js';
 
 /** Everything the transform needs to know, read once (cold start, or by the local runtime). */
 export interface TransformConfig {
@@ -6,7 +7,7 @@ export interface TransformConfig {
   tables: Record<TableId, string>;
   /** How long an event_uuid is remembered for deduplication (DEDUP_TTL_HOURS). */
   dedupTtlHours: number;
-  /** Events older than this, relative to their arrival, go to quarantine as `too_late`. */
+  /** Events older than this, relative to their arrival, go to quarantine as `too_late` (LATE_WINDOW_DAYS). */
   lateWindowDays: number;
   /** Events further ahead of their arrival than this are `future_timestamp`. Default 5 minutes. */
   maxFutureSkewMs?: number;
@@ -14,7 +15,6 @@ export interface TransformConfig {
   dynamoConcurrency?: number;
 }
 
-export const DEFAULT_LATE_WINDOW_DAYS = 7;
 export const DEFAULT_MAX_FUTURE_SKEW_MS = 5 * 60_000;
 export const DEFAULT_DYNAMO_CONCURRENCY = 32;
 
@@ -34,19 +34,16 @@ export function loadTransformConfig(env: Record<string, string | undefined>): Tr
     if (!value) problems.push(`${name} is not set (the ${id} table name)`);
     return value ?? '';
   };
-  const positive = (name: string, fallback: number, integer: boolean): number => {
-    const raw = env[name]?.trim();
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-      problems.push(`${name}="${raw}" is not a positive ${integer ? 'whole ' : ''}number`);
-    }
-    return n;
-  };
+  const tables = { dedup: table('dedup'), users: table('users'), subscriptions: table('subscriptions') };
+  // The shared settings (lake/settings.ts) by the rules every path checks; this function sees
+  // only its own two, so the rule between the late windows is the stack's and the CLI's to check.
+  const read = settingsFromEnv(env, 'lambda', ['dedupTtlHours', 'transformLateWindowDays'], problems);
+  const settings = { ...DEFAULT_SETTINGS, ...read };
+  problems.push(...settingsProblems(read, 'lambda'));
   const config: TransformConfig = {
-    tables: { dedup: table('dedup'), users: table('users'), subscriptions: table('subscriptions') },
-    dedupTtlHours: positive('DEDUP_TTL_HOURS', DEFAULT_DEDUP_TTL_HOURS, false),
-    lateWindowDays: positive('LATE_WINDOW_DAYS', DEFAULT_LATE_WINDOW_DAYS, false),
+    tables,
+    dedupTtlHours: settings.dedupTtlHours,
+    lateWindowDays: settings.transformLateWindowDays,
   };
   if (problems.length > 0) {
     throw new TransformConfigError(`transform configuration: ${problems.join('; ')}`);

@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { FirehoseTransformationHandler } from 'aws-lambda';
 import { dynamoDbClient } from '../aws/clients.js';
+import { DEFAULT_METRICS_NAMESPACE, DEFAULT_TRANSFORM_FUNCTION_NAME } from '../lake/settings.js';
 import { loadTransformConfig } from './config.js';
 import { emfSink } from './metrics.js';
 import { createTransform } from './transform.js';
@@ -10,9 +11,9 @@ import { createTransform } from './transform.js';
 // with a message naming it), then each invocation is the domain function. DynamoDB's endpoint
 // comes from the SDK's AWS_ENDPOINT_URL_DYNAMODB when set.
 const config = loadTransformConfig(process.env);
-const logger = new Logger({ serviceName: 'firelake-transform' });
+const logger = new Logger({ serviceName: DEFAULT_TRANSFORM_FUNCTION_NAME });
 const metrics = new Metrics({
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Firelake',
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_METRICS_NAMESPACE,
   serviceName: 'transform',
 });
 const transform = createTransform({ dynamodb: dynamoDbClient(), config, metrics: emfSink(metrics), logger });

@@ -1,3 +1,5 @@
+import { DEFAULT_NAME_PREFIX, tableNameFor } from '../lake/settings.js';
+
 // DynamoDB tables: key names and types defined once, for the transform, the local runtime
 // (dynalite table creation) and the CDK stack. Table names are configurable; keys are not.
 
@@ -11,20 +13,20 @@ export const TABLES = {
   dedup: {
     partitionKey: { name: 'event_uuid', type: 'S' },
     ttlAttribute: 'expires_at',
-    defaultName: 'firelake-dedup',
+    defaultName: tableNameFor(DEFAULT_NAME_PREFIX, 'dedup'),
     envVar: 'DEDUP_TABLE',
   },
   /** Current user state: country, active, updated_at (event time), last event uuid. */
   users: {
     partitionKey: { name: 'user_uuid', type: 'S' },
-    defaultName: 'firelake-users',
+    defaultName: tableNameFor(DEFAULT_NAME_PREFIX, 'users'),
     envVar: 'USERS_TABLE',
   },
   /** Current subscription state per user and language. */
   subscriptions: {
     partitionKey: { name: 'user_uuid', type: 'S' },
     sortKey: { name: 'language', type: 'S' },
-    defaultName: 'firelake-subscriptions',
+    defaultName: tableNameFor(DEFAULT_NAME_PREFIX, 'subscriptions'),
     envVar: 'SUBSCRIPTIONS_TABLE',
   },
 } as const satisfies Record<
@@ -50,8 +52,6 @@ export const ATTR = {
   subscriptionType: 'subscription_type',
   subscriptionPeriod: 'subscription_period',
 } as const;
-
-export const DEFAULT_DEDUP_TTL_HOURS = 168;
 
 /** Table names, by table id; configurable, keys are not. */
 export type TableNames = Record<TableId, string>;

@@ -1,6 +1,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { s3Client } from '../../aws/clients.js';
 import { S3Store } from '../../lake/s3-store.js';
+import { DEFAULT_METRICS_NAMESPACE } from '../../lake/settings.js';
 import { checkManifest, dayDueAt, MANIFEST_CHECK_METRICS } from './check.js';
 
 // The manifest-deadline Lambda: invoked by EventBridge Scheduler with
@@ -14,7 +15,7 @@ const bucket = process.env.LAKE_BUCKET;
 if (!bucket) throw new ManifestCheckConfigError('LAKE_BUCKET is not set: the check needs the lake bucket');
 const store = new S3Store(s3Client(), bucket, process.env.LAKE_PREFIX ?? '');
 const metrics = new Metrics({
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Firelake',
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_METRICS_NAMESPACE,
   serviceName: MANIFEST_CHECK_METRICS.service,
 });
 
