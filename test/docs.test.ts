@@ -65,7 +65,12 @@ function tableRows(markdown: string, header: string): string[][] {
   const rows: string[][] = [];
   for (const line of lines.slice(start + 2)) {
     if (!line.startsWith('|')) break;
-    rows.push(line.split('|').slice(1, -1).map((c) => c.trim()));
+    rows.push(
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    );
   }
   return rows;
 }
@@ -142,7 +147,7 @@ describe('the README', () => {
     expect(unreached).toEqual([]);
   });
 
-  it("names every command the CLI registers in its command table, and no other", () => {
+  it('names every command the CLI registers in its command table, and no other', () => {
     const named = tableRows(readme, 'command')
       .map((row) => /^`firelake ([\w-]+)/.exec(row[0]!)?.[1])
       .filter((name): name is string => name !== undefined)
@@ -166,7 +171,9 @@ describe('the README', () => {
     const command = '`npx firelake cost --profile default recommended-1m` prints:';
     const after = readme.slice(readme.indexOf(command) + command.length);
     expect(readme).toContain(command);
-    expect(after).toMatch(/^\n\nMonthly cost at [^\n]+\n[^\n]+\n\n\| service \| item \| default \| recommended-1m \|\n/);
+    expect(after).toMatch(
+      /^\n\nMonthly cost at [^\n]+\n[^\n]+\n\n\| service \| item \| default \| recommended-1m \|\n/,
+    );
     expect(tableRows(after, 'service').map((row) => row[0])).toContain('**per million events**');
   });
 });
