@@ -177,3 +177,47 @@ describe('the README', () => {
     expect(tableRows(after, 'service').map((row) => row[0])).toContain('**per million events**');
   });
 });
+
+/** The backticked names in the first cell of each row of a page's table (flags such as
+ * `--stats` aside). */
+function firstCellNames(rows: string[][]): string[] {
+  return rows.flatMap((row) =>
+    [...row[0]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!).filter((name) => !name.startsWith('-')),
+  );
+}
+
+describe('the pages a person on call reads', () => {
+  it('explains every check of the scorecard, and no check that is gone', () => {
+    const keys = Object.keys(
+      (
+        JSON.parse(read(join(ROOT, 'sql', 'quality', 'thresholds.json'))) as {
+          checks: Record<string, unknown>;
+        }
+      ).checks,
+    );
+    const ids = firstCellNames(tableRows(read(join(DOCS, 'quality.md')), 'check'));
+    // `validity.*` in the thresholds is the row `validity.<reason>` of the page.
+    const family = (id: string) => id.replace(/<[^>]+>$/, '*');
+    const documented = new Set(ids.map(family));
+    const undocumented = keys.filter(
+      (k) => !documented.has(k) && !documented.has(k.replace(/\.[^.]+$/, '.*')),
+    );
+    const gone = ids.filter((id) => !keys.includes(family(id)));
+    expect({ undocumented, gone }).toEqual({ undocumented: [], gone: [] });
+  });
+
+  it('says what to do for every alarm the stack creates, and names no other', async () => {
+    const { synth } = await import('./infra-synth.js');
+    const alarms = Object.values(synth().resources)
+      .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+      .map((r) => (r.Properties as { AlarmName?: unknown }).AlarmName)
+      .filter((name): name is string => typeof name === 'string') // autoscaling's own alarms are unnamed
+      .map((name) => name.replace(/^firelake-/, ''))
+      .sort();
+    const rows = firstCellNames(
+      tableRows(read(join(DOCS, 'operations.md')), 'alarm (`firelake-...`)'),
+    ).sort();
+    expect(alarms.length).toBeGreaterThan(0);
+    expect(rows).toEqual(alarms);
+  }, 60_000);
+});
