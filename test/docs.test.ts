@@ -75,20 +75,48 @@ function tableRows(markdown: string, header: string): string[][] {
   return rows;
 }
 
-/** The names of the commands cli/index.ts registers: each imported `xCommand` it uses, by the
- * name its own file gives it (`new Command('name')`). */
-function registeredCommands(): string[] {
+interface Registered {
+  name: string;
+  file: string;
+  variable: string;
+}
+
+/** The commands cli/index.ts registers: each imported `xCommand` it uses, with the name its own
+ * file gives it (`new Command('name')`). */
+function registered(): Registered[] {
   const index = read(join(ROOT, 'cli', 'index.ts'));
-  const names: string[] = [];
+  const out: Registered[] = [];
   for (const m of index.matchAll(/^import \{ (\w+Command) \} from '\.\/([\w-]+)\.js';$/gm)) {
     const [, variable, file] = m as unknown as [string, string, string];
     if (index.split(variable).length < 3) continue; // imported, never registered
     const source = read(join(ROOT, 'cli', `${file}.ts`));
     const name = new RegExp(`export const ${variable} = new Command\\('([\\w-]+)'\\)`).exec(source)?.[1];
     if (!name) throw new Error(`cli/${file}.ts: no \`export const ${variable} = new Command('...')\``);
-    names.push(name);
+    out.push({ name, file, variable });
   }
-  return names.sort();
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Every `firelake <command> --flag ...` the pages show, in code spans and code blocks: the
+ * command and the long flags written after it (up to a comment or the next command). */
+function shownInvocations(markdown: string): { command: string; flags: string[]; text: string }[] {
+  const spans = [
+    ...[...markdown.matchAll(/^(```|~~~)[^\n]*\n([\s\S]*?)^\1/gm)].flatMap((m) => m[2]!.split('\n')),
+    ...[...prose(markdown).matchAll(/`([^`]+)`/g)].map((m) => m[1]!),
+  ];
+  const out: { command: string; flags: string[]; text: string }[] = [];
+  for (const span of spans) {
+    for (const m of span
+      .split(/\s#\s|\||&&|;/)[0]!
+      .matchAll(/\bfirelake ([a-z][\w-]*)([\s\S]*?)(?=\bfirelake [a-z]|$)/g)) {
+      out.push({
+        command: m[1]!,
+        flags: [...m[2]!.matchAll(/(?<![\w-])--[a-z][\w-]*(?=[\s=\]),]|$)/g)].map((f) => f[0]),
+        text: m[0],
+      });
+    }
+  }
+  return out;
 }
 
 describe('docs', () => {
@@ -153,7 +181,7 @@ describe('the README', () => {
       .filter((name): name is string => name !== undefined)
       .sort();
     expect(named.length).toBeGreaterThan(0);
-    expect(named).toEqual(registeredCommands());
+    expect(named).toEqual(registered().map((c) => c.name));
   });
 
   it('names every npm script of package.json in its script table, and no other', () => {
@@ -219,5 +247,32 @@ describe('the pages a person on call reads', () => {
     ).sort();
     expect(alarms.length).toBeGreaterThan(0);
     expect(rows).toEqual(alarms);
+  }, 60_000);
+});
+
+describe('the commands the pages show', () => {
+  it('are commands of the CLI, with flags those commands have', async () => {
+    const flagsOf = new Map<string, Set<string>>();
+    for (const { name, file, variable } of registered()) {
+      const mod = (await import(join(ROOT, 'cli', `${file}.ts`))) as Record<
+        string,
+        { options: { long?: string }[] }
+      >;
+      flagsOf.set(name, new Set(['--help', ...mod[variable]!.options.map((o) => o.long!)]));
+    }
+    const wrong: string[] = [];
+    let checked = 0;
+    for (const page of pages()) {
+      for (const { command, flags, text } of shownInvocations(read(page))) {
+        const known = flagsOf.get(command);
+        checked++;
+        if (!known) wrong.push(`${relative(ROOT, page)}: no command "${command}" in: ${text.trim()}`);
+        for (const flag of flags.filter((f) => known && !known.has(f))) {
+          wrong.push(`${relative(ROOT, page)}: ${command} has no ${flag}, in: ${text.trim()}`);
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(20);
+    expect(wrong).toEqual([]);
   }, 60_000);
 });
