@@ -100,15 +100,17 @@ function registered(): Registered[] {
 /** Every `firelake <command> --flag ...` the pages show, in code spans and code blocks: the
  * command and the long flags written after it (up to a comment or the next command). */
 function shownInvocations(markdown: string): { command: string; flags: string[]; text: string }[] {
+  // A shell line ends its command at a pipe, `&&`, `;` or a comment; a code span in prose may
+  // hold a `|` of its own (`<name | file.sql>`).
   const spans = [
-    ...[...markdown.matchAll(/^(```|~~~)[^\n]*\n([\s\S]*?)^\1/gm)].flatMap((m) => m[2]!.split('\n')),
-    ...[...prose(markdown).matchAll(/`([^`]+)`/g)].map((m) => m[1]!),
+    ...[...markdown.matchAll(/^(```|~~~)[^\n]*\n([\s\S]*?)^\1/gm)]
+      .flatMap((m) => m[2]!.split('\n'))
+      .map((line) => line.split(/\s#\s|\||&&|;/)[0]!),
+    ...[...prose(markdown).matchAll(/`([^`]+)`/g)].map((m) => m[1]!.split(/&&|;/)[0]!),
   ];
   const out: { command: string; flags: string[]; text: string }[] = [];
   for (const span of spans) {
-    for (const m of span
-      .split(/\s#\s|\||&&|;/)[0]!
-      .matchAll(/\bfirelake ([a-z][\w-]*)([\s\S]*?)(?=\bfirelake [a-z]|$)/g)) {
+    for (const m of span.matchAll(/\bfirelake ([a-z][\w-]*)([\s\S]*?)(?=\bfirelake [a-z]|$)/g)) {
       out.push({
         command: m[1]!,
         flags: [...m[2]!.matchAll(/(?<![\w-])--[a-z][\w-]*(?=[\s=\]),]|$)/g)].map((f) => f[0]),
