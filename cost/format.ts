@@ -1,6 +1,6 @@
 import type { CostEstimate } from './model.js';
 
-// The calculator's output as Markdown tables: what `firelake cost` prints and the README shows.
+// The calculator's output as Markdown tables: what `firelake cost` prints and the README and docs/cost.md show.
 
 const usd = (x: number) =>
   `$${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;

@@ -45,8 +45,11 @@ export const WORKLOAD = {
   dedupMarkerBytes: 310,
   /** State items (users, subscriptions): a few hundred thousand small items, taken as 1 GB. */
   stateTablesGB: 1,
-  /** A staged line is the event plus the transform's columns (README: ~600 B for 370 B events). */
-  stagedLineExtraBytes: 230,
+  /**
+   * A staged line is the event plus the transform's columns: 4,000 generator records through the
+   * transform (bench/transform-records.ts) staged 357 B events as 618 B lines (2026-11-28).
+   */
+  stagedLineExtraBytes: 261,
   /** Gzip staging bytes per staged line (compaction bench: 553 MiB for 6,060,446 lines). */
   stagingGzipBytesPerEvent: 96,
   /** Curated zstd Parquet per row (compaction bench: 515 MiB for 6,000,120 rows). */

@@ -89,7 +89,7 @@ export interface FirelakeConfig {
     dynamicPartitioningRetrySeconds: number;
     /**
      * Firehose's RecordDeAggregation processor (JSON) before the transform: producers may pack
-     * up to 500 newline-delimited events in one record, billed as one (README "Packed records").
+     * up to 500 newline-delimited events in one record, billed as one (docs/packing.md).
      */
     recordDeaggregation: boolean;
     /** Kinesis source only: how long the stream keeps records (24-8760 h). */

@@ -58,7 +58,7 @@ export const API_PACK_CHARS = 5000;
 /**
  * VTL of POST /events/batch to Firehose: the array's events packed newline-delimited into
  * records of at most API_PACK_CHARS characters and 500 events (the stream's RecordDeAggregation
- * splits them again; README "Packed records"), or one event per record with `?pack=off`.
+ * splits them again; docs/packing.md), or one event per record with `?pack=off`.
  * Firehose then answers per record: with packing, resend the whole batch when FailedPutCount > 0
  * (dedup makes the repeats tombstones), or use `?pack=off` for an answer per event.
  */

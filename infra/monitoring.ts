@@ -215,7 +215,7 @@ export class Monitoring extends Construct {
     // Compaction
     alarm(
       'compaction-dead-letters',
-      'A scheduled compaction (or manifest check) failed after every retry: run it by hand (README "Run compaction by hand"), then purge the queue.',
+      'A scheduled compaction (or manifest check) failed after every retry: run it by hand (docs/operations.md, "Run compaction by hand"), then purge the queue.',
       {
         metric: props.compactionDeadLetters.metricApproximateNumberOfMessagesVisible({
           period: FIVE_MINUTES,

@@ -1,6 +1,6 @@
 import { FIREHOSE_LIMITS } from '../lake/delivery.js';
 // Firehose's multi-record deaggregation of JSON sub-records (RecordDeAggregation, SubRecordType
-// JSON), as docs/firehose.md and the README's "Packed records" section describe it:
+// JSON), as docs/firehose.md and docs/packing.md describe it:
 //
 // - a record holds consecutive JSON objects, with nothing or a newline between them
 //   (`{"a":1}{"a":2}`, `{"a":1}\n{"a":2}`); an array of objects is not a valid aggregate;

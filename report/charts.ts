@@ -9,7 +9,7 @@ import type * as Renderers from 'echarts/types/dist/renderers';
 
 // Charts are drawn here, in Node, by Apache ECharts' server-side SVG renderer: the report
 // carries finished SVG and no charting code, so it opens from file:// with no network and no
-// script, and the browser only lays out markup (README: "HTML report", on the choice).
+// script, and the browser only lays out markup (docs/report.md, on the choice).
 
 // ECharts' subpath entry points re-export their types from extensionless paths, which NodeNext
 // resolution does not follow: the same modules, typed from their declaration files.

@@ -69,7 +69,7 @@ describe('the invariant that makes dedup inside a unit exact', () => {
     const event = game(randomUUID(), T0 - 120_000);
     const first = record(event, T0);
     // Firehose retries the batch (same records), and a resend arrives in the same millisecond in
-    // another batch (the transform's one leak, README "Retry safety"): three staged copies.
+    // another batch (the transform's one leak, docs/transform.md, "Retry safety"): three staged copies.
     const copies = [
       ...outputs(await run(batch([first]))),
       ...outputs(await run(batch([first]))),

@@ -78,8 +78,8 @@ describe('cost model, line by line against hand-worked figures', () => {
     expect(line(e, 'ingestion')).toBe(3.9);
   });
 
-  it('dynamic partitioning: 262.8M x 630 B = 165.56 GB x $0.02 + 43,800 windows x 3 objects x $0.005/1000 = $3.97', () => {
-    expect(line(e, 'dynamic partitioning')).toBe(3.97);
+  it('dynamic partitioning: 262.8M x 661 B = 173.71 GB x $0.02 + 43,800 windows x 3 objects x $0.005/1000 = $4.13', () => {
+    expect(line(e, 'dynamic partitioning')).toBe(4.13);
   });
 
   it('transform: 100,250 invocations of 2,621 events x 0.705 s x 1 GB arm64 + requests = $0.96', () => {

@@ -242,7 +242,7 @@ describe('firelake query', () => {
   });
 
   it('runs the same files in a bare DuckDB, as the DuckDB CLI does, from the variables alone', async () => {
-    // What the README's `duckdb` session does: two variables, then the files, from the repo root.
+    // What docs/query.md's `duckdb` session does: two variables, then the files, from the repo root.
     const db = await openDuckDb();
     const connection = db.connection;
     try {
