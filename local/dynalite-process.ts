@@ -4,7 +4,7 @@ import { startDynalite } from './dynamodb.js';
 // the transform's DynamoDB calls do not share one event loop with the server answering them.
 // Options come as JSON in argv[2]; the endpoint goes back over IPC; the parent leaving ends it.
 
-const options = JSON.parse(process.argv[2] ?? '{}') as { path?: string; port?: number };
+const options = JSON.parse(process.argv[2] ?? '{}') as { path?: string; port?: number; socketPath?: string };
 const dynamo = await startDynalite(options);
 process.send?.({ endpoint: dynamo.endpoint });
 const stop = () => {

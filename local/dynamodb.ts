@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import {
   CreateTableCommand,
@@ -18,6 +18,8 @@ export interface LocalDynamo {
   endpoint: string;
   /** The child process running dynalite, when it runs in one (for CPU accounting). */
   pid?: number;
+  /** The Unix socket it also listens on, when asked for one (local/dynamo-client.ts). */
+  socketPath?: string;
   close(): Promise<void>;
 }
 
@@ -26,7 +28,7 @@ export interface LocalDynamo {
  * no path is given. Port 0 picks a free port.
  */
 export async function startDynalite(
-  options: { path?: string; port?: number; separateProcess?: boolean } = {},
+  options: { path?: string; port?: number; separateProcess?: boolean; socketPath?: string } = {},
 ): Promise<LocalDynamo> {
   if (options.separateProcess) return startDynaliteProcessRetrying(options);
   if (options.path) mkdirSync(options.path, { recursive: true });
@@ -37,14 +39,29 @@ export async function startDynalite(
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  const unix = options.socketPath ? await listenOnSocket(server, options.socketPath) : undefined;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    socketPath: options.socketPath,
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections?.();
         server.close(() => resolve());
-      }),
+      });
+      await new Promise<void>((resolve) => (unix ? unix.close(() => resolve()) : resolve()));
+    },
   };
+}
+
+/** The same HTTP server on a Unix socket too: each connection is handed to it as its own. */
+async function listenOnSocket(server: ReturnType<typeof dynalite>, path: string): Promise<NetServer> {
+  rmSync(path, { force: true });
+  const unix = createNetServer((socket) => server.emit('connection', socket));
+  await new Promise<void>((resolve, reject) => {
+    unix.once('error', reject);
+    unix.listen(path, () => resolve());
+  });
+  return unix;
 }
 
 export class DynaliteStartError extends Error {
@@ -58,7 +75,11 @@ export class DynaliteStartError extends Error {
  * A previous process on the same data dir that was just killed may still hold LevelDB's lock
  * for a moment (its dynalite child exits when it sees the parent gone): retry for a few seconds.
  */
-async function startDynaliteProcessRetrying(options: { path?: string; port?: number }): Promise<LocalDynamo> {
+async function startDynaliteProcessRetrying(options: {
+  path?: string;
+  port?: number;
+  socketPath?: string;
+}): Promise<LocalDynamo> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
@@ -76,13 +97,22 @@ async function startDynaliteProcessRetrying(options: { path?: string; port?: num
  * own process group, so a signal to the caller's whole group (Ctrl-C, `kill -- -PGID`, a
  * closed terminal) reaches only the caller, which flushes through DynamoDB before stopping it.
  */
-async function startDynaliteProcess(options: { path?: string; port?: number }): Promise<LocalDynamo> {
+async function startDynaliteProcess(options: {
+  path?: string;
+  port?: number;
+  socketPath?: string;
+}): Promise<LocalDynamo> {
   const entry = fileURLToPath(new URL('./dynalite-process.ts', import.meta.url));
-  const child = fork(entry, [JSON.stringify({ path: options.path, port: options.port })], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    detached: true,
-  });
+  const child = fork(
+    entry,
+    [JSON.stringify({ path: options.path, port: options.port, socketPath: options.socketPath })],
+    {
+      // A profiled parent (node --cpu-prof, `npm run bench local` with FIRELAKE_BENCH_CPU_PROF) profiles dynalite too.
+      execArgv: ['--import', 'tsx', ...process.execArgv.filter((a) => a.startsWith('--cpu-prof'))],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      detached: true,
+    },
+  );
   const endpoint = await new Promise<string>((resolve, reject) => {
     child.once('message', (m) => resolve((m as { endpoint: string }).endpoint));
     child.once('error', (e) => reject(new DynaliteStartError('could not start dynalite', { cause: e })));
@@ -96,6 +126,7 @@ async function startDynaliteProcess(options: { path?: string; port?: number }): 
   return {
     endpoint,
     pid: child.pid,
+    socketPath: options.socketPath,
     close: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

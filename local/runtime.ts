@@ -1,6 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { dynamoDbClient } from '../aws/clients.js';
 import { type DeliveryStreamConfig, LOCAL_DELIVERY } from '../lake/delivery.js';
 import { openLake } from '../lake/open.js';
 import type { ObjectStore } from '../lake/store.js';
@@ -9,6 +10,7 @@ import { type BatchCounts, countingSink } from '../transform/metrics.js';
 import { DEFAULT_DEDUP_TTL_HOURS, DEFAULT_TABLE_NAMES, type TableNames } from '../transform/tables.js';
 import { createTransform } from '../transform/transform.js';
 import { type DeliveredObject, DeliveryStream, type TransformFunction } from './delivery-stream.js';
+import { localDynamoDbClient } from './dynamo-client.js';
 import { busyHint, createTables, DynaliteStartError, type LocalDynamo, startDynalite } from './dynamodb.js';
 import { type FirehoseServer, startFirehoseServer } from './firehose-server.js';
 import { type WalMode, WriteAheadLog } from './wal.js';
@@ -89,15 +91,23 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   const region = process.env.AWS_REGION;
 
   const dynamoPath = options.inMemoryDynamo ? undefined : join(dataDir, 'dynamodb');
+  // The transform's client reaches dynalite over a Unix socket (local/dynamo-client.ts), kept
+  // in a folder of its own under the temp dir (a socket path must stay under ~100 bytes).
+  const socketDir = process.platform === 'win32' ? undefined : mkdtempSync(join(tmpdir(), 'firelake-'));
+  const removeSocketDir = () => socketDir && rmSync(socketDir, { recursive: true, force: true });
   const dynamo: LocalDynamo = await startDynalite({
     path: dynamoPath,
     separateProcess: options.separateDynamoProcess ?? true,
+    socketPath: socketDir && join(socketDir, 'dynalite.sock'),
+  }).catch((error: unknown) => {
+    removeSocketDir();
+    throw error;
   });
   let dynamodb: DynamoDBClient | undefined;
   let server: FirehoseServer | undefined;
   try {
     process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
-    dynamodb = dynamoDbClient({ region });
+    dynamodb = localDynamoDbClient({ region, socketPath: dynamo.socketPath });
     await createTables(dynamodb, tables).catch((error: unknown) => {
       throw new DynaliteStartError(`DynamoDB (dynalite) did not answer${busyHint(dynamoPath)}`, {
         cause: error,
@@ -190,6 +200,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
           await wal?.close();
           client.destroy();
           await dynamo.close();
+          removeSocketDir();
         })();
         return closing;
       },
@@ -198,6 +209,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     await server?.close();
     dynamodb?.destroy();
     await dynamo.close();
+    removeSocketDir();
     throw error;
   }
 }
