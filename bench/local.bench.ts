@@ -198,7 +198,6 @@ const measured: Record<string, number | string> = {
   projected_events_per_s_on_2_idle_cores: Math.round(2000 / cpuMsPerEvent),
   // The main process runs on one core: 1,400 events/s needs it under 0.71 ms per event.
   projected_events_per_s_one_core_for_main_process: Math.round(processed / Math.max(1e-9, mainCpuS)),
-  ),
   peak_rss_mib: Math.round(peakRssMiB()),
   // The machine is shared: the load says how much of its 2 cores this run had.
   load_average_1m: Number(loadavg()[0]!.toFixed(1)),
