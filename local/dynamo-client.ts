@@ -4,7 +4,7 @@ import { dynamoDbClient } from '../aws/clients.js';
 // The in-process transform's DynamoDB client in the local runtime: the real SDK client, with the
 // per-call work that means nothing against dynalite left out. The transform makes one call per
 // event (its dedup write), so this per-call work is much of the local pipeline's CPU per event
-// (docs/benchmarks-local.md); `npm run bench local-dynamo` measures each part against the plain
+// (docs/benchmarks-local.md); `npm run bench dynalite-client` measures each part against the plain
 // client in one run.
 //
 // - unsigned: dynalite checks that an Authorization header of SigV4's shape is there, never its
@@ -14,6 +14,9 @@ import { dynamoDbClient } from '../aws/clients.js';
 // - a Unix socket: dynalite (in its own process) listens on one beside its TCP port; a call then
 //   skips the loopback TCP stack in both processes. The TCP endpoint stays what tools use.
 //
+// Measured gain (CPU ms per event, transform + dynalite processes, vs the plain client, two runs
+// on a loaded 2-core machine): unsigned 0.71-0.92x, no logger 0.80-0.94x, Unix socket
+// 0.85-0.89x, all three 0.55-0.75x. test/local-dynamo-client.test.ts checks the same answers.
 // Retries, timeouts and keep-alive stay those of aws/clients.ts.
 
 export interface LocalDynamoClientOptions {

@@ -5,7 +5,7 @@
 // per-call work of client and server is most of the local pipeline's CPU per event. Variants run
 // in turn within each round, on fresh events (new writes), and the median round is printed.
 //
-//   npm run bench local-dynamo   (FIRELAKE_BENCH_RECORDS=1500 per variant and round,
+//   npm run bench dynalite-client   (FIRELAKE_BENCH_RECORDS=1500 per variant and round,
 //                                 FIRELAKE_BENCH_ROUNDS=5)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -78,7 +78,7 @@ figures.load_average_1m = round(loadavg()[0]!);
 for (const c of Object.values(clients)) c.destroy();
 await dynalite.close();
 rmSync(dir, { recursive: true, force: true });
-report('local-dynamo', figures);
+report('dynalite-client', figures);
 
 function round(x: number): number {
   return Number(x.toFixed(3));
