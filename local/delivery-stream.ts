@@ -1,5 +1,4 @@
 import { billedBytes, type DeliveryStreamConfig } from '../lake/delivery.js';
-import type { ObjectStore } from '../lake/store.js';
 import { ProcessorBuffer } from './delivery/buffer.js';
 import { checkErrorPrefix, type Failure, failedRecordLine } from './delivery/failed-record.js';
 import { invoke, invokeWithRetries } from './delivery/invoke.js';
@@ -14,7 +13,6 @@ import {
   zeroCounts,
 } from './delivery/types.js';
 import { writeObject } from './delivery/write.js';
-import type { DeliveryJournal } from './wal.js';
 
 // A Firehose delivery stream (Direct PUT -> Lambda processor -> S3 with dynamic partitioning),
 // behaving as docs/firehose.md describes, configured by the same DeliveryStreamConfig as the CDK
