@@ -7,9 +7,7 @@
 //
 //   npm run bench dynalite-client   (FIRELAKE_BENCH_RECORDS=1500 per variant and round,
 //                                 FIRELAKE_BENCH_ROUNDS=5)
-import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoDbClient } from '../aws/clients.js';
 import { localDynamoDbClient } from '../local/dynamo-client.js';
@@ -21,9 +19,8 @@ import { benchBatches, benchConfig, lastArrival } from './transform-records.js';
 const RECORDS = Number(process.env.FIRELAKE_BENCH_RECORDS ?? 1_500);
 const ROUNDS = Number(process.env.FIRELAKE_BENCH_ROUNDS ?? 5);
 
-const dir = mkdtempSync(join(tmpdir(), 'firelake-bench-dynamo-'));
-const socketPath = join(dir, 'dynalite.sock');
-const dynalite = await startDynalite({ separateProcess: true, socketPath });
+const dynalite = await startDynalite({ separateProcess: true, unixSocket: true });
+const socketPath = dynalite.socketPath;
 process.env.AWS_ENDPOINT_URL_DYNAMODB = dynalite.endpoint;
 process.env.AWS_ACCESS_KEY_ID ??= 'local';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
@@ -77,7 +74,6 @@ for (const name of Object.keys(VARIANTS)) {
 figures.load_average_1m = round(loadavg()[0]!);
 for (const c of Object.values(clients)) c.destroy();
 await dynalite.close();
-rmSync(dir, { recursive: true, force: true });
 report('dynalite-client', figures);
 
 function round(x: number): number {

@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DeliveryStreamConfig, LOCAL_DELIVERY } from '../lake/delivery.js';
@@ -91,17 +89,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   const region = process.env.AWS_REGION;
 
   const dynamoPath = options.inMemoryDynamo ? undefined : join(dataDir, 'dynamodb');
-  // The transform's client reaches dynalite over a Unix socket (local/dynamo-client.ts), kept
-  // in a folder of its own under the temp dir (a socket path must stay under ~100 bytes).
-  const socketDir = process.platform === 'win32' ? undefined : mkdtempSync(join(tmpdir(), 'firelake-'));
-  const removeSocketDir = () => socketDir && rmSync(socketDir, { recursive: true, force: true });
+  // The transform's client reaches dynalite over a Unix socket (local/dynamo-client.ts).
   const dynamo: LocalDynamo = await startDynalite({
     path: dynamoPath,
     separateProcess: options.separateDynamoProcess ?? true,
-    socketPath: socketDir && join(socketDir, 'dynalite.sock'),
-  }).catch((error: unknown) => {
-    removeSocketDir();
-    throw error;
+    unixSocket: true,
   });
   let dynamodb: DynamoDBClient | undefined;
   let server: FirehoseServer | undefined;
@@ -200,7 +192,6 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
           await wal?.close();
           client.destroy();
           await dynamo.close();
-          removeSocketDir();
         })();
         return closing;
       },
@@ -209,7 +200,6 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     await server?.close();
     dynamodb?.destroy();
     await dynamo.close();
-    removeSocketDir();
     throw error;
   }
 }

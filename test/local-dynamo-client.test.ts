@@ -1,6 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import {
   BatchGetItemCommand,
   type DynamoDBClient,
@@ -19,16 +18,14 @@ import { createTransform } from '../transform/transform.js';
 // Unix socket) against the plain SDK client over TCP: the same calls on two dynalites in the
 // same state give the same answers and the same errors, and the real transform the same output.
 
-let dir: string;
 let plainDynamo: LocalDynamo;
 let localDynamo: LocalDynamo;
 let plain: DynamoDBClient;
 let local: DynamoDBClient;
 let endpointBefore: string | undefined;
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'firelake-dynamo-client-'));
   plainDynamo = await startDynalite();
-  localDynamo = await startDynalite({ separateProcess: true, socketPath: join(dir, 'dynalite.sock') });
+  localDynamo = await startDynalite({ separateProcess: true, unixSocket: true });
   const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
   plain = dynamoDbClient(
     { region: 'us-east-1', maxAttempts: 1 },
@@ -48,7 +45,6 @@ afterAll(async () => {
   local?.destroy();
   await plainDynamo?.close();
   await localDynamo?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** The answer of a call without its per-request metadata, or the error's name and message. */
@@ -92,6 +88,7 @@ describe('the local DynamoDB client', () => {
       localAnswers.push(await answer(local, call));
     }
     expect(localAnswers).toEqual(plainAnswers);
+    expect(existsSync(localDynamo.socketPath!)).toBe(true);
     // Not vacuous: both kinds of answer are in there.
     expect(plainAnswers.map((a) => ('error' in a ? a.error : 'ok'))).toEqual([
       'ok',
@@ -130,5 +127,13 @@ describe('the local DynamoDB client', () => {
         expect(datasets.filter((d) => d !== 'quarantine')).toEqual([]);
       }
     }
+  });
+
+  it("leaves no socket folder behind once dynalite's process has stopped", async () => {
+    const other = await startDynalite({ separateProcess: true, unixSocket: true });
+    const folder = dirname(other.socketPath!);
+    expect(existsSync(folder)).toBe(true);
+    await other.close();
+    expect(existsSync(folder)).toBe(false);
   });
 });
