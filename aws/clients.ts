@@ -1,6 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { connect } from 'node:net';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -18,18 +19,25 @@ export interface ClientOptions {
   maxSockets?: number;
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** Connect every http:// call to this Unix socket, whatever host the URL names (local/). */
+  socketPath?: string;
 }
 
 const DEFAULTS = { maxAttempts: 4, maxSockets: 64, connectionTimeoutMs: 3_000, requestTimeoutMs: 10_000 };
 
 function common(options: ClientOptions) {
   const o = { ...DEFAULTS, ...options };
+  const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: o.maxSockets });
+  if (o.socketPath) {
+    const path = o.socketPath;
+    Object.assign(httpAgent, { createConnection: () => connect({ path }) });
+  }
   return {
     region: o.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? DEFAULT_REGION,
     maxAttempts: o.maxAttempts,
     retryMode: 'standard' as const,
     requestHandler: new NodeHttpHandler({
-      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: o.maxSockets }),
+      httpAgent,
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: o.maxSockets }),
       connectionTimeout: o.connectionTimeoutMs,
       requestTimeout: o.requestTimeoutMs,
@@ -37,8 +45,11 @@ function common(options: ClientOptions) {
   };
 }
 
-export function dynamoDbClient(options: ClientOptions = {}): DynamoDBClient {
-  return new DynamoDBClient(common(options));
+export function dynamoDbClient(
+  options: ClientOptions = {},
+  extra: Partial<DynamoDBClientConfig> = {},
+): DynamoDBClient {
+  return new DynamoDBClient({ ...common(options), ...extra });
 }
 
 export function s3Client(options: ClientOptions = {}): S3Client {

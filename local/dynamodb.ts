@@ -1,6 +1,8 @@
 import { fork } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer as createNetServer, type Server as NetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   CreateTableCommand,
@@ -18,16 +20,26 @@ export interface LocalDynamo {
   endpoint: string;
   /** The child process running dynalite, when it runs in one (for CPU accounting). */
   pid?: number;
+  /** The Unix socket it also listens on, when asked for one (local/dynamo-client.ts). */
+  socketPath?: string;
   close(): Promise<void>;
+}
+
+export interface DynaliteOptions {
+  /** LevelDB folder; in memory without. */
+  path?: string;
+  port?: number;
+  /** In a child process of its own (its CPU on another core). */
+  separateProcess?: boolean;
+  /** Also listen on a Unix socket, its folder made and removed by dynalite's process. */
+  unixSocket?: boolean;
 }
 
 /**
  * Starts dynalite (DynamoDB on LevelDB) on loopback: persisted under `path`, or in memory when
  * no path is given. Port 0 picks a free port.
  */
-export async function startDynalite(
-  options: { path?: string; port?: number; separateProcess?: boolean } = {},
-): Promise<LocalDynamo> {
+export async function startDynalite(options: DynaliteOptions = {}): Promise<LocalDynamo> {
   if (options.separateProcess) return startDynaliteProcessRetrying(options);
   if (options.path) mkdirSync(options.path, { recursive: true });
   cacheConditionParses();
@@ -37,14 +49,36 @@ export async function startDynalite(
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  // The socket in a folder of its own under the temp dir (a socket path must stay under ~100
+  // bytes), removed on close; none on Windows (its pipes are named otherwise).
+  const socketDir =
+    options.unixSocket && process.platform !== 'win32'
+      ? mkdtempSync(join(tmpdir(), 'firelake-dynalite-'))
+      : undefined;
+  const socketPath = socketDir && join(socketDir, 'dynalite.sock');
+  const unix = socketPath ? await listenOnSocket(server, socketPath) : undefined;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    socketPath,
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections?.();
         server.close(() => resolve());
-      }),
+      });
+      await new Promise<void>((resolve) => (unix ? unix.close(() => resolve()) : resolve()));
+      if (socketDir) rmSync(socketDir, { recursive: true, force: true });
+    },
   };
+}
+
+/** The same HTTP server on a Unix socket too: each connection is handed to it as its own. */
+async function listenOnSocket(server: ReturnType<typeof dynalite>, path: string): Promise<NetServer> {
+  const unix = createNetServer((socket) => server.emit('connection', socket));
+  await new Promise<void>((resolve, reject) => {
+    unix.once('error', reject);
+    unix.listen(path, () => resolve());
+  });
+  return unix;
 }
 
 export class DynaliteStartError extends Error {
@@ -58,7 +92,7 @@ export class DynaliteStartError extends Error {
  * A previous process on the same data dir that was just killed may still hold LevelDB's lock
  * for a moment (its dynalite child exits when it sees the parent gone): retry for a few seconds.
  */
-async function startDynaliteProcessRetrying(options: { path?: string; port?: number }): Promise<LocalDynamo> {
+async function startDynaliteProcessRetrying(options: DynaliteOptions): Promise<LocalDynamo> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
@@ -76,26 +110,36 @@ async function startDynaliteProcessRetrying(options: { path?: string; port?: num
  * own process group, so a signal to the caller's whole group (Ctrl-C, `kill -- -PGID`, a
  * closed terminal) reaches only the caller, which flushes through DynamoDB before stopping it.
  */
-async function startDynaliteProcess(options: { path?: string; port?: number }): Promise<LocalDynamo> {
+async function startDynaliteProcess(options: DynaliteOptions): Promise<LocalDynamo> {
   const entry = fileURLToPath(new URL('./dynalite-process.ts', import.meta.url));
-  const child = fork(entry, [JSON.stringify({ path: options.path, port: options.port })], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    detached: true,
-  });
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    child.once('message', (m) => resolve((m as { endpoint: string }).endpoint));
-    child.once('error', (e) => reject(new DynaliteStartError('could not start dynalite', { cause: e })));
-    child.once('exit', (code) =>
-      reject(
-        new DynaliteStartError(`dynalite exited (code ${code}) before it listened${busyHint(options.path)}`),
-      ),
-    );
-  });
+  const child = fork(
+    entry,
+    [JSON.stringify({ path: options.path, port: options.port, unixSocket: options.unixSocket })],
+    {
+      // A profiled parent (node --cpu-prof, `npm run bench local` with FIRELAKE_BENCH_CPU_PROF) profiles dynalite too.
+      execArgv: ['--import', 'tsx', ...process.execArgv.filter((a) => a.startsWith('--cpu-prof'))],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      detached: true,
+    },
+  );
+  const { endpoint, socketPath } = await new Promise<{ endpoint: string; socketPath?: string }>(
+    (resolve, reject) => {
+      child.once('message', (m) => resolve(m as { endpoint: string; socketPath?: string }));
+      child.once('error', (e) => reject(new DynaliteStartError('could not start dynalite', { cause: e })));
+      child.once('exit', (code) =>
+        reject(
+          new DynaliteStartError(
+            `dynalite exited (code ${code}) before it listened${busyHint(options.path)}`,
+          ),
+        ),
+      );
+    },
+  );
   child.removeAllListeners('exit');
   return {
     endpoint,
     pid: child.pid,
+    socketPath,
     close: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

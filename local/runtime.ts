@@ -1,6 +1,5 @@
 import { join, resolve } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { dynamoDbClient } from '../aws/clients.js';
 import { type DeliveryStreamConfig, LOCAL_DELIVERY } from '../lake/delivery.js';
 import { openLake } from '../lake/open.js';
 import {
@@ -16,6 +15,7 @@ import { type BatchCounts, countingSink } from '../transform/metrics.js';
 import { DEFAULT_TABLE_NAMES, type TableNames } from '../transform/tables.js';
 import { createTransform } from '../transform/transform.js';
 import { type DeliveredObject, DeliveryStream, type TransformFunction } from './delivery-stream.js';
+import { localDynamoDbClient } from './dynamo-client.js';
 import { busyHint, createTables, DynaliteStartError, type LocalDynamo, startDynalite } from './dynamodb.js';
 import { type FirehoseServer, startFirehoseServer } from './firehose-server.js';
 import { type WalMode, WriteAheadLog } from './wal.js';
@@ -101,15 +101,17 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   const region = process.env.AWS_REGION;
 
   const dynamoPath = options.inMemoryDynamo ? undefined : join(dataDir, 'dynamodb');
+  // The transform's client reaches dynalite over a Unix socket (local/dynamo-client.ts).
   const dynamo: LocalDynamo = await startDynalite({
     path: dynamoPath,
     separateProcess: options.separateDynamoProcess ?? true,
+    unixSocket: true,
   });
   let dynamodb: DynamoDBClient | undefined;
   let server: FirehoseServer | undefined;
   try {
     process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
-    dynamodb = dynamoDbClient({ region });
+    dynamodb = localDynamoDbClient({ region, socketPath: dynamo.socketPath });
     await createTables(dynamodb, tables).catch((error: unknown) => {
       throw new DynaliteStartError(`DynamoDB (dynalite) did not answer${busyHint(dynamoPath)}`, {
         cause: error,

@@ -1,5 +1,3 @@
-import { isAbsolute, relative } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import { compactDay } from '../compaction/index.js';
 import {
@@ -8,24 +6,23 @@ import {
   type GeneratorStats,
   runGenerator,
 } from '../generator/index.js';
-import {
-  type Day,
-  datasetOfKey,
-  dayOf,
-  dayPrefix,
-  errorsDayPrefix,
-  parsePartitions,
-} from '../lake/layout.js';
-import { listAll, type ObjectStore } from '../lake/store.js';
+import { dayOf } from '../lake/layout.js';
+import type { ObjectStore } from '../lake/store.js';
 import { defaultReportPath, writeReport } from '../report/index.js';
 import { runScorecard } from '../sql/scorecard.js';
 import type { DeliveredObject } from './delivery-stream.js';
 import { type LocalPipelineOptions, startLocalPipeline } from './runtime.js';
+import { duckdbCommands, formatCount, formatDuration } from './start-display.js';
+import { accountFor, dayIsOnlyThisRun, latencyPercentiles, type RunSummary } from './start-summary.js';
 import { type StopWatch, watchForStop } from './stop.js';
 
 // `npm start` as a domain function: local services, a simulated stretch of the stream through
 // the local Firehose, flush, compaction and the scorecard of the days touched, and a summary
-// that accounts for every record. The CLI (cli/start.ts) only parses flags and prints.
+// that accounts for every record (start-summary.ts). The CLI (cli/start.ts) only parses flags
+// and prints.
+
+export { formatCount } from './start-display.js';
+export type { RunSummary } from './start-summary.js';
 
 export interface RunOptions {
   dataDir: string;
@@ -41,65 +38,6 @@ export interface RunOptions {
   log: (line: string) => void;
   /** Passed through to the local pipeline (tests: in-memory DynamoDB). */
   pipeline?: Partial<LocalPipelineOptions>;
-}
-
-export interface RunSummary {
-  run_id: string;
-  lake: string;
-  generator: GeneratorStats;
-  /** Records the producer sent (generated minus refused by the sink). */
-  sent: number;
-  /**
-   * Events the local Firehose took (sink resends included): the records the transform saw after
-   * deaggregation. A packed record that did not split counts once.
-   */
-  received: number;
-  /** Firehose records PutRecordBatch took: what Firehose bills (packed, many events each). */
-  firehose_records: number;
-  /** Packed records that did not deaggregate and reached the transform whole. */
-  not_deaggregated: number;
-  /**
-   * Firehose records an earlier run acknowledged and its write-ahead log delivered now (their
-   * events are in `received`).
-   */
-  recovered_from_log: number;
-  staged: number;
-  quarantined: number;
-  quarantined_by_reason: Record<string, number>;
-  errors: number;
-  dropped: number;
-  accounted: boolean;
-  objects: { staging: number; quarantine: number; errors: number };
-  events_per_second: number;
-  days: Day[];
-  compaction: { day: Day; status: string; rows?: number; files?: number; error?: string }[];
-  quality: {
-    day: Day;
-    status: 'pass' | 'warn' | 'fail' | 'error';
-    counts?: string;
-    error?: string;
-    /** The day's HTML report (firelake report), written with the scorecard. */
-    report?: string;
-  }[];
-  /**
-   * The run sends a simulated stretch that ends when it starts: every event of it is created
-   * before this instant and backfilled, so its received - created is the event's age when sent,
-   * not the pipeline's delay. The scorecard judges freshness from here on (live traffic only).
-   */
-  live_from: string;
-  /** Arrival at the local Firehose to the object in the lake, over every record of the run. */
-  pipeline_latency_ms: { p50: number | null; p99: number | null };
-  /** The backfilled events' received - created, from the scorecard's freshness figures. */
-  backfill: {
-    day: Day;
-    events: number;
-    p50_seconds: number | null;
-    max_seconds: number | null;
-    /** Events of the day created from live_from on: the ones freshness judges. */
-    live_events: number;
-  }[];
-  not_run: string[];
-  duckdb_commands: string[];
 }
 
 export async function runLocalPipeline(options: RunOptions): Promise<RunSummary> {
@@ -203,29 +141,7 @@ async function run(
   const elapsedS = (performance.now() - began) / 1000;
   const streamStats = pipeline.stream.stats();
 
-  // Account for every record from what this run wrote (earlier runs share the lake).
-  const count = (dataset: string) =>
-    written.filter((o) => datasetOfKey(o.key) === dataset).reduce((sum, o) => sum + o.records, 0);
-  const byReason: Record<string, number> = {};
-  for (const o of written.filter((w) => datasetOfKey(w.key) === 'quarantine')) {
-    const text = gunzipSync(Buffer.from(await store.get(o.key))).toString('utf8');
-    for (const line of text.split('\n')) {
-      if (!line) continue;
-      const reason = (JSON.parse(line) as { reason?: string }).reason ?? 'unknown';
-      byReason[reason] = (byReason[reason] ?? 0) + 1;
-    }
-  }
-  const staged = count('staging');
-  const quarantined = count('quarantine');
-  const errors = count('errors');
-  const days = [
-    ...new Set(
-      written
-        .filter((o) => datasetOfKey(o.key) === 'staging')
-        .map((o) => parsePartitions(o.key))
-        .map((p) => `${p.year}-${p.month}-${p.day}`),
-    ),
-  ].sort();
+  const { staged, quarantined, errors, byReason, days, objects } = await accountFor(store, written);
 
   const summary: RunSummary = {
     run_id: runId,
@@ -243,11 +159,7 @@ async function run(
     dropped: streamStats.droppedRecords,
     // Counted in records as the transform saw them (events, after deaggregation).
     accounted: streamStats.processorRecords === staged + quarantined + errors + streamStats.droppedRecords,
-    objects: {
-      staging: written.filter((o) => datasetOfKey(o.key) === 'staging').length,
-      quarantine: written.filter((o) => datasetOfKey(o.key) === 'quarantine').length,
-      errors: written.filter((o) => datasetOfKey(o.key) === 'errors').length,
-    },
+    objects,
     events_per_second: stats.records / elapsedS,
     days,
     compaction: [],
@@ -324,41 +236,4 @@ async function run(
     }
   }
   return summary;
-}
-
-/** Arrival to object-in-the-lake of every record the run wrote (the pipeline's own delay). */
-function latencyPercentiles(objects: readonly DeliveredObject[]): { p50: number | null; p99: number | null } {
-  const ms = objects.flatMap((o) => o.arrivals.map((a) => o.writtenAt - a)).sort((a, b) => a - b);
-  const pick = (q: number) => (ms.length ? ms[Math.min(ms.length - 1, Math.ceil(q * ms.length) - 1)]! : null);
-  return { p50: pick(0.5), p99: pick(0.99) };
-}
-
-async function dayIsOnlyThisRun(store: ObjectStore, day: Day, ours: Set<string>): Promise<boolean> {
-  for (const prefix of [dayPrefix('staging', day), dayPrefix('quarantine', day), errorsDayPrefix(day)]) {
-    for (const o of await listAll(store, prefix)) if (!ours.has(o.key)) return false;
-  }
-  return true;
-}
-
-function duckdbCommands(location: string): string[] {
-  const base = location.startsWith('s3://')
-    ? location.replace(/\/$/, '')
-    : isAbsolute(location) && !relative(process.cwd(), location).startsWith('..')
-      ? relative(process.cwd(), location) || '.'
-      : location;
-  return [
-    `duckdb -c "SELECT language, count(*) AS events FROM read_parquet('${base}/curated/events/**/*.parquet', hive_partitioning = true) GROUP BY ALL ORDER BY 2 DESC"`,
-    `duckdb -c "SELECT event_name, count(*) AS events FROM read_json_auto('${base}/staging/**/*.gz') GROUP BY ALL ORDER BY 2 DESC"`,
-    `duckdb -c "SELECT reason, count(*) AS records FROM read_json_auto('${base}/quarantine/**/*.gz') GROUP BY ALL ORDER BY 2 DESC"`,
-  ];
-}
-
-export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
-function formatDuration(ms: number): string {
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
-  return `${(ms / 1000).toFixed(0)} s`;
 }

@@ -1,7 +1,9 @@
 import { mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as zlib from 'node:zlib';
+import { encodeEntry, readSegment, SEGMENT_FILE, segmentFileName, syncDir } from './wal-format.js';
+
+export { crc32, readSegment } from './wal-format.js';
 
 // The local Firehose's write-ahead log (DIR/firehose/): Firehose's promise is that a record is
 // durable once PutRecord(Batch) has answered for it, so every accepted record is appended here,
@@ -20,11 +22,7 @@ import * as zlib from 'node:zlib';
 // log (a crash loses what is buffered, up to the backlog limit). `npm run bench local` measures
 // the three in one run.
 //
-// Format: segment files `<16-digit sequence>.wal`, each a run of entries; an entry is one
-// append (the accepted records of one call): u32 length and u32 CRC-32 of the body, then the
-// body: f64 arrival time (epoch ms), u32 record count, and per record u32 length and bytes
-// (little-endian). A torn or corrupt tail (a crash in the middle of a write) ends the segment:
-// that append was never acknowledged.
+// The file format is in wal-format.ts.
 
 export type WalMode = 'fsync' | 'write' | 'off';
 export const WAL_MODES: readonly WalMode[] = ['fsync', 'write', 'off'];
@@ -85,9 +83,6 @@ interface Segment {
   unwritten: Buffer[];
 }
 
-const HEADER_BYTES = 8;
-const SUFFIX = '.wal';
-
 export class WriteAheadLog implements DeliveryJournal {
   private readonly segments = new Map<number, Segment>();
   private current: Segment | undefined;
@@ -129,7 +124,7 @@ export class WriteAheadLog implements DeliveryJournal {
   static open(options: WalOptions): { wal: WriteAheadLog; recovered: RecoveredRecord[] } {
     mkdirSync(options.dir, { recursive: true });
     const files = readdirSync(options.dir)
-      .filter((f) => /^\d{16}\.wal$/.test(f))
+      .filter((f) => SEGMENT_FILE.test(f))
       .sort();
     const lastId = files.length ? Number.parseInt(files.at(-1)!.slice(0, 16), 10) : 0;
     const wal = new WriteAheadLog(options.dir, options, lastId + 1);
@@ -168,19 +163,7 @@ export class WriteAheadLog implements DeliveryJournal {
 
   append(records: readonly Buffer[], arrivalMs: number): number {
     if (this.failure) throw this.failure;
-    let bodyBytes = 12;
-    for (const r of records) bodyBytes += 4 + r.length;
-    const entry = Buffer.allocUnsafe(HEADER_BYTES + bodyBytes);
-    entry.writeDoubleLE(arrivalMs, HEADER_BYTES);
-    entry.writeUInt32LE(records.length, HEADER_BYTES + 8);
-    let at = HEADER_BYTES + 12;
-    for (const r of records) {
-      entry.writeUInt32LE(r.length, at);
-      r.copy(entry, at + 4);
-      at += 4 + r.length;
-    }
-    entry.writeUInt32LE(bodyBytes, 0);
-    entry.writeUInt32LE(crc32(entry.subarray(HEADER_BYTES)), 4);
+    const entry = encodeEntry(records, arrivalMs);
 
     const segment = this.segmentFor(entry.length);
     segment.unwritten.push(entry);
@@ -249,7 +232,7 @@ export class WriteAheadLog implements DeliveryJournal {
     const id = this.nextId++;
     const segment: Segment = {
       id,
-      path: join(this.dir, `${String(id).padStart(16, '0')}${SUFFIX}`),
+      path: join(this.dir, segmentFileName(id)),
       bytes: 0,
       pending: 0,
       sealed: false,
@@ -346,55 +329,3 @@ export class WriteAheadLog implements DeliveryJournal {
     this.counters.syncMs += performance.now() - began;
   }
 }
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** The records of a segment, and how many bytes at its end are not a whole, intact entry. */
-export function readSegment(bytes: Buffer): {
-  records: { data: Buffer; arrivalMs: number }[];
-  tornBytes: number;
-} {
-  const records: { data: Buffer; arrivalMs: number }[] = [];
-  let at = 0;
-  while (at + HEADER_BYTES <= bytes.length) {
-    const length = bytes.readUInt32LE(at);
-    const end = at + HEADER_BYTES + length;
-    if (length < 12 || end > bytes.length) break;
-    const body = bytes.subarray(at + HEADER_BYTES, end);
-    if (crc32(body) !== bytes.readUInt32LE(at + 4)) break;
-    const arrivalMs = body.readDoubleLE(0);
-    const count = body.readUInt32LE(8);
-    const entry: { data: Buffer; arrivalMs: number }[] = [];
-    let p = 12;
-    for (let i = 0; i < count && p + 4 <= body.length; i++) {
-      const n = body.readUInt32LE(p);
-      entry.push({ data: Buffer.from(body.subarray(p + 4, p + 4 + n)), arrivalMs });
-      p += 4 + n;
-    }
-    if (entry.length !== count || p !== body.length) break;
-    records.push(...entry);
-    at = end;
-  }
-  return { records, tornBytes: bytes.length - at };
-}
-
-// zlib.crc32 is in Node 20.15+ (native, fast); a table for older 20.x.
-const TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function tableCrc32(data: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
-export const crc32: (data: Uint8Array) => number = nativeCrc32 ?? tableCrc32;
