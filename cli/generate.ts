@@ -19,6 +19,7 @@ import {
   stdoutSink,
 } from '../generator/index.js';
 import { DEFAULT_STREAM_NAME } from '../lake/delivery.js';
+import { FirelakeError } from '../lake/errors.js';
 import {
   parseDuration,
   parseInstant,
@@ -79,7 +80,8 @@ function parseBadKinds(text: string): BadKind[] {
   return kinds as BadKind[];
 }
 
-class GenerateUsageError extends Error {
+class GenerateUsageError extends FirelakeError {
+  static override readonly code: string = 'GENERATE_FLAGS_CONFLICT';
   override readonly name = 'GenerateUsageError';
 }
 

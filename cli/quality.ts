@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import type { GeneratorStats } from '../generator/stats.js';
+import { FirelakeError } from '../lake/errors.js';
 import { DEFAULT_LAKE, openLake } from '../lake/open.js';
 import { formatScorecard, readThresholdsFile, runScorecard } from '../sql/scorecard.js';
 import { parseDayOption, parseInstant } from './options.js';
@@ -15,7 +16,8 @@ interface QualityFlags {
   json?: boolean;
 }
 
-export class StatsFileError extends Error {
+export class StatsFileError extends FirelakeError {
+  static override readonly code: string = 'STATS_FILE_INVALID';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'StatsFileError';

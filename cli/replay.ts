@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_STREAM_NAME } from '../lake/delivery.js';
 import { DEFAULT_LAKE, openLake } from '../lake/open.js';
 import { daysBetween, REPLAY_SOURCES, type ReplaySource } from '../replay/read.js';
-import { checkReasons, formatOutcome, type ReplayReport, runReplay } from '../replay/replay.js';
+import { formatOutcome, type ReplayReport, runReplay } from '../replay/replay.js';
 import { parseDayOption, parseDuration, parsePositiveInt } from './options.js';
 
 // `firelake replay`: quarantined and failed records back into the lake through the Firehose API,
@@ -85,11 +85,6 @@ export const replayCommand = new Command('replay')
   )
   .action(async (flags: ReplayFlags, command: Command) => {
     const days = daysOf(flags, command);
-    try {
-      checkReasons(flags.reason);
-    } catch (error) {
-      command.error(`error: ${(error as Error).message}`);
-    }
     if (flags.file && flags.source.length > 0) command.error('error: give --file or --source, not both');
     const log = (line: string) => console.error(`[replay] ${line}`);
     const controller = new AbortController();

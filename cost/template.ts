@@ -1,3 +1,5 @@
+import { FirelakeError } from '../lake/errors.js';
+
 // The settings that decide the bill, read from a synthesized CloudFormation template: what will
 // actually be deployed, not what a config file says it will be. The calculator never reads
 // FirelakeConfig directly, so a setting the stack ignores cannot make the estimate lie.
@@ -60,7 +62,8 @@ export interface CostSettings {
   api: boolean;
 }
 
-export class TemplateError extends Error {
+export class TemplateError extends FirelakeError {
+  static override readonly code: string = 'COST_TEMPLATE_INVALID';
   override readonly name = 'TemplateError';
 }
 

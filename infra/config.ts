@@ -1,4 +1,5 @@
 import { AWS_DELIVERY } from '../lake/delivery.js';
+import { FirelakeError } from '../lake/errors.js';
 import { DEFAULT_DEDUP_TTL_HOURS, type TableId } from '../transform/tables.js';
 
 // Everything a team tunes, typed, with the defaults a production deployment starts from.
@@ -205,7 +206,8 @@ export type DeepPartial<T> = {
   [K in keyof T]?: T[K] extends unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K];
 };
 
-export class ConfigError extends Error {
+export class ConfigError extends FirelakeError {
+  static override readonly code: string = 'CONFIG_INVALID';
   override name = 'FirelakeConfigError';
 }
 

@@ -7,6 +7,7 @@ import type {
   FirehoseTransformationResult,
 } from 'aws-lambda';
 import { billedBytes, type DeliveryStreamConfig, FIREHOSE_LIMITS } from '../lake/delivery.js';
+import { FirelakeError } from '../lake/errors.js';
 import type { ObjectStore } from '../lake/store.js';
 import { deaggregateJson } from './deaggregate.js';
 import { evaluatePartitionKeys, evaluatePrefix, objectKey, type PrefixEvaluationError } from './prefix.js';
@@ -120,7 +121,8 @@ interface Partition {
 }
 
 /** Why an invocation failed, with Firehose's error code. */
-export class InvocationError extends Error {
+export class InvocationError extends FirelakeError {
+  static override readonly code: string = 'TRANSFORM_INVOCATION_FAILED';
   constructor(
     readonly errorCode: string,
     message: string,
@@ -131,7 +133,8 @@ export class InvocationError extends Error {
   }
 }
 
-export class DeliveryStreamClosedError extends Error {
+export class DeliveryStreamClosedError extends FirelakeError {
+  static override readonly code: string = 'DELIVERY_STREAM_CLOSED';
   constructor(readonly streamName: string) {
     super(`delivery stream ${streamName} is shutting down`);
     this.name = 'DeliveryStreamClosedError';

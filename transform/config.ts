@@ -1,3 +1,4 @@
+import { FirelakeError } from '../lake/errors.js';
 import { DEFAULT_DEDUP_TTL_HOURS, TABLES, type TableId } from './tables.js';
 
 /** Everything the transform needs to know, read once (cold start, or by the local runtime). */
@@ -18,7 +19,8 @@ export const DEFAULT_LATE_WINDOW_DAYS = 7;
 export const DEFAULT_MAX_FUTURE_SKEW_MS = 5 * 60_000;
 export const DEFAULT_DYNAMO_CONCURRENCY = 32;
 
-export class TransformConfigError extends Error {
+export class TransformConfigError extends FirelakeError {
+  static override readonly code: string = 'TRANSFORM_CONFIG_INVALID';
   override name = 'TransformConfigError';
 }
 
