@@ -529,14 +529,17 @@ describe('isUuid (char codes) against the regex of ajv-formats', () => {
         'urn-uuid:',
         'urn:uuid:urn:uuid:',
       ),
-      fc.array(fc.tuple(fc.nat(), near), { maxLength: 2 }),
+      fc.array(fc.record({ at: fc.integer({ min: 0, max: 48 }), c: near, replace: fc.boolean() }), {
+        maxLength: 2,
+      }),
     )
     .map(([digits, prefix, edits]) => {
       const d = digits.join('');
       let s = `${prefix}${d.slice(0, 8)}-${d.slice(8, 12)}-${d.slice(12, 16)}-${d.slice(16, 20)}-${d.slice(20)}`;
-      for (const [at, c] of edits) {
+      // One character inserted or replaced (or removed: '') anywhere, dashes included.
+      for (const { at, c, replace } of edits) {
         const i = at % (s.length + 1);
-        s = s.slice(0, i) + c + s.slice(i + (at % 2));
+        s = s.slice(0, i) + c + s.slice(i + (replace ? 1 : 0));
       }
       return s;
     });
