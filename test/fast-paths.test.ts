@@ -3,11 +3,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConditionalCheckFailedException, type PutItemCommandInput } from '@aws-sdk/client-dynamodb';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EVENT_NAMES, PERSONAL_FIELDS, splitEventName } from '../events/catalog.js';
+import { ANNOTATION_KEYWORDS, envelopeSchema } from '../events/schemas.js';
 import type { EnrichmentStatus } from '../events/types.js';
-import { isUuid } from '../events/validate.js';
+import { isUuid, type ValidationResult, validateEvent } from '../events/validate.js';
 import { fileSink } from '../generator/sinks.js';
 import { type Dataset, partitionKeysAt } from '../lake/layout.js';
 import { canonicalJson, jsonString } from '../transform/canonical.js';
@@ -513,43 +516,122 @@ describe('the put pool (concurrency-limited conditional writes) against sequenti
   });
 });
 
-describe('isUuid (char codes) against the regex of ajv-formats', () => {
-  const UUID_RE = /^(?:urn:uuid:)?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
-  const hex = fc.constantFrom(...'0123456789abcdefABCDEF');
-  const near = fc.constantFrom('g', 'G', '-', ' ', 'ａ', 'Ａ', '٠', '\u0000', 'ſ', 'K', '\ud800', '😀', '');
-  const candidate = fc
-    .tuple(
-      fc.array(hex, { minLength: 32, maxLength: 32 }),
-      fc.constantFrom(
-        '',
-        'urn:uuid:',
-        'URN:UUID:',
-        'Urn:Uuid:',
-        'urn:uuid',
-        'urn-uuid:',
-        'urn:uuid:urn:uuid:',
-      ),
-      fc.array(fc.record({ at: fc.integer({ min: 0, max: 48 }), c: near, replace: fc.boolean() }), {
-        maxLength: 2,
-      }),
-    )
-    .map(([digits, prefix, edits]) => {
-      const d = digits.join('');
-      let s = `${prefix}${d.slice(0, 8)}-${d.slice(8, 12)}-${d.slice(12, 16)}-${d.slice(16, 20)}-${d.slice(20)}`;
-      // One character inserted or replaced (or removed: '') anywhere, dashes included.
-      for (const { at, c, replace } of edits) {
-        const i = at % (s.length + 1);
-        s = s.slice(0, i) + c + s.slice(i + (replace ? 1 : 0));
-      }
-      return s;
-    });
+// Strings that are uuids, or nearly: a prefix in any case, one character inserted, replaced or removed.
+const UUID_RE = /^(?:urn:uuid:)?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
+const hex = fc.constantFrom(...'0123456789abcdefABCDEF');
+const near = fc.constantFrom('g', 'G', '-', ' ', 'ａ', 'Ａ', '٠', '\u0000', 'ſ', 'K', '\ud800', '😀', '');
+const candidate = fc
+  .tuple(
+    fc.array(hex, { minLength: 32, maxLength: 32 }),
+    fc.constantFrom('', 'urn:uuid:', 'URN:UUID:', 'Urn:Uuid:', 'urn:uuid', 'urn-uuid:', 'urn:uuid:urn:uuid:'),
+    fc.array(fc.record({ at: fc.integer({ min: 0, max: 48 }), c: near, replace: fc.boolean() }), {
+      maxLength: 2,
+    }),
+  )
+  .map(([digits, prefix, edits]) => {
+    const d = digits.join('');
+    let s = `${prefix}${d.slice(0, 8)}-${d.slice(8, 12)}-${d.slice(12, 16)}-${d.slice(16, 20)}-${d.slice(20)}`;
+    // One character inserted or replaced (or removed: '') anywhere, dashes included.
+    for (const { at, c, replace } of edits) {
+      const i = at % (s.length + 1);
+      s = s.slice(0, i) + c + s.slice(i + (replace ? 1 : 0));
+    }
+    return s;
+  });
 
+describe('isUuid (char codes) against the regex of ajv-formats', () => {
   it('accepts exactly the strings the regex accepts', () => {
     fc.assert(
       fc.property(fc.oneof(candidate, text), (s) => {
         expect(isUuid(s)).toBe(UUID_RE.test(s));
       }),
       { ...RUNS, numRuns: 5000 },
+    );
+  });
+});
+
+describe('the envelope check (plain code for the common case) against ajv with the schema alone', () => {
+  // ajv-formats is CommonJS with `exports.default`, as in events/validate.ts.
+  const addFormats = ((addFormatsModule as { default?: unknown }).default ?? addFormatsModule) as (
+    ajv: Ajv,
+    formats: string[],
+  ) => Ajv;
+  const ajv = new Ajv({
+    allErrors: true,
+    strict: true,
+    allowUnionTypes: true,
+    keywords: [...ANNOTATION_KEYWORDS],
+  });
+  addFormats(ajv, ['date-time', 'uuid']);
+  const plainEnvelope = ajv.compile(envelopeSchema);
+
+  const two = (min: number, max: number) => fc.integer({ min, max }).map((n) => String(n).padStart(2, '0'));
+  const dateTime = fc
+    .tuple(
+      fc.constantFrom('2026', '2024', '1900', '0000', '9999', '202'),
+      two(0, 13),
+      two(0, 32),
+      fc.constantFrom('T', 't', ' ', '_'),
+      two(0, 24),
+      two(0, 60),
+      two(0, 61),
+      fc.constantFrom('', '.5', '.123456789', '.'),
+      fc.constantFrom('Z', 'z', '', '+00:00', '-23:59', '+24:00', '+0100', '+01', '-00:30'),
+    )
+    .map(([y, mo, d, t, h, mi, sec, frac, zone]) => `${y}-${mo}-${d}${t}${h}:${mi}:${sec}${frac}${zone}`);
+  const absent = Symbol('absent');
+  const field = <T>(arb: fc.Arbitrary<T>) =>
+    fc.oneof({ weight: 6, arbitrary: arb }, { weight: 1, arbitrary: fc.constant(absent) });
+  const envelope = fc
+    .record({
+      event_uuid: field(fc.oneof(fc.uuid(), candidate, text, number, fc.constant(null))),
+      created_at: field(
+        fc.oneof(
+          number,
+          dateTime,
+          fc.constantFrom('2026-11-21T12:00:00Z', '2016-12-31T23:59:60Z', '2026-11-21', ''),
+          fc.constantFrom(Number.NaN, Infinity, -Infinity, null, true),
+          text,
+        ),
+      ),
+      event_name: field(
+        fc.oneof(
+          fc.constantFrom(...EVENT_NAMES),
+          fc.constantFrom('lesson:started', 'a:b', 'Lesson:completed', 'lesson:', ':x', 'a:b:c', 'a_b:c_d'),
+          text,
+          number,
+        ),
+      ),
+      event_specifics: field(
+        fc.oneof(fc.constant({}), fc.constant([]), fc.constant(null), text, jsonValue()),
+      ),
+      extra: fc.option(fc.tuple(key, jsonValue()), { nil: null }),
+    })
+    .map(({ extra, ...fields }) =>
+      objectOf([
+        ...Object.entries(fields).filter(([, v]) => v !== absent),
+        ...(extra && !(extra[0] in fields) ? [extra] : []),
+      ]),
+    );
+
+  /**
+   * The envelope was refused: a violation other than inside the specifics or the later time
+   * check, and at least one (a refusal without a reason is a refusal nobody can act on).
+   */
+  const envelopeRefused = (r: ValidationResult) =>
+    !r.ok &&
+    r.reason === 'schema_violation' &&
+    r.errors.some((e) => !e.path.startsWith('/event_specifics/') && e.message !== 'not a valid time');
+
+  it('refuses exactly the envelopes the schema refuses', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof({ weight: 9, arbitrary: envelope }, { weight: 1, arbitrary: jsonValue() }),
+        (value) => {
+          expect(envelopeRefused(validateEvent(value))).toBe(!plainEnvelope(value));
+        },
+      ),
+      { ...RUNS, numRuns: 3000 },
     );
   });
 });
