@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConditionalCheckFailedException, type PutItemCommandInput } from '@aws-sdk/client-dynamodb';
@@ -13,6 +14,7 @@ import type { EnrichmentStatus } from '../events/types.js';
 import { isUuid, type ValidationResult, validateEvent } from '../events/validate.js';
 import { fileSink } from '../generator/sinks.js';
 import { type Dataset, partitionKeysAt } from '../lake/layout.js';
+import { cacheConditionParses } from '../local/dynalite-parse-cache.js';
 import { canonicalJson, jsonString } from '../transform/canonical.js';
 import { decodeRecord } from '../transform/decode.js';
 import { Dynamo, type DynamoSender, DynamoUnavailableError, mapLimit } from '../transform/dynamo.js';
@@ -22,8 +24,8 @@ import { char, jsonValue, key, number, objectOf, SEED, text } from './support/ar
 
 // Each fast path of the transform (and of the generator's sink) against its plain equivalent,
 // on many generated inputs (fast-check, fixed seed): the fast path must give the same bytes,
-// the same results in the same order, and surface errors the same way. docs/scale.md has what
-// each fast path saves.
+// the same results in the same order, and surface errors the same way. docs/fast-paths.md lists
+// them; each was broken once on purpose to see its property fail.
 
 const RUNS = { seed: SEED, numRuns: 300 };
 
@@ -671,6 +673,98 @@ describe("the generator's file sink (lines encoded into a shared buffer) against
         rmSync(path);
       }),
       { ...RUNS, numRuns: 60 },
+    );
+  });
+});
+
+describe("dynalite's condition parses, cached by expression text, against dynalite's own parse", () => {
+  type Validations = { validateExpressions(data: Record<string, unknown>): string | undefined };
+  const require = createRequire(import.meta.url);
+  const PARSER = require.resolve('dynalite/db/conditionParser');
+  const VALIDATIONS = require.resolve('dynalite/validations');
+  // dynalite's request checks as the local runtime runs them: the cache installed on its parser.
+  const cached = require(VALIDATIONS) as Validations;
+  cacheConditionParses();
+  const cachedParse = (require(PARSER) as { parse: unknown }).parse;
+  // The same modules loaded afresh: a parser nothing patched, dynalite's own path.
+  const saved = [require.cache[PARSER], require.cache[VALIDATIONS]] as const;
+  delete require.cache[PARSER];
+  delete require.cache[VALIDATIONS];
+  const plain = require(VALIDATIONS) as Validations;
+  const plainParse = (require(PARSER) as { parse: unknown }).parse;
+  require.cache[PARSER] = saved[0];
+  require.cache[VALIDATIONS] = saved[1];
+
+  const NAMES = ['#a', '#b', '#uuid', '#exp'];
+  const VALUES = [':v', ':w', ':now'];
+  const path = fc.oneof(
+    fc.constantFrom(...NAMES),
+    fc.constantFrom('#a.#b', '#a[0]', '#b[2].#exp', 'plain_attr', 'size', 'name', '#zz'),
+  );
+  const operand = fc.oneof(path, fc.constantFrom(...VALUES));
+  const condition = fc.letrec<{ c: string }>((tie) => ({
+    c: fc.oneof(
+      { depthSize: 'small', maxDepth: 3 },
+      fc.tuple(operand, fc.constantFrom('=', '<>', '<', '<=', '>', '>='), operand).map((t) => t.join(' ')),
+      path.map((p) => `attribute_not_exists(${p})`),
+      path.map((p) => `attribute_exists(${p})`),
+      // Value-dependent expressions always take dynalite's own path.
+      fc.tuple(path, fc.constantFrom(...VALUES)).map(([p, v]) => `begins_with(${p}, ${v})`),
+      fc.tuple(path, fc.constantFrom(...VALUES)).map(([p, v]) => `size(${p}) > ${v}`),
+      fc
+        .tuple(path, fc.constantFrom(...VALUES), fc.constantFrom(...VALUES))
+        .map(([p, a, b]) => `${p} BETWEEN ${a} AND ${b}`),
+      fc.tuple(path, fc.constantFrom(...VALUES)).map(([p, v]) => `${p} IN (${v}, :w)`),
+      tie('c').map((c) => `NOT ${c}`),
+      fc
+        .tuple(tie('c'), fc.constantFrom('AND', 'OR', 'and'), tie('c'))
+        .map(([a, op, b]) => `(${a}) ${op} ${b}`),
+    ),
+  })).c;
+  const broken = fc
+    .tuple(condition, fc.nat(), fc.constantFrom('', ')', '(', ' AND', '::', '#'))
+    .map(([c, at, insert]) => c.slice(0, at % (c.length + 1)) + insert + c.slice(at % (c.length + 1)));
+  const attributeValue = fc.oneof(
+    text.map((S) => ({ S })),
+    fc.constantFrom('1', '-0', '1e3', '00012', 'abc', '').map((N) => ({ N })),
+    fc.constantFrom({ BOOL: true }, { NULL: true }, { L: [] }, { SS: ['a', 'a'] }, { B: 'AAE=' }),
+  );
+  const subset = <T>(items: readonly T[]) => fc.subarray([...items]);
+  // One expression, then requests with it (the cache's hits), each with its own values.
+  const requests = fc
+    .tuple(
+      fc.oneof({ weight: 4, arbitrary: condition }, { weight: 1, arbitrary: broken }),
+      subset(NAMES),
+      subset(VALUES),
+      fc.array(fc.array(attributeValue, { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 4 }),
+    )
+    .map(([expression, names, valueKeys, valueSets]) =>
+      valueSets.map((values) => ({
+        ConditionExpression: expression,
+        ...(names.length > 0
+          ? { ExpressionAttributeNames: Object.fromEntries(names.map((n) => [n, n.slice(1)])) }
+          : {}),
+        ...(valueKeys.length > 0
+          ? { ExpressionAttributeValues: Object.fromEntries(valueKeys.map((k, i) => [k, values[i]])) }
+          : {}),
+      })),
+    );
+
+  it('checks two different parsers', () => {
+    expect(cachedParse).not.toBe(plainParse);
+  });
+
+  it('gives the same tree, the same unused names and values, the same error message', () => {
+    fc.assert(
+      fc.property(requests, (batch) => {
+        for (const request of batch) {
+          const a: Record<string, unknown> = structuredClone(request);
+          const b: Record<string, unknown> = structuredClone(request);
+          expect(cached.validateExpressions(a)).toBe(plain.validateExpressions(b));
+          expect(a._condition).toEqual(b._condition);
+        }
+      }),
+      { ...RUNS, numRuns: 250 },
     );
   });
 });
