@@ -6,9 +6,9 @@
  * CLI's handler matches on, while the message stays free to say more. Each class declares
  * `static override readonly code`; instances carry it as an own property, as Node's errors do.
  */
-export class FirelakeError extends Error {
-  /** Declared by each subclass; the base class alone has none. */
-  static readonly code: string = 'FIRELAKE_ERROR';
+export abstract class FirelakeError extends Error {
+  /** Declared by each subclass (abstract: never thrown as it is, so never without a code). */
+  static readonly code: string;
   readonly code: string;
 
   constructor(message?: string, options?: { cause?: unknown }) {
