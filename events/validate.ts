@@ -123,7 +123,7 @@ export function validateEvent(value: unknown): ValidationResult {
   if (!plainEnvelope(value) && !validateEnvelope(value)) {
     const errors = violations(validateEnvelope.errors);
     // A oneOf failure on created_at reports each branch; one clear line reads better. A missing
-    // created_at keeps its own line (found by test/fast-paths.test.ts: it was dropped, leaving none).
+    // created_at keeps its own line.
     const compact = errors.filter(
       (e) => e.path !== '/created_at' || e.message === ONE_OF || e.message.startsWith('must have required'),
     );

@@ -12,7 +12,9 @@ import { EVENT_NAMES, PERSONAL_FIELDS, splitEventName } from '../events/catalog.
 import { ANNOTATION_KEYWORDS, envelopeSchema } from '../events/schemas.js';
 import type { EnrichmentStatus } from '../events/types.js';
 import { isUuid, type ValidationResult, validateEvent } from '../events/validate.js';
+import { Random } from '../generator/random.js';
 import { fileSink } from '../generator/sinks.js';
+import { World } from '../generator/world.js';
 import { type Dataset, partitionKeysAt } from '../lake/layout.js';
 import { cacheConditionParses } from '../local/dynalite-parse-cache.js';
 import { canonicalJson, jsonString } from '../transform/canonical.js';
@@ -634,6 +636,33 @@ describe('the envelope check (plain code for the common case) against ajv with t
         },
       ),
       { ...RUNS, numRuns: 3000 },
+    );
+  });
+});
+
+describe("the generator's events built from string templates against JSON.stringify", () => {
+  it('writes each event as JSON.stringify writes the same object, and a valid event', () => {
+    const run = fc.record({
+      seed: fc.nat({ max: 0xffffffff }),
+      rate: fc.constantFrom(1, 300, 100_000),
+      // From 2001 on: a late event goes back up to 72 hours, never before 1970.
+      start: fc.double({ min: 1e12, max: 4e12, noNaN: true }),
+      steps: fc.array(fc.double({ min: 0, max: 5_000, noNaN: true }), { minLength: 1, maxLength: 150 }),
+      late: fc.array(fc.boolean(), { minLength: 1, maxLength: 5 }),
+    });
+    fc.assert(
+      fc.property(run, ({ seed, rate, start, steps, late }) => {
+        const world = new World(new Random(seed), rate);
+        let t = start;
+        for (const [i, step] of steps.entries()) {
+          t += step;
+          const line = world.next(t, late[i % late.length]!);
+          const value: unknown = JSON.parse(line);
+          expect(line).toBe(JSON.stringify(value));
+          expect(validateEvent(value).ok).toBe(true);
+        }
+      }),
+      { ...RUNS, numRuns: 150 },
     );
   });
 });
