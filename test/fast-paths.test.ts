@@ -24,7 +24,7 @@ import { okRecord, type StagedFields, stagedLineJson, TimeFormat } from '../tran
 import { withoutPersonal } from '../transform/scrub.js';
 import { char, jsonValue, key, number, objectOf, SEED, text } from './support/arbitraries.js';
 
-// Each fast path of the transform (and of the generator's sink) against its plain equivalent,
+// Each fast path of the transform, the generator and the local runtime against its plain equivalent,
 // on many generated inputs (fast-check, fixed seed): the fast path must give the same bytes,
 // the same results in the same order, and surface errors the same way. docs/fast-paths.md lists
 // them; each was broken once on purpose to see its property fail.
