@@ -2,8 +2,8 @@
 // runtime and the CLI load it.
 
 /**
- * An error with a stable `code` (docs/errors.md), one per class: what a script, an alarm or the
- * CLI's handler matches on, while the message stays free to say more. Each class declares
+ * An error with a stable `code` (docs/errors.md), one per class, never reused nor renamed: what a
+ * script, an alarm or the CLI's handler matches on, while the message stays free to say more. Each class declares
  * `static override readonly code`; instances carry it as an own property, as Node's errors do.
  */
 export abstract class FirelakeError extends Error {
