@@ -18,6 +18,7 @@ import {
   type Spike,
   stdoutSink,
 } from '../generator/index.js';
+import { FirelakeError } from '../lake/errors.js';
 import { DEFAULT_STREAM_NAME } from '../lake/settings.js';
 import {
   parseDuration,
@@ -79,7 +80,8 @@ function parseBadKinds(text: string): BadKind[] {
   return kinds as BadKind[];
 }
 
-class GenerateUsageError extends Error {
+class GenerateUsageError extends FirelakeError {
+  static override readonly code: string = 'GENERATE_FLAGS_CONFLICT';
   override readonly name = 'GenerateUsageError';
 }
 

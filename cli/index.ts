@@ -1,7 +1,8 @@
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { backfillCommand } from './backfill.js';
 import { compactCommand } from './compact.js';
 import { costCommand } from './cost.js';
+import { failureOf } from './errors.js';
 import { generateCommand } from './generate.js';
 import { qualityCommand } from './quality.js';
 import { queryCommand } from './query.js';
@@ -37,10 +38,8 @@ for (const command of [
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof CommanderError) process.exit(error.exitCode);
-  // One error handler: a clear line on stderr (with the cause), non-zero exit.
-  const e = error as Error;
-  console.error(`firelake: ${e.message}${e.cause instanceof Error ? ` (cause: ${e.cause.message})` : ''}`);
-  if (process.env.FIRELAKE_DEBUG) console.error(e.stack);
-  process.exit(1);
+  // One error handler for every command (cli/errors.ts): a clear line on stderr, non-zero exit.
+  const failure = failureOf(error);
+  process.stderr.write(failure.stderr);
+  process.exit(failure.exitCode);
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import type { GeneratorStats } from '../generator/stats.js';
+import { FirelakeError } from '../lake/errors.js';
 import { openLake } from '../lake/open.js';
 import { DEFAULT_LAKE } from '../lake/settings.js';
 import { formatScorecard, readThresholdsFile, runScorecard } from '../sql/scorecard.js';
@@ -16,7 +17,8 @@ interface QualityFlags {
   json?: boolean;
 }
 
-export class StatsFileError extends Error {
+export class StatsFileError extends FirelakeError {
+  static override readonly code: string = 'STATS_FILE_INVALID';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'StatsFileError';

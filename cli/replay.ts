@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { openLake } from '../lake/open.js';
 import { DEFAULT_LAKE, DEFAULT_STREAM_NAME } from '../lake/settings.js';
 import { daysBetween, REPLAY_SOURCES, type ReplaySource } from '../replay/read.js';
-import { checkReasons, formatOutcome, type ReplayReport, runReplay } from '../replay/replay.js';
+import { formatOutcome, type ReplayReport, runReplay } from '../replay/replay.js';
 import { parseDayOption, parseDuration, parsePositiveInt } from './options.js';
 import { cliSettings, settingsHelp } from './settings.js';
 
@@ -89,11 +89,6 @@ export const replayCommand = new Command('replay')
     // The transform's late window decides which records it would quarantine as too_late again.
     const settings = cliSettings(process.env);
     const days = daysOf(flags, command);
-    try {
-      checkReasons(flags.reason);
-    } catch (error) {
-      command.error(`error: ${(error as Error).message}`);
-    }
     if (flags.file && flags.source.length > 0) command.error('error: give --file or --source, not both');
     const log = (line: string) => console.error(`[replay] ${line}`);
     const controller = new AbortController();

@@ -33,6 +33,7 @@ export const MAX_BACKFILL_DAYS = 366;
 const DAY_MS = 86_400_000;
 
 export class BackfillError extends CompactionError {
+  static override readonly code: string = 'BACKFILL_FAILED';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'BackfillError';

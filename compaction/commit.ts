@@ -25,6 +25,7 @@ import type { UnitResult } from './unit.js';
 
 /** A unit of the run has no result: it failed or never ran. Nothing is published. */
 export class UnitMissingError extends CompactionError {
+  static override readonly code: string = 'COMPACTION_UNIT_MISSING';
   constructor(
     readonly day: Day,
     readonly runId: string,
@@ -43,6 +44,7 @@ export class UnitMissingError extends CompactionError {
  * window). Unit dedup cannot see that; the day must be compacted in a single run.
  */
 export class CrossUnitDuplicateError extends CompactionError {
+  static override readonly code: string = 'CROSS_UNIT_DUPLICATE';
   constructor(
     readonly day: Day,
     readonly uuids: string[],

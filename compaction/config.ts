@@ -16,6 +16,7 @@ export interface CompactionConfig {
 }
 
 export class ConfigError extends CompactionError {
+  static override readonly code: string = 'COMPACTION_CONFIG_INVALID';
   constructor(message: string) {
     super(message);
     this.name = 'ConfigError';

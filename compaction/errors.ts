@@ -1,7 +1,10 @@
+import { FirelakeError } from '../lake/errors.js';
+
 // Errors of a compaction run. Each names what went wrong and what to do; `cause` keeps the
 // engine's or the store's own error.
 
-export class CompactionError extends Error {
+export class CompactionError extends FirelakeError {
+  static override readonly code: string = 'COMPACTION_FAILED';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'CompactionError';
@@ -10,6 +13,7 @@ export class CompactionError extends Error {
 
 /** No staging objects for the day: nothing to compact (wrong date, or Firehose wrote nothing). */
 export class MissingDayError extends CompactionError {
+  static override readonly code: string = 'DAY_NOT_STAGED';
   constructor(
     readonly day: string,
     readonly prefix: string,
@@ -22,6 +26,7 @@ export class MissingDayError extends CompactionError {
 
 /** A staging object could not be downloaded or read (not gzip, malformed JSON, bad types). */
 export class UnreadableObjectError extends CompactionError {
+  static override readonly code: string = 'STAGING_OBJECT_UNREADABLE';
   constructor(
     readonly key: string,
     reason: string,
@@ -34,6 +39,7 @@ export class UnreadableObjectError extends CompactionError {
 
 /** Another run published the day first; this run removed its own files. */
 export class ConcurrentRunError extends CompactionError {
+  static override readonly code: string = 'COMPACTION_CONFLICT';
   constructor(
     readonly day: string,
     readonly runId: string,
@@ -52,6 +58,7 @@ export class ConcurrentRunError extends CompactionError {
  * someone deleted them): recompacting would silently lose their rows.
  */
 export class StagingShrunkError extends CompactionError {
+  static override readonly code: string = 'STAGING_SHRUNK';
   constructor(
     readonly day: string,
     readonly missing: string[],
@@ -67,6 +74,7 @@ export class StagingShrunkError extends CompactionError {
 
 /** The previous manifest is not a Firelake manifest (or of an unknown format version). */
 export class InvalidManifestError extends CompactionError {
+  static override readonly code: string = 'MANIFEST_INVALID';
   constructor(
     readonly key: string,
     reason: string,

@@ -22,6 +22,7 @@ export interface CompactionEvent {
 }
 
 export class NightlyFailedError extends CompactionError {
+  static override readonly code: string = 'NIGHTLY_COMPACTION_FAILED';
   constructor(days: string[]) {
     super(`compaction failed for ${days.join(', ')} (details in the log)`);
     this.name = 'NightlyFailedError';

@@ -34,6 +34,7 @@ export interface WorkersOptions extends CompactDayOptions {
 
 /** A unit failed on every attempt: the run published nothing. */
 export class UnitFailedError extends CompactionError {
+  static override readonly code: string = 'COMPACTION_UNIT_FAILED';
   constructor(
     readonly day: Day,
     readonly unit: number,

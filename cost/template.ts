@@ -1,3 +1,4 @@
+import { FirelakeError } from '../lake/errors.js';
 import { DEFAULT_DEDUP_TTL_HOURS, SETTING_SPECS } from '../lake/settings.js';
 
 // The settings that decide the bill, read from a synthesized CloudFormation template: what will
@@ -62,7 +63,8 @@ export interface CostSettings {
   api: boolean;
 }
 
-export class TemplateError extends Error {
+export class TemplateError extends FirelakeError {
+  static override readonly code: string = 'COST_TEMPLATE_INVALID';
   override readonly name = 'TemplateError';
 }
 

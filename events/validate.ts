@@ -122,9 +122,10 @@ function violations(errors: ErrorObject[] | null | undefined, prefix = ''): Viol
 export function validateEvent(value: unknown): ValidationResult {
   if (!plainEnvelope(value) && !validateEnvelope(value)) {
     const errors = violations(validateEnvelope.errors);
-    // A oneOf failure on created_at reports each branch; one clear line reads better.
+    // A oneOf failure on created_at reports each branch; one clear line reads better. A missing
+    // created_at keeps its own line.
     const compact = errors.filter(
-      (e) => !(e.path === '/created_at' && e.message !== 'must match exactly one schema in oneOf'),
+      (e) => e.path !== '/created_at' || e.message === ONE_OF || e.message.startsWith('must have required'),
     );
     return { ok: false, reason: 'schema_violation', errors: compact.map(clarifyCreatedAt) };
   }
@@ -191,8 +192,10 @@ function plainEnvelope(value: unknown): boolean {
   );
 }
 
+const ONE_OF = 'must match exactly one schema in oneOf';
+
 function clarifyCreatedAt(v: Violation): Violation {
-  return v.path === '/created_at'
+  return v.path === '/created_at' && v.message === ONE_OF
     ? { path: v.path, message: 'must be epoch seconds (number) or an ISO-8601 date-time string' }
     : v;
 }

@@ -1,4 +1,5 @@
 import { EVENT_NAMES } from '../events/catalog.js';
+import { FirelakeError } from '../lake/errors.js';
 import { BAD_KIND_WEIGHTS, corrupt } from './faults.js';
 import { Random, WeightedChoice } from './random.js';
 import { Schedule, type Spike } from './schedule.js';
@@ -35,7 +36,8 @@ export interface GeneratorOptions {
   badKinds?: readonly BadKind[];
 }
 
-export class GeneratorOptionsError extends Error {
+export class GeneratorOptionsError extends FirelakeError {
+  static override readonly code: string = 'GENERATOR_OPTIONS_INVALID';
   override readonly name = 'GeneratorOptionsError';
 }
 

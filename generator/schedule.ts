@@ -1,3 +1,5 @@
+import { FirelakeError } from '../lake/errors.js';
+
 // When each record is due. Records are evenly spaced at the current rate (base rate times the
 // spike multiplier in force), so a paced run holds the asked rate over any minute, spikes
 // included; Poisson gaps would add ~1% noise per minute at the default rate for no benefit.
@@ -9,7 +11,8 @@ export interface Spike {
   forMs: number;
 }
 
-export class SpikeSyntaxError extends Error {
+export class SpikeSyntaxError extends FirelakeError {
+  static override readonly code: string = 'SPIKE_INVALID';
   override readonly name = 'SpikeSyntaxError';
 }
 

@@ -4,6 +4,7 @@ import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { FIREHOSE_LIMITS } from '../lake/delivery.js';
+import { FirelakeError } from '../lake/errors.js';
 
 /** Where generated records go. write() returns a promise only when the caller must wait. */
 export interface Sink {
@@ -31,7 +32,8 @@ export interface SinkCounters {
   firehoseBytes?: number;
 }
 
-export class SinkError extends Error {
+export class SinkError extends FirelakeError {
+  static override readonly code: string = 'SINK_FAILED';
   override readonly name = 'SinkError';
 }
 

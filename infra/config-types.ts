@@ -1,3 +1,4 @@
+import { FirelakeError } from '../lake/errors.js';
 import type { TableId } from '../transform/tables.js';
 
 // The shape of everything a team tunes (config-defaults.ts holds the values a deployment starts
@@ -138,7 +139,8 @@ export type DeepPartial<T> = {
   [K in keyof T]?: T[K] extends unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K];
 };
 
-export class ConfigError extends Error {
+export class ConfigError extends FirelakeError {
+  static override readonly code: string = 'CONFIG_INVALID';
   override name = 'FirelakeConfigError';
 }
 

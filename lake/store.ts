@@ -1,3 +1,5 @@
+import { FirelakeError } from './errors.js';
+
 // One object-store interface for the lake, with two implementations: S3 (lake/s3-store.ts) and
 // a local folder with the same keys (lake/folder-store.ts). Everything that reads or writes the
 // lake goes through it, so `--lake ./data/lake` and `--lake s3://bucket/prefix` behave alike.
@@ -19,7 +21,8 @@ export interface PutOptions {
 }
 
 /** A conditional put lost: another writer got there first. */
-export class PreconditionFailedError extends Error {
+export class PreconditionFailedError extends FirelakeError {
+  static override readonly code: string = 'PRECONDITION_FAILED';
   constructor(
     readonly key: string,
     options?: { cause?: unknown },
@@ -29,7 +32,8 @@ export class PreconditionFailedError extends Error {
   }
 }
 
-export class ObjectNotFoundError extends Error {
+export class ObjectNotFoundError extends FirelakeError {
+  static override readonly code: string = 'OBJECT_NOT_FOUND';
   constructor(
     readonly key: string,
     options?: { cause?: unknown },

@@ -1,4 +1,5 @@
 import { billedBytes, type DeliveryStreamConfig } from '../lake/delivery.js';
+import { FirelakeError } from '../lake/errors.js';
 import { DEFAULT_REGION, DEFAULT_TRANSFORM_FUNCTION_NAME } from '../lake/settings.js';
 import { ProcessorBuffer } from './delivery/buffer.js';
 import { checkErrorPrefix, type Failure, failedRecordLine } from './delivery/failed-record.js';
@@ -35,7 +36,8 @@ export type {
 } from './delivery/types.js';
 
 /** Why an invocation failed, with Firehose's error code. */
-export class InvocationError extends Error {
+export class InvocationError extends FirelakeError {
+  static override readonly code: string = 'TRANSFORM_INVOCATION_FAILED';
   constructor(
     readonly errorCode: string,
     message: string,
@@ -46,7 +48,8 @@ export class InvocationError extends Error {
   }
 }
 
-export class DeliveryStreamClosedError extends Error {
+export class DeliveryStreamClosedError extends FirelakeError {
+  static override readonly code: string = 'DELIVERY_STREAM_CLOSED';
   constructor(readonly streamName: string) {
     super(`delivery stream ${streamName} is shutting down`);
     this.name = 'DeliveryStreamClosedError';

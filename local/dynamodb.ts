@@ -12,6 +12,7 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { FirelakeError } from '../lake/errors.js';
 import { DEFAULT_TABLE_NAMES, TABLES, type TableId, type TableNames } from '../transform/tables.js';
 import { cacheConditionParses } from './dynalite-parse-cache.js';
 
@@ -81,7 +82,8 @@ async function listenOnSocket(server: ReturnType<typeof dynalite>, path: string)
   return unix;
 }
 
-export class DynaliteStartError extends Error {
+export class DynaliteStartError extends FirelakeError {
+  static override readonly code: string = 'DYNALITE_START_FAILED';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'DynaliteStartError';

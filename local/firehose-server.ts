@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { FIREHOSE_LIMITS } from '../lake/delivery.js';
+import { FirelakeError } from '../lake/errors.js';
 import type { DeliveryStream, PutResult } from './delivery-stream.js';
 import { describeDeliveryStream, SUPPORTED_OPERATIONS, UNSUPPORTED_OPERATIONS } from './firehose-describe.js';
 
@@ -37,7 +38,8 @@ export interface FirehoseServerOptions {
 }
 
 /** An API error as Firehose returns it: HTTP status, `__type`, message. */
-class ApiError extends Error {
+class ApiError extends FirelakeError {
+  static override readonly code: string = 'FIREHOSE_API_ERROR';
   constructor(
     readonly type: string,
     message: string,

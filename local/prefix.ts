@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { FirelakeError } from '../lake/errors.js';
 
 // Firehose S3 prefix expressions and object names, as Firehose evaluates them (docs/firehose.md):
 // `!{partitionKeyFromLambda:key}`, `!{timestamp:<Java pattern>}` on the arrival time of the
@@ -9,7 +10,8 @@ export const MAX_PREFIX_LENGTH = 512;
 
 const EXPRESSION_RE = /!\{([a-zA-Z]+):([^}]*)\}/g;
 
-export class PrefixEvaluationError extends Error {
+export class PrefixEvaluationError extends FirelakeError {
+  static override readonly code: string = 'PREFIX_INVALID';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'PrefixEvaluationError';

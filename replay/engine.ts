@@ -14,6 +14,7 @@ import { ReplayInputError } from './read.js';
 // view `quarantined` a --fix file reads, and the fix itself, checked before anything is sent.
 
 export class FixError extends ReplayInputError {
+  static override readonly code: string = 'REPLAY_FIX_INVALID';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'FixError';

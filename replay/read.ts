@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
+import { FirelakeError } from '../lake/errors.js';
 import { type Day, dayPrefix, errorsDayPrefix } from '../lake/layout.js';
 import type { ObjectStore } from '../lake/store.js';
 import { REPLAY_KEY } from '../transform/replay-tag.js';
@@ -46,7 +47,8 @@ export interface ReadSummary {
   unreadable: Unreadable[];
 }
 
-export class ReplayInputError extends Error {
+export class ReplayInputError extends FirelakeError {
+  static override readonly code: string = 'REPLAY_INPUT_INVALID';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ReplayInputError';

@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DuckDBResultReader } from '@duckdb/node-api';
 import { type DuckDb, openDuckDb, type SqlFile, sqlFile } from '../lake/duckdb.js';
+import { FirelakeError } from '../lake/errors.js';
 import { FolderStore } from '../lake/folder-store.js';
 import {
   type Day,
@@ -25,7 +26,8 @@ import type { ObjectStore } from '../lake/store.js';
 /** This sql/ folder. */
 export const SQL_DIR = dirname(fileURLToPath(import.meta.url));
 
-export class LakeSqlError extends Error {
+export class LakeSqlError extends FirelakeError {
+  static override readonly code: string = 'LAKE_SQL_FAILED';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'LakeSqlError';
@@ -34,6 +36,7 @@ export class LakeSqlError extends Error {
 
 /** The lake path does not exist, or the day has nothing in it. */
 export class NoDataError extends LakeSqlError {
+  static override readonly code: string = 'NO_DATA';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'NoDataError';
@@ -42,6 +45,7 @@ export class NoDataError extends LakeSqlError {
 
 /** A query failed: names the .sql file so the reader knows which one. */
 export class QueryError extends LakeSqlError {
+  static override readonly code: string = 'QUERY_FAILED';
   constructor(
     readonly file: string,
     options?: { cause?: unknown },

@@ -91,6 +91,7 @@ export interface ScorecardOptions {
 }
 
 export class ThresholdsError extends LakeSqlError {
+  static override readonly code: string = 'THRESHOLDS_INVALID';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ThresholdsError';

@@ -247,6 +247,13 @@ describe('event validation', () => {
     ]);
   });
 
+  it('rejects a missing created_at saying it is missing', () => {
+    const { created_at: _, ...event } = example('session:started');
+    expect(rejected(event).errors).toEqual([
+      { path: '/created_at', message: "must have required property 'created_at'" },
+    ]);
+  });
+
   it('rejects a field of the wrong type with its path and the expected type', () => {
     const event = example('game:completed');
     event.event_specifics.score = '46';

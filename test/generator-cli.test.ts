@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommanderError } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
+import { failureOf } from '../cli/errors.js';
 import { generateCommand } from '../cli/generate.js';
 import type { GeneratorStats } from '../generator/index.js';
 
@@ -44,7 +45,7 @@ async function parseInProcess(args: string[]): Promise<string> {
     await generateCommand.parseAsync(args, { from: 'user' });
   } catch (error) {
     // Commander already wrote its own errors; the action's errors reach the CLI's handler.
-    return error instanceof CommanderError ? stderr : `firelake: ${(error as Error).message}`;
+    return error instanceof CommanderError ? stderr : failureOf(error, {}).stderr;
   }
   throw new Error(`accepted ${args.join(' ')}`);
 }

@@ -1,3 +1,4 @@
+import { FirelakeError } from '../lake/errors.js';
 import { DEFAULT_SETTINGS, settingsFromEnv, settingsProblems } from '../lake/settings.js';
 import { TABLES, type TableId } from './tables.js';
 
@@ -18,7 +19,8 @@ export interface TransformConfig {
 export const DEFAULT_MAX_FUTURE_SKEW_MS = 5 * 60_000;
 export const DEFAULT_DYNAMO_CONCURRENCY = 32;
 
-export class TransformConfigError extends Error {
+export class TransformConfigError extends FirelakeError {
+  static override readonly code: string = 'TRANSFORM_CONFIG_INVALID';
   override name = 'TransformConfigError';
 }
 

@@ -6,6 +6,7 @@ import {
   PutItemCommand,
   type PutItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { FirelakeError } from '../lake/errors.js';
 
 // The DynamoDB calls of the transform, counted (the metrics report requests per event) and
 // wrapped: a failure that the SDK's own retries could not fix becomes a DynamoUnavailableError,
@@ -16,7 +17,8 @@ export type Item = Record<string, AttributeValue>;
 /** The one method of DynamoDBClient the transform uses (an in-process stub can stand in). */
 export type DynamoSender = Pick<DynamoDBClient, 'send'>;
 
-export class DynamoUnavailableError extends Error {
+export class DynamoUnavailableError extends FirelakeError {
+  static override readonly code: string = 'DYNAMO_UNAVAILABLE';
   override name = 'DynamoUnavailableError';
 }
 

@@ -1,5 +1,6 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { s3Client } from '../../aws/clients.js';
+import { FirelakeError } from '../../lake/errors.js';
 import { S3Store } from '../../lake/s3-store.js';
 import { DEFAULT_METRICS_NAMESPACE } from '../../lake/settings.js';
 import { checkManifest, dayDueAt, MANIFEST_CHECK_METRICS } from './check.js';
@@ -7,7 +8,8 @@ import { checkManifest, dayDueAt, MANIFEST_CHECK_METRICS } from './check.js';
 // The manifest-deadline Lambda: invoked by EventBridge Scheduler with
 // {"scheduledTime": "<aws.scheduler.scheduled-time>"}, or {"date": "YYYY-MM-DD"} by hand.
 
-class ManifestCheckConfigError extends Error {
+class ManifestCheckConfigError extends FirelakeError {
+  static override readonly code: string = 'MANIFEST_CHECK_CONFIG_INVALID';
   override name = 'ManifestCheckConfigError';
 }
 
