@@ -2,6 +2,8 @@
 // generator and the benches), each default defined here once, with the rules that tie them
 // together (docs/settings.md). No AWS or CDK imports: the Lambda bundles and the CLI load it cheaply.
 
+import { FirelakeError } from './errors.js';
+
 /** Prefix of every physical name in AWS; the local runtime uses the same names. */
 export const DEFAULT_NAME_PREFIX = 'firelake';
 
@@ -157,7 +159,8 @@ function nameOf(key: SettingKey, naming: SettingNaming, names: SettingNames): st
   return names[key] ?? own ?? spec.cdk;
 }
 
-export class SettingsError extends Error {
+export class SettingsError extends FirelakeError {
+  static override readonly code: string = 'SETTINGS_INVALID';
   override name = 'SettingsError';
 }
 
