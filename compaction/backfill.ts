@@ -6,20 +6,13 @@ import { type DuckDbType, specificsFields, specificsStructType } from '../events
 import { type Day, dayPrefix, manifestKey, parseDay } from '../lake/layout.js';
 import { listAll, type ObjectStore } from '../lake/store.js';
 import { writeEmptyCurated } from '../sql/catalog.js';
-import {
-  type CompactionSummary,
-  compactDay,
-  DEFAULT_FILE_SIZE_BYTES,
-  DEFAULT_ROW_GROUP_SIZE,
-  DEFAULT_ZSTD_LEVEL,
-  newRunId,
-  publishManifest,
-  removeStaleFiles,
-  uploadPlannedFiles,
-} from './compact.js';
+import { DEFAULT_FILE_SIZE_BYTES, DEFAULT_ROW_GROUP_SIZE, DEFAULT_ZSTD_LEVEL } from './build.js';
+import { type CompactionSummary, compactDay, newRunId } from './compact.js';
 import { openEngine } from './engine.js';
 import { CompactionError, UnreadableObjectError } from './errors.js';
 import { curatedSchemaVersion, type Manifest, type ManifestVersion, readManifest } from './manifest.js';
+import { publishManifest, removeStaleFiles } from './publish.js';
+import { uploadPlannedFiles } from './upload.js';
 
 // `firelake backfill`: rewrites compacted days after the catalog adopted fields that lived in
 // `extras`, so that each becomes its column. A day whose staging objects are all still there is

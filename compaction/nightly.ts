@@ -1,7 +1,8 @@
 import { type Day, dayOf, dayPrefix, parseDay } from '../lake/layout.js';
 import { listAll } from '../lake/store.js';
-import { type CompactDayOptions, type CompactionSummary, compactDay, stagingChange } from './compact.js';
+import { type CompactDayOptions, type CompactionSummary, compactDay } from './compact.js';
 import { MissingDayError } from './errors.js';
+import { stagingChange } from './inspect.js';
 import { readManifest } from './manifest.js';
 import { clearPendingDay, pendingDays } from './pending.js';
 
