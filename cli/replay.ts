@@ -2,7 +2,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_STREAM_NAME } from '../lake/delivery.js';
 import { DEFAULT_LAKE, openLake } from '../lake/open.js';
 import { daysBetween, REPLAY_SOURCES, type ReplaySource } from '../replay/read.js';
-import { checkReasons, formatOutcome, type ReplayReport, runReplay } from '../replay/replay.js';
+import { checkReasons, type ReplayReport, runReplay } from '../replay/replay.js';
+import { formatOutcome } from '../replay/report.js';
 import { parseDayOption, parseDuration, parsePositiveInt } from './options.js';
 
 // `firelake replay`: quarantined and failed records back into the lake through the Firehose API,
