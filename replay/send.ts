@@ -1,5 +1,5 @@
 import { firehoseClient } from '../aws/clients.js';
-import { firehoseSink } from '../generator/sinks.js';
+import { firehoseSink } from '../generator/firehose-sink.js';
 import type { ReplayRecord } from './prepare.js';
 import type { ReplayOptions } from './replay.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { firehoseClient } from '../../aws/clients.js';
 import { createCuratedView } from '../../compaction/read.js';
-import { firehoseSink } from '../../generator/sinks.js';
+import { firehoseSink } from '../../generator/firehose-sink.js';
 import { type DeliveryStreamConfig, LOCAL_DELIVERY } from '../../lake/delivery.js';
 import { type Day, dayOf } from '../../lake/layout.js';
 import type { ObjectStore } from '../../lake/store.js';
