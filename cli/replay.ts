@@ -2,7 +2,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { openLake } from '../lake/open.js';
 import { DEFAULT_LAKE, DEFAULT_STREAM_NAME } from '../lake/settings.js';
 import { daysBetween, REPLAY_SOURCES, type ReplaySource } from '../replay/read.js';
-import { formatOutcome, type ReplayReport, runReplay } from '../replay/replay.js';
+import { type ReplayReport, runReplay } from '../replay/replay.js';
+import { formatOutcome } from '../replay/report.js';
 import { parseDayOption, parseDuration, parsePositiveInt } from './options.js';
 import { cliSettings, settingsHelp } from './settings.js';
 

@@ -4,18 +4,14 @@ import { join } from 'node:path';
 import { listValue } from '@duckdb/node-api';
 import type { Day } from '../lake/layout.js';
 import { listAll, type ObjectStore } from '../lake/store.js';
-import {
-  type CompactDayOptions,
-  type CompactionSummary,
-  openRunEngine,
-  publishedSummary,
-  publishManifest,
-  removeStaleFiles,
-} from './compact.js';
+import { openRunEngine } from './build.js';
+import type { CompactDayOptions, CompactionSummary } from './compact.js';
 import type { Engine } from './engine.js';
 import { CompactionError } from './errors.js';
 import type { Manifest } from './manifest.js';
 import { type FanOutPlan, readPlan, runPrefix, unitResultKey } from './plan.js';
+import { publishManifest, removeStaleFiles } from './publish.js';
+import { publishedSummary } from './summary.js';
 import type { UnitResult } from './unit.js';
 
 // Fan-out compaction, step 3: the commit. Every unit must have its result; no event_uuid may

@@ -1,13 +1,8 @@
 // The compaction's public surface, for the CLI, the Lambda handler and `npm start`.
 
+export { DEFAULT_FILE_SIZE_BYTES, DEFAULT_ROW_GROUP_SIZE } from './build.js';
 export { CrossUnitDuplicateError, commitDay, UnitMissingError } from './commit.js';
-export {
-  type CompactDayOptions,
-  type CompactionSummary,
-  compactDay,
-  DEFAULT_FILE_SIZE_BYTES,
-  DEFAULT_ROW_GROUP_SIZE,
-} from './compact.js';
+export { type CompactDayOptions, type CompactionSummary, compactDay } from './compact.js';
 export * from './errors.js';
 export { currentFiles, type Manifest, readManifest } from './manifest.js';
 export {

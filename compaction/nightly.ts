@@ -1,8 +1,9 @@
 import { type Day, dayOf, dayPrefix, parseDay } from '../lake/layout.js';
 import { DEFAULT_COMPACTION_LATE_WINDOW_DAYS } from '../lake/settings.js';
 import { listAll } from '../lake/store.js';
-import { type CompactDayOptions, type CompactionSummary, compactDay, stagingChange } from './compact.js';
+import { type CompactDayOptions, type CompactionSummary, compactDay } from './compact.js';
 import { MissingDayError } from './errors.js';
+import { stagingChange } from './inspect.js';
 import { readManifest } from './manifest.js';
 import { clearPendingDay, pendingDays } from './pending.js';
 

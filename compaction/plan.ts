@@ -1,7 +1,8 @@
 import { type Day, PREFIX, parseDay, parsePartitions } from '../lake/layout.js';
 import type { ObjectInfo, ObjectStore } from '../lake/store.js';
-import { type CompactionSummary, inspectDay, newRunId } from './compact.js';
+import { type CompactionSummary, newRunId } from './compact.js';
 import { CompactionError } from './errors.js';
+import { inspectDay } from './inspect.js';
 import { type ConsumedObject, curatedSchemaVersion, type ManifestVersion } from './manifest.js';
 
 // Fan-out compaction, step 1: cut a day into units that workers compact independently, then one

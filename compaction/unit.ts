@@ -3,13 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Day } from '../lake/layout.js';
 import type { ObjectInfo, ObjectStore } from '../lake/store.js';
-import { build, type CompactDayOptions, mib, openRunEngine } from './compact.js';
+import { build, openRunEngine } from './build.js';
+import type { CompactDayOptions } from './compact.js';
 import { CompactionError } from './errors.js';
 import type { ManifestFile } from './manifest.js';
 import { readPlan, unitHashesKey, unitResultKey, unitRunId } from './plan.js';
+import { mib } from './summary.js';
 
 // Fan-out compaction, step 2: one worker compacts one unit of a planned run. It is the day's
-// compaction (compact.ts `build`: keys, dedup, one COPY) on the unit's staging objects, so a
+// compaction (build.ts `build`: keys, dedup, one COPY) on the unit's staging objects, so a
 // unit's rows are exactly what a single run keeps of those objects. Its files are uploaded
 // under curated/ with the unit in their run id and stay unpublished until the commit; its
 // result (files, counts) and the hashes of its uuids go under the run's folder.

@@ -4,7 +4,8 @@ import { BAD_KIND_WEIGHTS, corrupt } from './faults.js';
 import { Random, WeightedChoice } from './random.js';
 import { Schedule, type Spike } from './schedule.js';
 import { BAD_KINDS, type BadKind, type GeneratorStats } from './stats.js';
-import { LATE_ELIGIBLE_SHARE, World } from './world.js';
+import { World } from './world.js';
+import { LATE_ELIGIBLE_SHARE } from './world-model.js';
 
 /** The default rate of docs/design.md: 1,000,000 events per hour. */
 export const DEFAULT_RATE_PER_SECOND = 1_000_000 / 3600;

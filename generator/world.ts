@@ -1,5 +1,4 @@
 import type { EventName } from '../events/catalog.js';
-import type { SubscriptionStatus, SubscriptionType } from '../events/types.js';
 import {
   APP_VERSION_WEIGHTS,
   APP_VERSIONS,
@@ -23,9 +22,21 @@ import {
   SUBSCRIPTION_TYPES,
 } from './content.js';
 import { type Random, WeightedChoice } from './random.js';
+import {
+  LATE_MAX_MS,
+  LATE_MIN_MS,
+  MIX,
+  NEXT_STATUS_WEIGHTS,
+  type SentNotification,
+  type Session,
+  SUBSCRIPTION_TRANSITIONS,
+  type Subscription,
+  type User,
+} from './world-model.js';
 
 // The simulated user base. Each call to next() advances the world by one event and returns its
-// JSON line, so every event is consistent with everything emitted before it:
+// JSON line (the mix, the status machine and the entities are in generator/world-model.ts), so
+// every event is consistent with everything emitted before it:
 // - a user exists (user:created) before any event refers to it;
 // - a subscription (user, language) is created before it is updated and before lessons of that
 //   language; its status moves along SUBSCRIPTION_TRANSITIONS;
@@ -34,79 +45,6 @@ import { type Random, WeightedChoice } from './random.js';
 // - a session starts, its games start, maybe resume, complete inside it, then it ends;
 // - a notification is sent before it is opened.
 // Lines are built from string templates: JSON.stringify per event would dominate the run time.
-
-/** Seed 000's mix, events per second: user 20, subscription 5, lesson 100, and the rest of the
- * 1,000,000 events/hour default (about 152.8/s) is app engagement. Shares hold at any rate. */
-export const MIX = { user: 20, subscription: 5, lesson: 100, engagement: 1_000_000 / 3600 - 125 } as const;
-
-/** Allowed subscription status changes (an update may also keep the status: a plan change). */
-export const SUBSCRIPTION_TRANSITIONS: Record<SubscriptionStatus, readonly SubscriptionStatus[]> = {
-  trial: ['active', 'cancelled', 'expired'],
-  active: ['active', 'past_due', 'cancelled'],
-  past_due: ['active', 'cancelled'],
-  cancelled: ['active'],
-  expired: ['active'],
-};
-const NEXT_STATUS_WEIGHTS: Record<SubscriptionStatus, WeightedChoice> = {
-  trial: new WeightedChoice([70, 20, 10]),
-  active: new WeightedChoice([30, 40, 30]),
-  past_due: new WeightedChoice([70, 30]),
-  cancelled: new WeightedChoice([1]),
-  expired: new WeightedChoice([1]),
-};
-
-interface User {
-  uuid: string;
-  country: string;
-  device: (typeof DEVICES)[number];
-  appVersion: string;
-  firstname: string;
-  lastname: string;
-  active: boolean;
-  subscriptions: Subscription[];
-}
-
-interface Subscription {
-  user: User;
-  language: string;
-  status: SubscriptionStatus;
-  type: SubscriptionType;
-  /** Index of the course in COURSES[language] being taken, and lessons done in it. */
-  course: number;
-  done: number;
-  /** Position in World.learning while lessons remain, else -1. */
-  slot: number;
-}
-
-interface Game {
-  language: string;
-  difficulty: string;
-  resumesLeft: number;
-  attempts: number;
-}
-
-interface Session {
-  id: string;
-  user: User;
-  startedAt: number;
-  gamesLeft: number;
-  game: Game | null;
-}
-
-interface SentNotification {
-  id: string;
-  user: User;
-  campaign: string;
-}
-
-/** Lesson and notification events may be made late: delaying them breaks no ordering rule. */
-export const LATE_ELIGIBLE_SHARE =
-  (MIX.lesson + MIX.engagement * 0.13) / (MIX.user + MIX.subscription + MIX.lesson + MIX.engagement);
-
-const HOUR_MS = 3_600_000;
-/** Late events are 1 to 72 hours old: well past any buffer, well inside the lake's 7-day window. */
-export const LATE_MIN_MS = HOUR_MS;
-export const LATE_MAX_MS = 72 * HOUR_MS;
 
 /** Share of created_at values written as ISO-8601 strings instead of epoch seconds. */
 const ISO_SHARE = 0.02;

@@ -3,19 +3,21 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FirehoseClient } from '@aws-sdk/client-firehose';
-import { firehoseClient } from '../aws/clients.js';
 import { type CompactionSummary, compactDay } from '../compaction/compact.js';
 import { MissingDayError } from '../compaction/errors.js';
 import { markPendingDays } from '../compaction/pending.js';
 import { QUARANTINE_REASONS } from '../events/types.js';
-import { firehoseSink } from '../generator/sinks.js';
 import { type Day, dayOf, replaysDayPrefix } from '../lake/layout.js';
 import { DEFAULT_TRANSFORM_LATE_WINDOW_DAYS } from '../lake/settings.js';
 import type { ObjectStore } from '../lake/store.js';
-import { ReplayEngine, type SelectionRow, writeEmptyCandidates } from './engine.js';
-import { type Outcomes, watchOutcomes } from './outcome.js';
-import { type NotSendable, prepareRecords, type ReplayRecord } from './prepare.js';
-import { ReplayInputError, type ReplaySource, readLake, readPayloadFile, type Unreadable } from './read.js';
+import { ReplayEngine, writeEmptyCandidates } from './engine.js';
+import { watchOutcomes } from './outcome.js';
+import { prepareRecords } from './prepare.js';
+import { ReplayInputError, type ReplaySource, readLake, readPayloadFile } from './read.js';
+import { byReason, countBy, finish, formatOutcome, type ReplayReport, sum } from './report.js';
+import { send } from './send.js';
+
+export type { ReasonReport, ReplayReport } from './report.js';
 
 // `firelake replay`: quarantined and failed records back through the Firehose API, optionally
 // fixed by a DuckDB SELECT, exactly once. The steps: check the fix; read the selection (replay/
@@ -29,8 +31,8 @@ import { ReplayInputError, type ReplaySource, readLake, readPayloadFile, type Un
 // record is a new delivery, so sending it again (a second replay, or the rerun of an interrupted
 // one) makes a `duplicate` tombstone, reported here as "already present"; compaction drops any
 // copy staged twice within a day (a replay after the dedup window of DEDUP_TTL_HOURS).
-
-const DEFAULT_CHUNK_RECORDS = 1_000;
+//
+// The report and its counts are in replay/report.ts, the sending in replay/send.ts.
 
 export const REPLAYABLE_REASONS = QUARANTINE_REASONS.filter((r) => r !== 'duplicate');
 
@@ -64,51 +66,6 @@ export interface ReplayOptions {
   chunkRecords?: number;
   /** Test seam: called after each chunk with the records sent so far. */
   onSent?: (count: number) => void;
-}
-
-export interface ReasonReport {
-  reason: string;
-  selected: number;
-  /** Dry run: would be sent; otherwise sent. */
-  sendable: number;
-  /** The current catalog and clock would stage them (the rest would be quarantined again). */
-  would_accept: number;
-  not_sendable: number;
-}
-
-export interface ReplayReport {
-  run_id: string;
-  status: 'dry-run' | 'nothing' | 'complete' | 'interrupted';
-  started_at: string;
-  finished_at: string;
-  lake: string;
-  stream: string;
-  selection: {
-    sources: string[];
-    days: Day[];
-    file: string | null;
-    reasons: string[];
-    event_name: string | null;
-    fix: { file: string; sha256: string } | null;
-    allow_late: boolean;
-  };
-  objects_read: number;
-  lines_read: number;
-  unreadable: Unreadable[];
-  /** Duplicate tombstones (never replayed) and earlier replays' outcomes, left out. */
-  left_out: { tombstones: number; replay_outcomes: number };
-  selected: number;
-  by_reason: ReasonReport[];
-  /** Would-be quarantine reason of records the current catalog refuses, by reason. */
-  refused_by_catalog: Record<string, number>;
-  not_sendable: NotSendable[];
-  sent: number;
-  undelivered: number;
-  outcome: Outcomes | null;
-  /** Days the replay compacted, or left to the nightly run (pending). */
-  compaction: { day: Day; status: string; rows?: number; error?: string }[];
-  /** Where the run's record is in the lake (not for dry runs). */
-  record_key: string | null;
 }
 
 export function newRunId(nowMs: number): string {
@@ -273,51 +230,6 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   }
 }
 
-async function send(
-  records: ReplayRecord[],
-  options: ReplayOptions,
-  log: (line: string) => void,
-): Promise<{ count: number; undelivered: number; interrupted: boolean; records: ReplayRecord[] }> {
-  const client = options.client ?? firehoseClient();
-  const chunk = options.chunkRecords ?? DEFAULT_CHUNK_RECORDS;
-  const handed: ReplayRecord[] = [];
-  let delivered = 0;
-  let undelivered = 0;
-  try {
-    // Chunk by chunk, each delivered (or given up) before the next: Ctrl-C stops within a chunk.
-    for (let i = 0; i < records.length && !options.signal?.aborted; i += chunk) {
-      const part = records.slice(i, i + chunk);
-      // A replay is patient: throttled records are resent for minutes, not seconds.
-      const sink = firehoseSink({
-        client,
-        streamName: options.streamName,
-        maxInFlight: options.maxInFlight ?? 4,
-        maxAttempts: 30,
-      });
-      for (const record of part) {
-        const wait = sink.write(record.data);
-        if (wait) await wait;
-      }
-      const counters = await sink.close();
-      delivered += counters.delivered;
-      undelivered += counters.undelivered;
-      handed.push(...part);
-      log(
-        `sent ${delivered} of ${records.length}${undelivered ? `, ${undelivered} given up after retries` : ''}`,
-      );
-      options.onSent?.(handed.length);
-    }
-    return {
-      count: delivered,
-      undelivered,
-      interrupted: handed.length < records.length,
-      records: handed,
-    };
-  } finally {
-    if (!options.client) client.destroy();
-  }
-}
-
 async function compact(
   store: ObjectStore,
   day: Day,
@@ -333,53 +245,4 @@ async function compact(
     log(`${day}: compaction failed (${(error as Error).message}); left to the nightly run`);
     return { day, status: 'pending', error: (error as Error).message };
   }
-}
-
-function byReason(
-  summary: SelectionRow[],
-  records: ReplayRecord[],
-  notSendable: NotSendable[],
-): ReasonReport[] {
-  const reports = new Map<string, ReasonReport>();
-  const get = (reason: string) => {
-    let r = reports.get(reason);
-    if (!r) {
-      r = { reason, selected: 0, sendable: 0, would_accept: 0, not_sendable: 0 };
-      reports.set(reason, r);
-    }
-    return r;
-  };
-  for (const row of summary) if (row.selected > 0) get(row.reason).selected += row.selected;
-  for (const r of records) {
-    get(r.reason).sendable++;
-    if (r.verdict === 'accept') get(r.reason).would_accept++;
-  }
-  for (const n of notSendable) get(n.reason).not_sendable++;
-  return [...reports.values()].sort((a, b) => a.reason.localeCompare(b.reason));
-}
-
-function finish(report: ReplayReport, now: () => number): ReplayReport {
-  report.finished_at = new Date(now()).toISOString();
-  return report;
-}
-
-function sum<T>(rows: T[], f: (row: T) => number): number {
-  return rows.reduce((s, r) => s + Number(f(r)), 0);
-}
-
-function countBy<T>(items: T[], key: (item: T) => string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const item of items) out[key(item)] = (out[key(item)] ?? 0) + 1;
-  return out;
-}
-
-export function formatOutcome(o: Outcomes): string {
-  const again = Object.entries(o.quarantined)
-    .map(([r, n]) => `${r} ${n}`)
-    .join(', ');
-  return (
-    `staged ${o.staged}, quarantined again ${Object.values(o.quarantined).reduce((a, b) => a + b, 0)}` +
-    `${again ? ` (${again})` : ''}, already present ${o.already_present}, failed ${o.failed}` +
-    (o.pending ? `, not in the lake yet ${o.pending}` : '')
-  );
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firehoseClient } from '../../aws/clients.js';
 import { createCuratedView } from '../../compaction/read.js';
-import { firehoseSink } from '../../generator/sinks.js';
+import { firehoseSink } from '../../generator/firehose-sink.js';
 import { type DeliveryStreamConfig, LOCAL_DELIVERY } from '../../lake/delivery.js';
 import { openDuckDb } from '../../lake/duckdb.js';
 import { type Day, dayOf } from '../../lake/layout.js';

@@ -1,0 +1,26 @@
+import type { Day } from '../lake/layout.js';
+import type { ObjectStore } from '../lake/store.js';
+
+// What one compaction run of a day takes (compactDay; the fan-out's units and commit take a part).
+
+export interface CompactDayOptions {
+  store: ObjectStore;
+  day: Day;
+  /** Recompact even when staging is unchanged since the published run; publish even if staging shrank. */
+  force?: boolean;
+  /** Folder for downloads, DuckDB's database and spill files (default: the OS temp folder). */
+  workDir?: string;
+  /** DuckDB memory_limit in MiB (default: 60% of this machine's memory). */
+  memoryLimitMiB?: number;
+  /** DuckDB threads (default: the cores available). */
+  threads?: number;
+  fileSizeBytes?: number;
+  rowGroupSize?: number;
+  zstdLevel?: number;
+  /** Progress lines (objects, rows, bytes); the CLI sends them to stderr. */
+  log?: (line: string) => void;
+  /** Test seam: runs after the files are uploaded, right before the manifest switch. */
+  beforePublish?: (runId: string) => Promise<void>;
+  /** Run id (default: UTC time + random); must be unique per run. */
+  runId?: string;
+}
