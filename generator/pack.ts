@@ -11,7 +11,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /**
  * Whether a line can share a record: one JSON object on one line, valid UTF-8. Anything else
  * (invalid JSON or UTF-8, a bare value) would not deaggregate cleanly and would take its
- * neighbours to quarantine with it (README "Packed records"), so it travels alone.
+ * neighbours to quarantine with it (docs/packing.md), so it travels alone.
  */
 export function packable(line: string | Buffer): boolean {
   return packableObject(line) !== undefined;

@@ -16,7 +16,7 @@ import { WriteAheadLog } from '../local/wal.js';
 import { readLines } from './support/lake-read.js';
 
 // Firehose's multi-record deaggregation (RecordDeAggregation, JSON) in the local stream: what the
-// transform is invoked with for packed records, clean and not (README "Packed records").
+// transform is invoked with for packed records, clean and not (docs/packing.md).
 
 let root: string;
 beforeAll(() => {
