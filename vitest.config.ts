@@ -1,8 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
+// Three groups, all run by `npm test`: unit (in-process, no engine), integration (real engines:
+// dynalite, DuckDB, s3rver, the CLI as a process) and e2e (the whole pipeline, real processes
+// with real signals, a real browser, third-party AWS clients). One group alone:
+// `npx vitest run --project unit`.
+const GROUPS = ['unit', 'integration', 'e2e'] as const;
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Tests start their own dynalite, s3rver and HTTP servers on ephemeral ports; two workers
@@ -11,5 +16,9 @@ export default defineConfig({
     maxWorkers: 2,
     // Node 20 is supported here; the SDK's notice about its future Node 22 floor is noise in test logs.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    projects: GROUPS.map((name) => ({
+      extends: true,
+      test: { name, include: [`test/${name}/**/*.test.ts`] },
+    })),
   },
 });

@@ -14,7 +14,7 @@ import { type ConsumedObject, curatedSchemaVersion, type ManifestVersion } from 
 // arrival (a Firehose retry or a write-ahead-log redelivery is the same record; a client's resend
 // is a duplicate and a uuid reused with another payload a uuid_conflict, neither staged). So every
 // copy of a uuid sits in one minute partition (the shelf counts as minute 24:00, the day's last),
-// and a unit is a run of whole minutes. test/compaction-fanout.test.ts holds both
+// and a unit is a run of whole minutes. test/integration/compaction-fanout.test.ts holds both
 // halves of that to account; the commit step still checks the whole day for a uuid written by
 // two units (a producer reusing a uuid past the dedup window) and refuses to publish one.
 

@@ -1,6 +1,6 @@
 // AWS list prices the cost calculator uses: one dated table, one region. To update, change a
 // price and its `checked` date (and the source page if AWS moved it); `npm test` then shows
-// which hand-worked figures in test/cost.test.ts move. No free tier is applied anywhere.
+// which hand-worked figures in test/integration/cost.test.ts move. No free tier is applied anywhere.
 
 export interface Price {
   /** US dollars per `unit`. */

@@ -7,7 +7,7 @@ import { type SchemaShape, type SpecificsSchemaName, schemaShape, specificsSchem
 
 // Catalog versions and compatibility. events/released.json is a snapshot of the catalog as last
 // released: each schema's version, its fields with the keywords that validate them, what it
-// requires, which event names use it, and the curated columns. test/catalog-compat.test.ts
+// requires, which event names use it, and the curated columns. test/unit/catalog-compat.test.ts
 // compares the catalog in the code with it, so that `npm test` fails on a change that would
 //
 // - quarantine events accepted before (a new required field, a tighter keyword, a name gone),

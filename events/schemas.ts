@@ -25,7 +25,7 @@
 //   pipeline does not need are in `x-expected-present` (the completeness checks).
 //
 // Versions: each schema carries `x-version`; events/released.json is the snapshot of the
-// released catalog, and test/catalog-compat.test.ts fails on a change that would quarantine
+// released catalog, and test/unit/catalog-compat.test.ts fails on a change that would quarantine
 // events accepted before, remove a field or change a curated column's type, unless the version
 // is bumped with a note in `x-changes` on how older days read (events/compat.ts).
 

@@ -1,5 +1,5 @@
 // Writes events/schemas/*.schema.json from events/schemas.ts (`npm run schemas`). The files are
-// for producers and tools outside TypeScript; test/events.test.ts fails when they drift.
+// for producers and tools outside TypeScript; test/unit/events.test.ts fails when they drift.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

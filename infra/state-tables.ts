@@ -12,7 +12,7 @@ import { capacityOf, type FirelakeConfig } from './config.js';
 /**
  * The DynamoDB calls the transform makes on each table (transform/dynamo.ts: a conditional
  * PutItem for dedup markers and state, BatchGetItem for reads). Nothing else is granted;
- * test/infra-stack.test.ts checks this list against the commands the transform's code sends.
+ * test/unit/infra-stack.test.ts checks this list against the commands the transform's code sends.
  */
 export const TRANSFORM_TABLE_ACTIONS: Record<TableId, readonly string[]> = {
   dedup: ['dynamodb:PutItem', 'dynamodb:BatchGetItem'],

@@ -16,7 +16,7 @@ import { dynamoDbClient } from '../aws/clients.js';
 //
 // Measured gain (CPU ms per event, transform + dynalite processes, vs the plain client, three
 // runs on a loaded 2-core machine): unsigned 0.71-0.92x, no logger 0.80-0.94x, Unix socket
-// 0.85-0.94x, all three 0.55-0.75x. test/local-dynamo-client.test.ts checks the same answers.
+// 0.85-0.94x, all three 0.55-0.75x. test/integration/local-dynamo-client.test.ts checks the same answers.
 // Retries, timeouts and keep-alive stay those of aws/clients.ts.
 
 export interface LocalDynamoClientOptions {

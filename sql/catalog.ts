@@ -5,7 +5,7 @@ import { type Expected, type SpecificsSchemaName, schemaShape, specificsSchemas 
 
 // Files in sql/lake/ derived from the event catalog, so the DuckDB CLI sees the same required
 // fields and curated schema as Firelake's runner: `npx tsx sql/generate.ts` writes them and
-// test/sql-catalog.test.ts fails when they drift from events/.
+// test/integration/sql-catalog.test.ts fails when they drift from events/.
 
 /**
  * The specifics fields every event name should carry, for the completeness check: the ones its

@@ -9,7 +9,7 @@ import { ROOT } from '../infra/lambda-common.js';
 import { FirelakeStack } from '../infra/stack.js';
 
 // Synthesizes the stack the way `cdk synth` does (the feature flags of cdk.json), once per
-// configuration; bundling is skipped here (test/infra-cli.test.ts bundles for real).
+// configuration; bundling is skipped here (test/integration/infra-cli.test.ts bundles for real).
 
 export interface Synthesized {
   stack: FirelakeStack;
@@ -26,7 +26,7 @@ export const CDK_CONTEXT = (
 
 export function synth(config?: DeepPartial<FirelakeConfig>): Synthesized {
   // CloudFormation's built-in template validation is slow (seconds per stack); the real
-  // `cdk synth` in test/infra-cli.test.ts runs it.
+  // `cdk synth` in test/integration/infra-cli.test.ts runs it.
   const app = new App({
     context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] },
     builtinCloudFormationValidation: false,

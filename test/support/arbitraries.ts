@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 
-// Generated inputs for the property tests of the fast paths (test/fast-paths.test.ts): the
+// Generated inputs for the property tests of the fast paths (test/unit/fast-paths.test.ts): the
 // nasty cases a hand-written example list forgets. Each test passes SEED, so a CI failure
 // replays on any machine (fast-check prints the seed and the path of the failing case).
 

@@ -9,7 +9,7 @@ import { rng } from '../compaction-staging.js';
 import { readLines } from './lake-read.js';
 import { clientFor, startServe, validEvents } from './serve-process.js';
 
-// The crash test of the local Firehose (test/local-chaos.test.ts, `npm run bench chaos`): a
+// The crash test of the local Firehose (test/e2e/local-chaos.test.ts, `npm run bench chaos`): a
 // producer sends while `firelake serve` is killed with SIGKILL at random moments, each time
 // restarted on the same data dir; a last start recovers and a SIGTERM flushes. Then every
 // acknowledged record must be in staging, and after compaction no event_uuid may be there twice.
