@@ -81,14 +81,15 @@ interface Registered {
   variable: string;
 }
 
-/** The commands cli/index.ts registers: each imported `xCommand` it uses, with the name its own
- * file gives it (`new Command('name')`). */
+/** The commands cli/index.ts registers: each `xCommand` its COMMANDS table loads, with the name
+ * its own file gives it (`new Command('name')`). */
 function registered(): Registered[] {
   const index = read(join(ROOT, 'cli', 'index.ts'));
   const out: Registered[] = [];
-  for (const m of index.matchAll(/^import \{ (\w+Command) \} from '\.\/([\w-]+)\.js';$/gm)) {
-    const [, variable, file] = m as unknown as [string, string, string];
-    if (index.split(variable).length < 3) continue; // imported, never registered
+  for (const m of index.matchAll(
+    /^ {2}[\w-]+: \(\) => import\('\.\/([\w-]+)\.js'\)\.then\(\(m\) => m\.(\w+Command)\),$/gm,
+  )) {
+    const [, file, variable] = m as unknown as [string, string, string];
     const source = read(join(ROOT, 'cli', `${file}.ts`));
     const name = new RegExp(`export const ${variable} = new Command\\('([\\w-]+)'\\)`).exec(source)?.[1];
     if (!name) throw new Error(`cli/${file}.ts: no \`export const ${variable} = new Command('...')\``);
