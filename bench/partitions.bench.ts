@@ -8,7 +8,7 @@
 //   npm run bench partitions     (FIRELAKE_BENCH_MINUTES=20 simulated minutes by default)
 import { generateRecords } from '../generator/generate.js';
 import { parseSpike } from '../generator/schedule.js';
-import { partitionKeysAt, stagingKeys } from '../lake/layout.js';
+import { isLate, partitionKeysAt, stagingKeys } from '../lake/layout.js';
 import { report } from './report.js';
 
 const MINUTES = Number(process.env.FIRELAKE_BENCH_MINUTES ?? 20);
@@ -37,7 +37,7 @@ for (const r of stream) {
     windows.set(w, entry);
   }
   entry.events++;
-  if (r.at - createdAtMs > 3_600_000) entry.late++;
+  if (isLate(createdAtMs, r.at)) entry.late++;
   entry.before.add(keyOf(partitionKeysAt('staging', createdAtMs)));
   entry.after.add(keyOf(stagingKeys(createdAtMs, r.at)));
 }

@@ -1,3 +1,4 @@
+import { LATE_MAX_MS, LATE_MIN_MS } from '../generator/world-model.js';
 import { billedBytes, FIREHOSE_LIMITS } from '../lake/delivery.js';
 import { PRICES, type PriceId, type PriceTable } from './prices.js';
 import type { CapacityRange, CostSettings, FunctionSettings } from './template.js';
@@ -69,10 +70,10 @@ export const WORKLOAD = {
   /** Minute partitions one 60 s buffer window of current traffic touches: two minutes + quarantine. */
   partitionsPerWindow: 3,
   /**
-   * UTC days a late event may fall in (1-72 hours back spans up to 4): each day's late shelf
-   * (lake/layout.ts) is one object per buffer, however many late events it takes.
+   * UTC days a late event may fall in (the generator's 1-72 hours back spans up to 4): each
+   * day's late shelf (lake/layout.ts) is one object per buffer, however many late events it takes.
    */
-  lateDays: 4,
+  lateDays: Math.ceil((LATE_MAX_MS - LATE_MIN_MS) / (24 * 3_600_000)) + 1,
   /** Events per request on the ingest API's batch endpoint (its maximum). */
   apiEventsPerRequest: 500,
 } as const;

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { FIREHOSE_LIMITS } from '../lake/delivery.js';
 import { FirelakeError } from '../lake/errors.js';
 import type { DeliveryStream, PutResult } from './delivery-stream.js';
 import { describeDeliveryStream, SUPPORTED_OPERATIONS, UNSUPPORTED_OPERATIONS } from './firehose-describe.js';
+import { listen } from './listen.js';
 
 // The Firehose API on loopback, as @aws-sdk/client-firehose speaks it (awsJson 1.1): POST /
 // with X-Amz-Target Firehose_20150804.<Operation>, JSON bodies, errors as JSON with __type.
@@ -211,12 +212,7 @@ export async function startFirehoseServer(options: FirehoseServerOptions): Promi
     return { RecordId: result.RecordId, Encrypted: false };
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port, address } = server.address() as AddressInfo;
-  const host = address.includes(':') ? `[${address}]` : address;
+  const { port, host } = await listen(server, options.port, options.host);
   return {
     endpoint: `http://${host}:${port}`,
     port,

@@ -1,9 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FirehoseClient } from '@aws-sdk/client-firehose';
-import { type CompactionSummary, compactDay } from '../compaction/compact.js';
+import { type CompactionSummary, compactDay, newRunId } from '../compaction/compact.js';
 import { MissingDayError } from '../compaction/errors.js';
 import { markPendingDays } from '../compaction/pending.js';
 import { QUARANTINE_REASONS } from '../events/types.js';
@@ -68,10 +68,6 @@ export interface ReplayOptions {
   onSent?: (count: number) => void;
 }
 
-export function newRunId(nowMs: number): string {
-  return `${new Date(nowMs).toISOString().replace(/[-:.]/g, '').slice(0, 15)}Z-${randomBytes(3).toString('hex')}`;
-}
-
 /** Checks the flags that do not need the lake: reasons and sources. */
 export function checkReasons(reasons: readonly string[]): void {
   for (const r of reasons) {
@@ -90,7 +86,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   const now = options.now ?? Date.now;
   const log = options.log ?? (() => {});
   const startedMs = now();
-  const runId = newRunId(startedMs);
+  const runId = newRunId(new Date(startedMs));
   const reasons = [...new Set(options.reasons ?? [])];
   checkReasons(reasons);
   const work = await mkdtemp(join(tmpdir(), 'firelake-replay-'));

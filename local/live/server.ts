@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../listen.js';
 import { LIVE_PAGE } from './page.js';
 import type { LiveStats } from './stats.js';
 
@@ -33,12 +33,7 @@ export async function startLiveServer(
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port, address } = server.address() as AddressInfo;
-  const host = address.includes(':') ? `[${address}]` : address;
+  const { port, host } = await listen(server, options.port, options.host);
   return {
     url: `http://${host}:${port}/`,
     close: () =>

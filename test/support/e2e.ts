@@ -4,6 +4,7 @@ import { PERSONAL_FIELDS } from '../../events/catalog.js';
 import type { QuarantineRecord, StagedEvent } from '../../events/types.js';
 import { firehoseSink, type GeneratorStats, runGenerator } from '../../generator/index.js';
 import { BAD_KINDS } from '../../generator/stats.js';
+import { LATE_AFTER_MS, LATE_SHELF } from '../../lake/layout.js';
 import type { ObjectStore } from '../../lake/store.js';
 import type { DeliveryStreamStats } from '../../local/delivery-stream.js';
 import { startLocalPipeline } from '../../local/runtime.js';
@@ -73,8 +74,10 @@ export async function reconcile(store: ObjectStore, stats: EndToEndRun): Promise
     // Staging is partitioned by event time: its minute, or its day's late shelf (hour=24) when
     // the event reached Firehose more than an hour after it happened (lake/layout.ts).
     const t = new Date(value.created_at);
-    const late = Date.parse(value.received_at) - t.getTime() > 3_600_000;
-    const at = late ? 'hour=24/minute=00' : `hour=${pad(t.getUTCHours())}/minute=${pad(t.getUTCMinutes())}`;
+    const late = Date.parse(value.received_at) - t.getTime() > LATE_AFTER_MS;
+    const at = late
+      ? `hour=${LATE_SHELF.hour}/minute=${LATE_SHELF.minute}`
+      : `hour=${pad(t.getUTCHours())}/minute=${pad(t.getUTCMinutes())}`;
     const expected = `year=${t.getUTCFullYear()}/month=${pad(t.getUTCMonth() + 1)}/day=${pad(t.getUTCDate())}/${at}/`;
     expect(key).toContain(expected);
     for (const field of PERSONAL_FIELDS) expect(value.event_specifics).not.toHaveProperty(field);

@@ -1,0 +1,43 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { firelake } from '../support/cli.js';
+
+// cli/index.ts loads a command's module only when that command runs (the fast path); `--help`
+// and an unknown command load them all (the plain way). Both must offer the same commands.
+const CLI = join(import.meta.dirname, '../../cli');
+
+/** Every command a cli/*.ts file defines: `export const xCommand = new Command('name')`. */
+const defined = readdirSync(CLI)
+  .filter((f) => f.endsWith('.ts'))
+  .flatMap((f) => [
+    ...readFileSync(join(CLI, f), 'utf8').matchAll(/export const \w+Command = new Command\('([\w-]+)'\)/g),
+  ])
+  .map((m) => m[1]!)
+  .sort();
+
+describe('the firelake command line', () => {
+  it('lists every command a cli/ file defines in --help', () => {
+    const help = firelake('--help');
+    expect(help.code).toBe(0);
+    const listed = [...help.stdout.matchAll(/^ {2}([\w-]+) /gm)]
+      .map((m) => m[1]!)
+      .filter((n) => n !== 'help');
+    expect(defined.length).toBeGreaterThanOrEqual(10);
+    expect(listed.sort()).toEqual(defined);
+  });
+
+  it('runs a command with only its own module loaded, with the same help the full listing gives it', () => {
+    const alone = firelake('quality', '--help');
+    const viaHelp = firelake('help', 'quality');
+    expect(alone.code).toBe(0);
+    expect(alone.stdout).toMatch(/^Usage: firelake quality \[options\]/);
+    expect(viaHelp.stdout).toBe(alone.stdout);
+  });
+
+  it('names an unknown command and exits non-zero', () => {
+    const r = firelake('nosuch');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("unknown command 'nosuch'");
+  });
+});
