@@ -28,9 +28,18 @@ const region = 'us-east-1';
 
 const VARIANTS: Record<string, () => DynamoDBClient> = {
   plain: () => dynamoDbClient({ region }),
-  unsigned: () => localDynamoDbClient({ region, withoutLogger: false }),
-  without_logger: () => localDynamoDbClient({ region, unsigned: false }),
-  unix_socket: () => localDynamoDbClient({ region, socketPath, unsigned: false, withoutLogger: false }),
+  unsigned: () => localDynamoDbClient({ region, withoutLogger: false, cacheMiddleware: false }),
+  without_logger: () => localDynamoDbClient({ region, unsigned: false, cacheMiddleware: false }),
+  unix_socket: () =>
+    localDynamoDbClient({
+      region,
+      socketPath,
+      unsigned: false,
+      withoutLogger: false,
+      cacheMiddleware: false,
+    }),
+  cached_middleware: () => localDynamoDbClient({ region, unsigned: false, withoutLogger: false }),
+  local_without_cache: () => localDynamoDbClient({ region, socketPath, cacheMiddleware: false }),
   local_client: () => localDynamoDbClient({ region, socketPath }),
 };
 const clients = Object.fromEntries(Object.entries(VARIANTS).map(([k, make]) => [k, make()]));

@@ -14,9 +14,10 @@ import { localDynamoDbClient } from '../../local/dynamo-client.js';
 import { createTables, type LocalDynamo, startDynalite } from '../../local/dynamodb.js';
 import { createTransform } from '../../transform/transform.js';
 
-// The local runtime's DynamoDB client (unsigned, without the logger middleware, over dynalite's
-// Unix socket) against the plain SDK client over TCP: the same calls on two dynalites in the
-// same state give the same answers and the same errors, and the real transform the same output.
+// The local runtime's DynamoDB client (unsigned, without the logger middleware, its middleware
+// built once per command class, over dynalite's Unix socket) against the plain SDK client over
+// TCP: the same calls on two dynalites in the same state give the same answers and the same
+// errors, alone or in flight together, and the real transform the same output.
 
 let plainDynamo: LocalDynamo;
 let localDynamo: LocalDynamo;
@@ -127,6 +128,39 @@ describe('the local DynamoDB client', () => {
         expect(datasets.filter((d) => d !== 'quarantine')).toEqual([]);
       }
     }
+  });
+
+  it('answers calls in flight together each with its own result through its once-built middleware', async () => {
+    // The local client resolves its middleware stack once per command class (cacheMiddleware):
+    // calls in flight together then share it, and must still each get their own answer.
+    expect(local.config.cacheMiddleware).toBe(true);
+    const calls = Array.from({ length: 120 }, (_, n) => {
+      const uuid = `together-${n % 40}`;
+      // Per uuid: a first write, the same fingerprint again (ok), another one (condition fails).
+      if (n < 40) return new PutItemCommand(marker(uuid, 'fp'));
+      if (n < 80) return new PutItemCommand({ ...marker(uuid, 'fp'), ReturnValues: 'ALL_OLD' });
+      return new GetItemCommand({ TableName: 'firelake-dedup', Key: { event_uuid: { S: uuid } } });
+    });
+    const conflicting = Array.from(
+      { length: 40 },
+      (_, n) => new PutItemCommand(marker(`together-${n}`, `other-${n}`)),
+    );
+    const run = async (client: DynamoDBClient) => {
+      const first = await Promise.all(calls.slice(0, 40).map((c) => answer(client, c)));
+      const rest = await Promise.all([...calls.slice(40), ...conflicting].map((c) => answer(client, c)));
+      return [...first, ...rest];
+    };
+    const plainAnswers = await run(plain);
+    expect(await run(local)).toEqual(plainAnswers);
+    // Not vacuous: each call's own item and outcome came back (old items by uuid, failures).
+    const errors = plainAnswers.filter((a) => 'error' in a).map((a) => a.error);
+    expect(errors).toEqual(Array(40).fill('ConditionalCheckFailedException'));
+    const items = plainAnswers
+      .slice(80, 120)
+      .map((a) =>
+        'output' in a ? (a.output as { Item?: { event_uuid?: { S?: string } } }).Item?.event_uuid?.S : '',
+      );
+    expect(items).toEqual(Array.from({ length: 40 }, (_, n) => `together-${n}`));
   });
 
   it("leaves no socket folder behind once dynalite's process has stopped", async () => {
