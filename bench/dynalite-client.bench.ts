@@ -26,20 +26,18 @@ process.env.AWS_ACCESS_KEY_ID ??= 'local';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
 const region = 'us-east-1';
 
+// Every part of the local client off: each variant below turns one on, the last ones several.
+const NONE = { unsigned: false, withoutLogger: false, cacheMiddleware: false, withoutUserAgent: false };
 const VARIANTS: Record<string, () => DynamoDBClient> = {
   plain: () => dynamoDbClient({ region }),
-  unsigned: () => localDynamoDbClient({ region, withoutLogger: false, cacheMiddleware: false }),
-  without_logger: () => localDynamoDbClient({ region, unsigned: false, cacheMiddleware: false }),
-  unix_socket: () =>
-    localDynamoDbClient({
-      region,
-      socketPath,
-      unsigned: false,
-      withoutLogger: false,
-      cacheMiddleware: false,
-    }),
-  cached_middleware: () => localDynamoDbClient({ region, unsigned: false, withoutLogger: false }),
-  local_without_cache: () => localDynamoDbClient({ region, socketPath, cacheMiddleware: false }),
+  unsigned: () => localDynamoDbClient({ region, ...NONE, unsigned: true }),
+  without_logger: () => localDynamoDbClient({ region, ...NONE, withoutLogger: true }),
+  unix_socket: () => localDynamoDbClient({ region, ...NONE, socketPath }),
+  cached_middleware: () => localDynamoDbClient({ region, ...NONE, cacheMiddleware: true }),
+  without_user_agent: () => localDynamoDbClient({ region, ...NONE, withoutUserAgent: true }),
+  // The first three parts together (the local client before the last two).
+  first_three: () =>
+    localDynamoDbClient({ region, ...NONE, socketPath, unsigned: true, withoutLogger: true }),
   local_client: () => localDynamoDbClient({ region, socketPath }),
 };
 const clients = Object.fromEntries(Object.entries(VARIANTS).map(([k, make]) => [k, make()]));

@@ -14,9 +14,9 @@ import { localDynamoDbClient } from '../../local/dynamo-client.js';
 import { createTables, type LocalDynamo, startDynalite } from '../../local/dynamodb.js';
 import { createTransform } from '../../transform/transform.js';
 
-// The local runtime's DynamoDB client (unsigned, without the logger middleware, its middleware
-// built once per command class, over dynalite's Unix socket) against the plain SDK client over
-// TCP: the same calls on two dynalites in the same state give the same answers and the same
+// The local runtime's DynamoDB client (unsigned, without the logger and user-agent middleware,
+// its middleware built once per command class, over dynalite's Unix socket) against the plain SDK
+// client over TCP: the same calls on two dynalites in the same state give the same answers and the same
 // errors, alone or in flight together, and the real transform the same output.
 
 let plainDynamo: LocalDynamo;
@@ -90,6 +90,11 @@ describe('the local DynamoDB client', () => {
     }
     expect(localAnswers).toEqual(plainAnswers);
     expect(existsSync(localDynamo.socketPath!)).toBe(true);
+    // The local client ran without the middleware it leaves out; the plain one with it.
+    const names = (c: DynamoDBClient) => c.middlewareStack.identify().map((n) => n.split(' ')[0]);
+    expect(names(plain)).toEqual(expect.arrayContaining(['loggerMiddleware', 'getUserAgentMiddleware']));
+    expect(names(local)).not.toContain('loggerMiddleware');
+    expect(names(local)).not.toContain('getUserAgentMiddleware');
     // Not vacuous: both kinds of answer are in there.
     expect(plainAnswers.map((a) => ('error' in a ? a.error : 'ok'))).toEqual([
       'ok',
