@@ -148,9 +148,9 @@ if (drained && STEADY_SECONDS > 0) {
   );
   steadyLatencies = latenciesOf(objects.filter((o) => o.writtenAt >= phaseStart));
 }
-// CPU per event over window and drain, per process (this one, dynalite's, the producer's): less
-// sensitive to the load of a shared machine than wall-clock rates. Two idle cores give 2 CPU-s
-// per second.
+// CPU per event over the window, the drain and the steady phase, per process (this one,
+// dynalite's, the producer's): less sensitive to the load of a shared machine than wall-clock
+// rates. Two idle cores give 2 CPU-s per second.
 const after = pipeline.stream.stats();
 const processed = after.okRecords + after.droppedRecords + after.failedRecords;
 const total = process.cpuUsage(cpuBefore);
