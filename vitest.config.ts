@@ -8,6 +8,8 @@ const GROUPS = ['unit', 'integration', 'e2e'] as const;
 
 export default defineConfig({
   test: {
+    // The sources compiled ahead for the processes tests start (test/support/compiled.ts).
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Tests start their own dynalite, s3rver and HTTP servers on ephemeral ports; two workers

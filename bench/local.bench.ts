@@ -74,10 +74,16 @@ const producerEnv: NodeJS.ProcessEnv = {
   ),
   ...pipeline.env,
 };
-const samples: { at: number; backlog: number; received: number }[] = [];
+const samples: { at: number; backlog: number; received: number; accepted: number; processed: number }[] = [];
 const sampler = setInterval(() => {
   const s = pipeline.stream.stats();
-  samples.push({ at: Date.now(), backlog: s.backlogBytes, received: s.incomingRecords });
+  samples.push({
+    at: Date.now(),
+    backlog: s.backlogBytes,
+    received: s.incomingRecords,
+    accepted: s.processorRecords,
+    processed: s.okRecords + s.droppedRecords + s.failedRecords,
+  });
   if (samples.length % 10 === 0) {
     console.error(
       `  ${samples.length} s: received ${s.incomingRecords}, invocations ${s.invocations} (${s.failedInvocations} failed), ok ${s.okRecords}, objects ${s.dataObjects}, backlog ${(s.backlogBytes / 2 ** 20).toFixed(1)} MiB`,
@@ -107,10 +113,19 @@ const windowS = (windowEnd - began) / 1000;
 const inWindow = objects.filter((o) => o.writtenAt <= windowEnd);
 const landed = (list: DeliveredObject[]) => list.reduce((sum, o) => sum + o.records, 0);
 const lakeRecordsInWindow = landed(inWindow.filter((o) => datasetOfKey(o.key) !== 'errors'));
-// The first buffer interval only fills buffers: the sustained rate is over the rest of the window.
+// The first buffer intervals only fill buffers: rates are taken over the rest of the window.
 const intervalMs = LOCAL_DELIVERY.buffering.intervalSeconds * 1000;
 const steady = inWindow.filter((o) => o.writtenAt - began > intervalMs * 2);
-const steadyRate = landed(steady) / Math.max(1, (windowEnd - began - intervalMs * 2) / 1000);
+// Events in the objects written in that part of the window, over its length: quantised by whole
+// buffers (a 5 s buffer holds ~7,000 events at 1,400/s, ~140/s over 50 s), so it reads above the
+// offered rate in one run and below in the next with the same pipeline.
+const lakeRate = landed(steady) / Math.max(1, (windowEnd - began - intervalMs * 2) / 1000);
+// The sustained rate: the slope (least squares, 1 s samples) of the events the transform finished
+// over the same part, and of those the endpoint accepted. A pipeline that keeps up finishes what
+// it accepts; one that does not shows a lower slope and a growing backlog.
+const steadySamples = samples.filter((s) => s.at - began > intervalMs * 2 && s.at <= windowEnd);
+const processedRate = slopePerSecond(steadySamples.map((s) => [(s.at - began) / 1000, s.processed]));
+const acceptedRate = slopePerSecond(steadySamples.map((s) => [(s.at - began) / 1000, s.accepted]));
 
 const latencies = latenciesOf(inWindow);
 const pct = (p: number) => percentile(latencies, p);
@@ -177,8 +192,11 @@ const measured: Record<string, number | string> = {
   lake_records_in_window: lakeRecordsInWindow,
   failed_invocations: pipeline.stream.stats().failedInvocations,
   records_to_errors: pipeline.stream.stats().failedRecords,
-  sustained_events_per_s: Math.round(steadyRate),
-  sustained_vs_target: Number((steadyRate / 1_400).toFixed(2)),
+  accepted_events_per_s: Math.round(acceptedRate),
+  sustained_events_per_s: Math.round(processedRate),
+  sustained_vs_accepted: Number((processedRate / Math.max(1, acceptedRate)).toFixed(3)),
+  sustained_vs_target: Number((processedRate / 1_400).toFixed(3)),
+  lake_events_per_s_from_objects_in_window: Math.round(lakeRate),
   backlog_mib_at_end_of_window: Number((streamStats.backlogBytes / 2 ** 20).toFixed(2)),
   backlog_growth_kib_per_s: Number((slope / 1024).toFixed(1)),
   latency_p50_ms: pct(50),
@@ -290,8 +308,12 @@ async function measureEveryMode(): Promise<void> {
       Number(on.steady_latency_p99_ms) - Number(off.steady_latency_p99_ms);
   }
   if (on) {
-    figures.target_1400_events_per_s_with_log =
-      Number(on.sustained_events_per_s) >= 1_400 ? 'holds' : 'does not hold';
+    // The producer paces to within ~0.2% of its rate (1,398/s for 1,400), and the slope of 1 s
+    // samples of ~0.2 s invocations is good to about 0.5% over the window: 98% of the target,
+    // with nothing refused as "Slow down.", is keeping up with it.
+    const holds =
+      Number(on.sustained_events_per_s) >= 0.98 * 1_400 && Number(on.throttled_slow_down) === 0;
+    figures.target_1400_events_per_s_with_log = holds ? 'holds' : 'does not hold';
   }
   figures.load_average_1m = Number(loadavg()[0]!.toFixed(1));
   report('local', figures);

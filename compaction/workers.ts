@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { availableParallelism, totalmem } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { entryBeside } from '../lake/entry.js';
 import type { Day } from '../lake/layout.js';
 import type { ObjectStore } from '../lake/store.js';
 import { CrossUnitDuplicateError, commitDay } from './commit.js';
@@ -144,8 +144,9 @@ async function runUnits(plan: FanOutPlan, options: WorkersOptions, n: number): P
 }
 
 function spawnWorker(children: Set<ChildProcess>): ChildProcess {
-  const child = fork(fileURLToPath(new URL('./worker-process.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
+  const entry = entryBeside(import.meta.url, 'worker-process');
+  const child = fork(entry.path, [], {
+    execArgv: entry.execArgv,
     // Workers report over IPC; their own stdout/stderr (the SDK's Node version warning) stay
     // out of the user's output, and the last lines explain a crash.
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],

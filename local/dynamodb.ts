@@ -3,7 +3,6 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   CreateTableCommand,
   type DynamoDBClient,
@@ -12,6 +11,7 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { entryBeside } from '../lake/entry.js';
 import { FirelakeError } from '../lake/errors.js';
 import { DEFAULT_TABLE_NAMES, TABLES, type TableId, type TableNames } from '../transform/tables.js';
 import { cacheConditionParses } from './dynalite-parse-cache.js';
@@ -113,13 +113,13 @@ async function startDynaliteProcessRetrying(options: DynaliteOptions): Promise<L
  * closed terminal) reaches only the caller, which flushes through DynamoDB before stopping it.
  */
 async function startDynaliteProcess(options: DynaliteOptions): Promise<LocalDynamo> {
-  const entry = fileURLToPath(new URL('./dynalite-process.ts', import.meta.url));
+  const entry = entryBeside(import.meta.url, 'dynalite-process');
   const child = fork(
-    entry,
+    entry.path,
     [JSON.stringify({ path: options.path, port: options.port, unixSocket: options.unixSocket })],
     {
       // A profiled parent (node --cpu-prof, `npm run bench local` with FIRELAKE_BENCH_CPU_PROF) profiles dynalite too.
-      execArgv: ['--import', 'tsx', ...process.execArgv.filter((a) => a.startsWith('--cpu-prof'))],
+      execArgv: [...entry.execArgv, ...process.execArgv.filter((a) => a.startsWith('--cpu-prof'))],
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       detached: true,
     },

@@ -8,6 +8,7 @@ import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateRecords } from '../../generator/index.js';
 import { launchBrowser, watchPage } from '../support/browser.js';
+import { cliArgv } from '../support/compiled.js';
 
 // The live page of `firelake serve`, as a person watches it: the serve process prints its URL on
 // stderr, chromium opens it, and while a producer sends through the Firehose endpoint the figures
@@ -39,11 +40,9 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 
 describe('the live page of firelake serve', () => {
   it('shows figures that rise while a producer sends, and the events staged', async () => {
-    child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'cli/index.ts', 'serve', '--data-dir', join(dir, 'data'), '--port', '0'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    child = spawn(process.execPath, [...cliArgv(), 'serve', '--data-dir', join(dir, 'data'), '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
     const env: Record<string, string> = {};
     let liveUrl = '';

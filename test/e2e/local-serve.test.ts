@@ -7,6 +7,7 @@ import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose'
 import { afterAll, describe, expect, it } from 'vitest';
 import { exportLines } from '../../cli/serve.js';
 import { FolderStore } from '../../lake/folder-store.js';
+import { cliArgv } from '../support/compiled.js';
 import { readLines } from '../support/lake-read.js';
 import { EXPORT_NAMES } from '../support/serve-process.js';
 
@@ -20,7 +21,7 @@ describe('firelake serve', () => {
   it('prints the export lines a producer needs, takes records, and flushes them into the lake on SIGTERM', async () => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'cli/index.ts', 'serve', '--data-dir', join(dir, 'data'), '--port', '0'],
+      [...cliArgv(), 'serve', '--data-dir', join(dir, 'data'), '--port', '0'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';
@@ -81,7 +82,7 @@ describe('firelake serve', () => {
   });
 
   it('refuses a bad --port with a message and a non-zero exit', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/index.ts', 'serve', '--port', 'abc'], {
+    const child = spawn(process.execPath, [...cliArgv(), 'serve', '--port', 'abc'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

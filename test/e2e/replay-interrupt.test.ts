@@ -9,6 +9,7 @@ import type { StagedEvent } from '../../events/types.js';
 import { FolderStore } from '../../lake/folder-store.js';
 import { type LocalPipeline, startLocalPipeline } from '../../local/runtime.js';
 import type { ReplayReport } from '../../replay/replay.js';
+import { cliArgv } from '../support/compiled.js';
 import { readLines } from '../support/lake-read.js';
 import { FAST_DELIVERY } from '../support/replay.js';
 import { game } from '../transform-fixtures.js';
@@ -41,9 +42,7 @@ function replay(file: string): ChildProcess & {
   const child = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      'cli/index.ts',
+      ...cliArgv(),
       'replay',
       '--file',
       file,

@@ -15,6 +15,7 @@ import { FolderStore } from '../../lake/folder-store.js';
 import { type Day, dayOf, dayPrefix } from '../../lake/layout.js';
 import { listAll } from '../../lake/store.js';
 import { runScorecard } from '../../sql/scorecard.js';
+import { cliArgv } from '../support/compiled.js';
 import { sendThroughLocalFirehose } from '../support/local-send.js';
 
 // Issue 11, "Must show": the catalog adopts a field that lived in extras; with the day's staging
@@ -192,11 +193,10 @@ describe('firelake backfill on bad input', () => {
     const { store, day } = await ingestDay('lake-bad');
     const manifest = readFileSync(join(store.root, 'curated', '_manifests', `${day}.json`), 'utf8');
     const run = (...args: string[]) => {
-      const r = spawnSync(
-        process.execPath,
-        ['--import', 'tsx', 'cli/index.ts', 'backfill', '--lake', store.root, ...args],
-        { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } },
-      );
+      const r = spawnSync(process.execPath, [...cliArgv(), 'backfill', '--lake', store.root, ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1' },
+      });
       return { code: r.status, stderr: r.stderr, stdout: r.stdout };
     };
     const earlier = new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);

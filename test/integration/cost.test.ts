@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { estimateCost, packing, type Traffic } from '../../cost/model.js';
@@ -7,6 +6,7 @@ import { type CostSettings, settingsFromTemplate, type TemplateJson } from '../.
 import { ConfigError, configFromContext, PROFILES, resolveConfig } from '../../infra/config.js';
 import { ROOT } from '../../infra/lambda-common.js';
 import { synth } from '../infra-synth.js';
+import { cliArgv } from '../support/compiled.js';
 
 // The cost calculator: every line against a figure worked by hand, the settings it reads from a
 // really synthesized template (change a setting, the figure moves), the recommended profile's
@@ -288,7 +288,7 @@ describe('the recommended-1m profile', () => {
 
 describe('firelake cost', () => {
   const cli = (...args: string[]) =>
-    run('npx', ['tsx', join(ROOT, 'cli/index.ts'), 'cost', ...args], { cwd: ROOT, env: process.env }).then(
+    run(process.execPath, [...cliArgv(), 'cost', ...args], { cwd: ROOT, env: process.env }).then(
       (r) => ({ code: 0, ...r }),
       (e: { code: number; stdout: string; stderr: string }) => e,
     );

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { failureOf } from '../../cli/errors.js';
 import { generateCommand } from '../../cli/generate.js';
 import type { GeneratorStats } from '../../generator/index.js';
+import { cliArgv } from '../support/compiled.js';
 
 // `firelake generate`: flag checks on the command in this process, then the real CLI in child
 // processes (few: each start loads every command of the CLI).
@@ -25,7 +26,7 @@ function generate(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'cli/index.ts'), 'generate', ...args],
+      [...cliArgv(), 'generate', ...args],
       { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, FIRELAKE_STREAM: 'unused' } },
       (error, stdout, stderr) => resolve({ code: error ? ((error.code as number) ?? 1) : 0, stdout, stderr }),
     );

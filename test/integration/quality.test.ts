@@ -36,12 +36,23 @@ const FAULTS: FixtureFaults = {
   processingFailed: 2,
 };
 
+// The history days: staged (an object per hour is enough) and compacted, for their manifests
+// (the volume baseline). The same for every lake: built once, then copied object by object.
+let historyLake: Promise<FolderStore> | undefined;
+async function writeHistory(store: ObjectStore): Promise<void> {
+  historyLake ??= (async () => {
+    const lake = tempLake();
+    for (const [i, day] of HISTORY.entries()) {
+      await writeDay(lake, { day, stagedLines: fixtureDay(day, {}, i + 1).events, objectMinutes: 60 });
+    }
+    return lake;
+  })();
+  const from = await historyLake;
+  for await (const o of from.list('')) await store.put(o.key, await from.get(o.key));
+}
+
 async function buildLake(store: ObjectStore, faults: FixtureFaults, history = true): Promise<FixtureDay> {
-  // The history days: staged (an object per hour is enough) and compacted, for their manifests
-  // (the volume baseline).
-  for (const [i, day] of (history ? HISTORY : []).entries()) {
-    await writeDay(store, { day, stagedLines: fixtureDay(day, {}, i + 1).events, objectMinutes: 60 });
-  }
+  if (history) await writeHistory(store);
   const f = fixtureDay(DAY, faults);
   await writeDay(store, { day: DAY, stagedLines: f.stagedLines, quarantine: f.quarantine, failed: f.failed });
   return f;
@@ -190,8 +201,7 @@ describe('quality scorecard', () => {
     // A uuid_conflict tombstone carries its own payload's created_at (today), while the event
     // that was kept, first with that uuid, is a late event compacted on an earlier day.
     const lake = tempLake();
-    for (const [i, day] of HISTORY.entries())
-      await writeDay(lake, { day, stagedLines: fixtureDay(day, {}, i + 1).events, objectMinutes: 60 });
+    await writeHistory(lake);
     const kept = fixtureDay(HISTORY[2]!, {}, 3).events[0]!;
     const f = fixtureDay(DAY, {});
     const conflict = (uuid: string, n: number): QuarantineRecord => ({

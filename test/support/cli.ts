@@ -1,8 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { cliArgv } from './compiled.js';
 
 // The `firelake` CLI in a process of its own, as a user or a scheduler runs it.
-
-const ARGV = ['--import', 'tsx', 'cli/index.ts'];
 
 export interface CommandResult {
   code: number | null;
@@ -17,7 +16,7 @@ export function firelake(...args: string[]): CommandResult {
 
 /** The same, with variables added to the environment. */
 export function firelakeWith(env: Record<string, string>, ...args: string[]): CommandResult {
-  const run = spawnSync(process.execPath, [...ARGV, ...args], {
+  const run = spawnSync(process.execPath, [...cliArgv(), ...args], {
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', ...env },
   });
@@ -27,7 +26,7 @@ export function firelakeWith(env: Record<string, string>, ...args: string[]): Co
 /** The same without blocking this process: a pipeline the test runs in-process keeps serving. */
 export function firelakeAsync(args: string[], env: Record<string, string> = {}): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...ARGV, ...args], {
+    const child = spawn(process.execPath, [...cliArgv(), ...args], {
       env: { ...process.env, NO_COLOR: '1', ...env },
     });
     let stdout = '';

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { generateRecords } from '../../generator/index.js';
+import { cliArgv } from './compiled.js';
 
 // `firelake serve` as a real process for stop and crash tests: started from the repository,
 // configured from the export lines it prints, with its stderr kept for the assertions.
@@ -27,14 +28,14 @@ export const EXPORT_NAMES = [
 ];
 
 /**
- * Starts serve with `command` (default: node with tsx on cli/index.ts) on `dataDir`, port 0,
+ * Starts serve with `command` (default: node on the CLI, test/support/compiled.ts) on `dataDir`, port 0,
  * and waits for its export lines. `detached` gives it its own process group (pgid = pid).
  */
 export async function startServe(
   dataDir: string,
   options: { command?: string[]; detached?: boolean; args?: string[] } = {},
 ): Promise<ServeProcess> {
-  const command = options.command ?? [process.execPath, '--import', 'tsx', 'cli/index.ts'];
+  const command = options.command ?? [process.execPath, ...cliArgv()];
   const child = spawn(
     command[0]!,
     [...command.slice(1), 'serve', '--data-dir', dataDir, '--port', '0', ...(options.args ?? [])],

@@ -1,0 +1,53 @@
+import { cpSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { COMPILED_DIR } from './support/compiled.js';
+
+// Once per `vitest run`: a copy of the sources with each .ts compiled to .js beside it, for the
+// processes tests start (test/support/compiled.ts says why). A copy, not only the .js: code
+// that finds files beside itself (.sql, schemas, the Lambda entries the CDK bundles) finds them,
+// and code that finds the project root beside them (cdk.json, the lock file, node_modules) too.
+
+const ROOT = join(import.meta.dirname, '..');
+const ROOT_FILES = ['cdk.json', 'package.json', 'package-lock.json', 'tsconfig.json'];
+const SOURCES = [
+  'aws',
+  'cli',
+  'compaction',
+  'cost',
+  'events',
+  'generator',
+  'infra',
+  'lake',
+  'local',
+  'replay',
+  'report',
+  'sql',
+  'transform',
+];
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.d.ts'))
+    .map((e) => join(e.parentPath, e.name));
+}
+
+export default async function setup(): Promise<() => void> {
+  rmSync(COMPILED_DIR, { recursive: true, force: true });
+  mkdirSync(COMPILED_DIR, { recursive: true });
+  for (const dir of SOURCES) cpSync(join(ROOT, dir), join(COMPILED_DIR, dir), { recursive: true });
+  for (const file of ROOT_FILES) cpSync(join(ROOT, file), join(COMPILED_DIR, file));
+  symlinkSync(join(ROOT, 'node_modules'), join(COMPILED_DIR, 'node_modules'), 'dir');
+  const entryPoints = SOURCES.flatMap((d) => tsFiles(join(ROOT, d)));
+  await build({
+    entryPoints,
+    outdir: COMPILED_DIR,
+    outbase: ROOT,
+    bundle: false,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+  });
+  return () => rmSync(COMPILED_DIR, { recursive: true, force: true });
+}
