@@ -311,8 +311,7 @@ async function measureEveryMode(): Promise<void> {
     // The producer paces to within ~0.2% of its rate (1,398/s for 1,400), and the slope of 1 s
     // samples of ~0.2 s invocations is good to about 0.5% over the window: 98% of the target,
     // with nothing refused as "Slow down.", is keeping up with it.
-    const holds =
-      Number(on.sustained_events_per_s) >= 0.98 * 1_400 && Number(on.throttled_slow_down) === 0;
+    const holds = Number(on.sustained_events_per_s) >= 0.98 * 1_400 && Number(on.throttled_slow_down) === 0;
     figures.target_1400_events_per_s_with_log = holds ? 'holds' : 'does not hold';
   }
   figures.load_average_1m = Number(loadavg()[0]!.toFixed(1));
