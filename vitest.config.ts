@@ -15,7 +15,11 @@ export default defineConfig({
     // Tests start their own dynalite, s3rver and HTTP servers on ephemeral ports; two workers
     // match the two cores of the CI machine.
     pool: 'forks',
-    maxWorkers: 2,
+    maxWorkers: 3,
+    // Files share a worker's process and its loaded modules (the SDK, DuckDB, the CDK take seconds
+    // to load in each): 58 processes fewer. Each file's changes to process.env are undone after it.
+    isolate: false,
+    setupFiles: ['test/setup-env.ts'],
     // Node 20 is supported here; the SDK's notice about its future Node 22 floor is noise in test logs.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     projects: GROUPS.map((name) => ({
