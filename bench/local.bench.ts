@@ -20,18 +20,19 @@
 //   npm run bench local   (FIRELAKE_BENCH_RATE=1400 FIRELAKE_BENCH_SECONDS=60
 //                          FIRELAKE_BENCH_WAL_MODES=fsync,off FIRELAKE_BENCH_PACK=5120|off
 //                          FIRELAKE_BENCH_CPU_PROF=<dir for .cpuprofile files>)
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_PACK_BYTES, type GeneratorStats } from '../generator/index.js';
+import { DEFAULT_PACK_BYTES } from '../generator/index.js';
 import { LOCAL_DELIVERY } from '../lake/delivery.js';
 import { datasetOfKey } from '../lake/layout.js';
 import type { DeliveredObject } from '../local/delivery-stream.js';
 import { startLocalPipeline } from '../local/runtime.js';
 import { WAL_MODES, type WalMode } from '../local/wal.js';
-import { childrenCpuSeconds, peakRssMiB, processCpuSeconds, report } from './report.js';
+import { latenciesOf, percentile, runProducer, slopePerSecond } from './local-measure.js';
+import { peakRssMiB, processCpuSeconds, report } from './report.js';
 
 const RATE = Number(process.env.FIRELAKE_BENCH_RATE ?? 1_400);
 const SECONDS = Number(process.env.FIRELAKE_BENCH_SECONDS ?? 60);
@@ -94,14 +95,18 @@ const cpuBefore = process.cpuUsage();
 const childCpuBefore = processCpuSeconds(pipeline.dynamodbPid);
 
 console.error(`  producer (firelake generate): offering ${RATE} events/s for ${SECONDS} s`);
-const windowRun = await runProducer([
-  `--rate=${RATE}/s`,
-  `--duration=${SECONDS}s`,
-  '--seed=7',
-  '--duplicate-rate=0.01',
-  '--bad-rate=0.005',
-  '--late-rate=0.01',
-]);
+const windowRun = await runProducer(
+  [
+    `--rate=${RATE}/s`,
+    `--duration=${SECONDS}s`,
+    '--seed=7',
+    '--duplicate-rate=0.01',
+    '--bad-rate=0.005',
+    '--late-rate=0.01',
+  ],
+  PACK,
+  producerEnv,
+);
 const stats = windowRun.stats;
 // The window is the generator's run, not the producer's start-up (loading the CLI).
 const windowEnd = windowRun.exitedAt;
@@ -149,12 +154,11 @@ let producerCpuS = windowRun.cpuS;
 if (drained && STEADY_SECONDS > 0) {
   console.error(`  steady phase: producer offering ${STEADY_RATE} events/s for ${STEADY_SECONDS} s`);
   const phaseStart = Date.now();
-  const steadyRun = await runProducer([
-    `--rate=${STEADY_RATE}/s`,
-    `--duration=${STEADY_SECONDS}s`,
-    '--seed=8',
-    '--duplicate-rate=0.01',
-  ]);
+  const steadyRun = await runProducer(
+    [`--rate=${STEADY_RATE}/s`, `--duration=${STEADY_SECONDS}s`, '--seed=8', '--duplicate-rate=0.01'],
+    PACK,
+    producerEnv,
+  );
   producerCpuS += steadyRun.cpuS;
   steadyBacklogMiB = pipeline.stream.stats().backlogBytes / 2 ** 20;
   // Let every buffer flush on its own interval, so no latency is cut short by a forced flush.
@@ -316,58 +320,4 @@ async function measureEveryMode(): Promise<void> {
   }
   figures.load_average_1m = Number(loadavg()[0]!.toFixed(1));
   report('local', figures);
-}
-
-/** `firelake generate --json` in a process of its own, as a user's app; its CPU from the kernel. */
-async function runProducer(
-  args: string[],
-): Promise<{ stats: GeneratorStats & { elapsed_seconds: number }; cpuS: number; exitedAt: number }> {
-  const cli = fileURLToPath(new URL('../bin/firelake.js', import.meta.url));
-  const pack = PACK === 0 ? 'off' : String(PACK);
-  const profile = process.execArgv.filter((a) => a.startsWith('--cpu-prof'));
-  const cpuBefore = childrenCpuSeconds();
-  const child = spawn(process.execPath, [...profile, cli, 'generate', ...args, `--pack=${pack}`, '--json'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: producerEnv,
-  });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    out += chunk;
-  });
-  let exitedAt = 0;
-  child.once('exit', () => {
-    exitedAt = Date.now();
-  });
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', resolve);
-  });
-  // Exit 1 with a summary: records given up after every retry, which the figures count.
-  const summary = out.trim().split('\n').pop() ?? '';
-  if (!(code === 0 || (code === 1 && summary.startsWith('{')))) {
-    throw new Error(`the producer (firelake generate ${args.join(' ')}) failed (exit ${code})`);
-  }
-  return { stats: JSON.parse(summary), cpuS: childrenCpuSeconds() - cpuBefore, exitedAt };
-}
-
-function slopePerSecond(points: [number, number][]): number {
-  const n = points.length;
-  if (n < 2) return 0;
-  const mx = points.reduce((s, p) => s + p[0], 0) / n;
-  const my = points.reduce((s, p) => s + p[1], 0) / n;
-  const num = points.reduce((s, p) => s + (p[0] - mx) * (p[1] - my), 0);
-  const den = points.reduce((s, p) => s + (p[0] - mx) ** 2, 0);
-  return den === 0 ? 0 : num / den;
-}
-
-/** Arrival at the endpoint to the staged object in the lake, per event, sorted. */
-function latenciesOf(list: DeliveredObject[]): number[] {
-  return list
-    .filter((o) => datasetOfKey(o.key) === 'staging')
-    .flatMap((o) => o.arrivals.map((a) => o.writtenAt - a))
-    .sort((a, b) => a - b);
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
