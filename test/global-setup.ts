@@ -1,7 +1,8 @@
-import { cpSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { COMPILED_DIR } from './support/compiled.js';
+import type { TestProject } from 'vitest/node';
+import { COMPILED_ROOT } from './support/compiled.js';
 
 // Once per `vitest run`: a copy of the sources with each .ts compiled to .js beside it, for the
 // processes tests start (test/support/compiled.ts says why). A copy, not only the .js: code
@@ -32,9 +33,10 @@ function tsFiles(dir: string): string[] {
     .map((e) => join(e.parentPath, e.name));
 }
 
-export default async function setup(): Promise<() => void> {
-  rmSync(COMPILED_DIR, { recursive: true, force: true });
-  mkdirSync(COMPILED_DIR, { recursive: true });
+export default async function setup(project: TestProject): Promise<() => void> {
+  // A folder per run: two runs in one checkout do not build over each other's copy.
+  mkdirSync(COMPILED_ROOT, { recursive: true });
+  const COMPILED_DIR = mkdtempSync(join(COMPILED_ROOT, 'run-'));
   for (const dir of SOURCES) cpSync(join(ROOT, dir), join(COMPILED_DIR, dir), { recursive: true });
   for (const file of ROOT_FILES) cpSync(join(ROOT, file), join(COMPILED_DIR, file));
   symlinkSync(join(ROOT, 'node_modules'), join(COMPILED_DIR, 'node_modules'), 'dir');
@@ -49,5 +51,6 @@ export default async function setup(): Promise<() => void> {
     target: 'node20',
     logLevel: 'warning',
   });
+  project.provide('compiledDir', COMPILED_DIR);
   return () => rmSync(COMPILED_DIR, { recursive: true, force: true });
 }

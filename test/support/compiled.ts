@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { inject } from 'vitest';
 
 // The suite starts the CLI, serve and their children as real processes about a hundred times.
 // test/global-setup.ts compiles the sources ahead, once per run, with esbuild file by file, as
@@ -8,11 +9,19 @@ import { join } from 'node:path';
 // npm start) still go through tsx.
 
 const ROOT = join(import.meta.dirname, '..', '..');
-/** The compiled copy of the repository's sources (gitignored). */
-export const COMPILED_DIR = join(ROOT, '.test-build');
+/** Where each run's compiled copy of the repository's sources goes (gitignored). */
+export const COMPILED_ROOT = join(ROOT, '.test-build');
 
-/** node's arguments that run the CLI: compiled when the global setup built it, else through tsx. */
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** This run's compiled copy, from test/global-setup.ts. */
+    compiledDir: string;
+  }
+}
+
+/** node's arguments that run the CLI, compiled by the global setup. */
 export function cliArgv(): string[] {
-  const compiled = join(COMPILED_DIR, 'cli', 'index.js');
-  return existsSync(compiled) ? [compiled] : ['--import', 'tsx', join(ROOT, 'cli', 'index.ts')];
+  const compiled = join(inject('compiledDir'), 'cli', 'index.js');
+  if (!existsSync(compiled)) throw new Error(`${compiled} is missing: test/global-setup.ts builds it`);
+  return [compiled];
 }
