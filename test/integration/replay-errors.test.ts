@@ -25,5 +25,5 @@ describe('firelake replay of processing-failed records on a folder lake', () => 
         log: process.env.DEBUG_REPLAY ? (l) => console.error(l) : undefined,
       });
     });
-  });
+  }, 240_000); // up to 2.5 min of it waiting out midnight UTC (test/support/clock.ts)
 });

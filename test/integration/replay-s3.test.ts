@@ -45,5 +45,5 @@ describe('firelake replay on an S3 lake (s3rver)', () => {
       expect(run.stderr).toContain('[replay]');
       return JSON.parse(run.stdout) as ReplayReport;
     });
-  });
+  }, 240_000); // up to 2.5 min of it waiting out midnight UTC (test/support/clock.ts)
 });

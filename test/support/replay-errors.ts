@@ -14,6 +14,7 @@ import { runScorecard } from '../../sql/scorecard.js';
 import { DEFAULT_TABLE_NAMES } from '../../transform/tables.js';
 import { createTransform } from '../../transform/transform.js';
 import { game, lesson, subscription, user } from '../transform-fixtures.js';
+import { awayFromMidnight } from './clock.js';
 import { readLines } from './lake-read.js';
 import { FAST_DELIVERY, sendEvents } from './replay.js';
 
@@ -45,7 +46,8 @@ export async function processingFailedScenario(store: ObjectStore, replay: Repla
       ...extra,
     });
   try {
-    const now = Date.now();
+    // Events from 90 s back, and a minute for the scenario (callers allow for the wait).
+    const now = await awayFromMidnight(90_000, 60_000);
     const u = randomUUID();
     const live = [user(u, now - 90_000), subscription(u, 'it', now - 80_000)];
     for (let i = 0; i < 58; i++)
