@@ -19,8 +19,10 @@ declare module 'vitest' {
   }
 }
 
-/** node's arguments that run the CLI, compiled by the global setup. */
+/** node's arguments that run the CLI: compiled by the global setup, or through tsx outside vitest. */
 export function cliArgv(): string[] {
+  // The chaos bench (bench/chaos.bench.ts) starts serve with these helpers, without vitest.
+  if (!process.env.VITEST) return ['--import', 'tsx', join(ROOT, 'cli', 'index.ts')];
   const compiled = join(inject('compiledDir'), 'cli', 'index.js');
   if (!existsSync(compiled)) throw new Error(`${compiled} is missing: test/global-setup.ts builds it`);
   return [compiled];
