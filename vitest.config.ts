@@ -12,8 +12,9 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Tests start their own dynalite, s3rver and HTTP servers on ephemeral ports; two workers
-    // match the two cores of the CI machine.
+    // Tests start their own dynalite, s3rver and HTTP servers on ephemeral ports. Three workers on
+    // the CI machine's two cores: the e2e tests wait on other processes much of the time, and the
+    // third runs meanwhile (docs/testing.md: 216 -> 169-182 s with shared workers).
     pool: 'forks',
     maxWorkers: 3,
     // Files share a worker's process and its loaded modules (the SDK, DuckDB, the CDK take seconds

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -39,5 +40,22 @@ describe('the firelake command line', () => {
     const r = firelake('nosuch');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("unknown command 'nosuch'");
+  });
+
+  // The tests run the CLI compiled ahead (test/support/compiled.ts, the fast path); users run it
+  // through tsx (bin/firelake.js, the plain way): the same answers, on success and on bad input.
+  it('answers the same compiled ahead as through bin/firelake.js', () => {
+    const viaBin = (...args: string[]) => {
+      const r = spawnSync(process.execPath, ['bin/firelake.js', ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1' },
+      });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    for (const args of [['--help'], ['cost', '--json', '--rate', '2000/h'], ['generate', '--rate', 'lots']]) {
+      const compiled = firelake(...args);
+      const plain = viaBin(...args);
+      expect(compiled, args.join(' ')).toEqual(plain);
+    }
   });
 });
