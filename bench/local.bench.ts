@@ -5,8 +5,8 @@
 // spike over 1M/h) for a window (default 60 s) and reports what the lake received in that window,
 // whether the backlog grew, and latency from arrival at the endpoint to the staged object being
 // written, raw and minus the S3 buffer interval; then the same latency at a rate the pipeline
-// keeps up with (default 300 events/s for 20 s). Target: >= 1,400 events/s with a flat backlog,
-// with the write-ahead log on (fsync before every acknowledgement, local/wal.ts). The whole
+// keeps up with (default 300 events/s for 20 s). Target: the transform finishes >= 98% of 1,400
+// events/s offered, nothing refused as "Slow down.", with the write-ahead log on (fsync before every acknowledgement, local/wal.ts). The whole
 // measurement runs once per log mode in the same run (default: fsync, then off; 'write' too on
 // request), each in a process of its own on a fresh data dir (a pipeline that could not drain
 // in time must not run on beside the next), and the log's cost is printed as ratios.
@@ -34,7 +34,9 @@ import { WAL_MODES, type WalMode } from '../local/wal.js';
 import { latenciesOf, percentile, runProducer, slopePerSecond } from './local-measure.js';
 import { peakRssMiB, processCpuSeconds, report } from './report.js';
 
-const RATE = Number(process.env.FIRELAKE_BENCH_RATE ?? 1_400);
+// The seeds' maximum spike (5x over 1M/h), the rate the local pipeline must sustain with the log on.
+const TARGET = 1_400;
+const RATE = Number(process.env.FIRELAKE_BENCH_RATE ?? TARGET);
 const SECONDS = Number(process.env.FIRELAKE_BENCH_SECONDS ?? 60);
 // Past the window, the backlog is drained for at most this long (the figures are taken before).
 const DRAIN_LIMIT_MS = 180_000;
@@ -199,7 +201,7 @@ const measured: Record<string, number | string> = {
   accepted_events_per_s: Math.round(acceptedRate),
   sustained_events_per_s: Math.round(processedRate),
   sustained_vs_accepted: Number((processedRate / Math.max(1, acceptedRate)).toFixed(3)),
-  sustained_vs_target: Number((processedRate / 1_400).toFixed(3)),
+  sustained_vs_target: Number((processedRate / TARGET).toFixed(3)),
   lake_events_per_s_from_objects_in_window: Math.round(lakeRate),
   backlog_mib_at_end_of_window: Number((streamStats.backlogBytes / 2 ** 20).toFixed(2)),
   backlog_growth_kib_per_s: Number((slope / 1024).toFixed(1)),
@@ -315,7 +317,7 @@ async function measureEveryMode(): Promise<void> {
     // The producer paces to within ~0.2% of its rate (1,398/s for 1,400), and the slope of 1 s
     // samples of ~0.2 s invocations is good to about 0.5% over the window: 98% of the target,
     // with nothing refused as "Slow down.", is keeping up with it.
-    const holds = Number(on.sustained_events_per_s) >= 0.98 * 1_400 && Number(on.throttled_slow_down) === 0;
+    const holds = Number(on.sustained_events_per_s) >= 0.98 * TARGET && Number(on.throttled_slow_down) === 0;
     figures.target_1400_events_per_s_with_log = holds ? 'holds' : 'does not hold';
   }
   figures.load_average_1m = Number(loadavg()[0]!.toFixed(1));

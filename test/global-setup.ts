@@ -1,31 +1,29 @@
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import type { TestProject } from 'vitest/node';
-import { COMPILED_ROOT } from './support/compiled.js';
+import { COMPILED_ROOT, ROOT } from './support/compiled.js';
 
 // Once per `vitest run`: a copy of the sources with each .ts compiled to .js beside it, for the
 // processes tests start (test/support/compiled.ts says why). A copy, not only the .js: code
 // that finds files beside itself (.sql, schemas, the Lambda entries the CDK bundles) finds them,
 // and code that finds the project root beside them (cdk.json, the lock file, node_modules) too.
 
-const ROOT = join(import.meta.dirname, '..');
 const ROOT_FILES = ['cdk.json', 'package.json', 'package-lock.json', 'tsconfig.json'];
-const SOURCES = [
-  'aws',
-  'cli',
-  'compaction',
-  'cost',
-  'events',
-  'generator',
-  'infra',
-  'lake',
-  'local',
-  'replay',
-  'report',
-  'sql',
-  'transform',
-];
+// The source folders are tsconfig.json's, less the tests, benchmarks and the tsx launcher.
+const NOT_RUN_BY_TESTS = new Set(['test', 'bench', 'bin']);
+const SOURCES = (
+  JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')) as { include: string[] }
+).include.filter((entry) => !NOT_RUN_BY_TESTS.has(entry) && statSync(join(ROOT, entry)).isDirectory());
 
 function tsFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })

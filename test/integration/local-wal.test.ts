@@ -2,9 +2,9 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startLocalPipeline } from '../../local/runtime.js';
-import { readSegment, WriteAheadLog } from '../../local/wal.js';
+import { readSegment, type WalOptions, WriteAheadLog } from '../../local/wal.js';
 import { clientFor } from '../support/serve-process.js';
 
 // The write-ahead log of the local Firehose on a real folder: what is committed comes back at
@@ -12,6 +12,19 @@ import { clientFor } from '../support/serve-process.js';
 
 const root = mkdtempSync(join(tmpdir(), 'firelake-wal-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+// A log left open stands for a process killed with kill -9. After the test, every log it opened
+// is closed: an open segment's file handle, left to the garbage collector, closes with a Node
+// warning, in whichever test file then shares this worker process (DEP0137: a future error).
+const opened: WriteAheadLog[] = [];
+function openLog(options: WalOptions): ReturnType<typeof WriteAheadLog.open> {
+  const log = WriteAheadLog.open(options);
+  opened.push(log.wal);
+  return log;
+}
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((wal) => wal.close()));
+});
 let dirs = 0;
 const newDir = () => join(root, `wal-${dirs++}`);
 const buf = (s: string) => Buffer.from(s);
@@ -19,13 +32,13 @@ const buf = (s: string) => Buffer.from(s);
 describe('write-ahead log', () => {
   it('gives back at the next open every committed record, with its arrival time, oldest first', async () => {
     const dir = newDir();
-    const { wal, recovered } = WriteAheadLog.open({ dir });
+    const { wal, recovered } = openLog({ dir });
     expect(recovered).toEqual([]);
     wal.append([buf('a'), buf('bb')], 1_000);
     wal.append([buf('ccc')], 2_000);
     await wal.commit();
     // No close: as after a kill -9.
-    const again = WriteAheadLog.open({ dir });
+    const again = openLog({ dir });
     expect(again.recovered.map((r) => [r.data.toString(), r.arrivalMs])).toEqual([
       ['a', 1_000],
       ['bb', 1_000],
@@ -35,7 +48,7 @@ describe('write-ahead log', () => {
 
   it('ignores a torn or corrupt tail: that append was never acknowledged', async () => {
     const dir = newDir();
-    const { wal } = WriteAheadLog.open({ dir });
+    const { wal } = openLog({ dir });
     wal.append([buf('kept')], 1);
     await wal.commit();
     const [file] = readdirSync(dir);
@@ -47,12 +60,12 @@ describe('write-ahead log', () => {
     const flipped = Buffer.concat([whole, whole]);
     flipped[flipped.length - 1]! ^= 1;
     expect(readSegment(flipped).records.map((r) => r.data.toString())).toEqual(['kept']);
-    expect(WriteAheadLog.open({ dir }).recovered.map((r) => r.data.toString())).toEqual(['kept']);
+    expect(openLog({ dir }).recovered.map((r) => r.data.toString())).toEqual(['kept']);
   });
 
   it('deletes a segment once every record in it is settled, and keeps one that is not', async () => {
     const dir = newDir();
-    const { wal } = WriteAheadLog.open({ dir, segmentMaxAgeMs: 0 });
+    const { wal } = openLog({ dir, segmentMaxAgeMs: 0 });
     const first = wal.append([buf('1'), buf('2')], 1);
     await wal.commit();
     const second = wal.append([buf('3')], 2); // a new segment: the first is sealed
@@ -66,12 +79,12 @@ describe('write-ahead log', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(readdirSync(dir)).toHaveLength(1);
     await wal.close(); // the record of the second segment is not settled: it stays
-    expect(WriteAheadLog.open({ dir }).recovered.map((r) => r.data.toString())).toEqual(['3']);
+    expect(openLog({ dir }).recovered.map((r) => r.data.toString())).toEqual(['3']);
   });
 
   it('deletes the current segment once it is delivered and old, when no append comes to seal it', async () => {
     const dir = newDir();
-    const { wal } = WriteAheadLog.open({ dir, segmentMaxAgeMs: 20 });
+    const { wal } = openLog({ dir, segmentMaxAgeMs: 20 });
     const tag = wal.append([buf('quiet')], 1);
     await wal.commit();
     await new Promise((r) => setTimeout(r, 30));
@@ -82,7 +95,7 @@ describe('write-ahead log', () => {
 
   it('keeps a segment until every part of a record split in parts is settled', async () => {
     const dir = newDir();
-    const { wal } = WriteAheadLog.open({ dir, segmentMaxAgeMs: 0 });
+    const { wal } = openLog({ dir, segmentMaxAgeMs: 0 });
     const tag = wal.append([buf('a\nb\nc')], 1);
     await wal.commit();
     wal.append([buf('next')], 2); // seals the first segment
@@ -98,10 +111,10 @@ describe('write-ahead log', () => {
 
   it('settles recovered records into deleting their old segments', async () => {
     const dir = newDir();
-    const { wal } = WriteAheadLog.open({ dir });
+    const { wal } = openLog({ dir });
     wal.append([buf('x'), buf('y')], 5);
     await wal.commit();
-    const reopened = WriteAheadLog.open({ dir });
+    const reopened = openLog({ dir });
     reopened.wal.settle(reopened.recovered.map((r) => r.tag));
     await reopened.wal.close();
     expect(readdirSync(dir)).toEqual([]);
@@ -109,7 +122,7 @@ describe('write-ahead log', () => {
 
   it('groups the appends made while a write is in flight into one write', async () => {
     const dir = newDir();
-    const { wal } = WriteAheadLog.open({ dir });
+    const { wal } = openLog({ dir });
     const commits: Promise<void>[] = [];
     for (let i = 0; i < 20; i++) {
       wal.append([buf(`r${i}`)], i);
@@ -119,7 +132,7 @@ describe('write-ahead log', () => {
     expect(wal.stats().syncs).toBeLessThanOrEqual(2);
     expect(wal.stats().appendedRecords).toBe(20);
     writeFileSync(join(dir, 'unrelated.txt'), 'not a segment');
-    expect(WriteAheadLog.open({ dir }).recovered).toHaveLength(20);
+    expect(openLog({ dir }).recovered).toHaveLength(20);
   });
 
   it('makes PutRecordBatch answer ServiceUnavailableException, acknowledging nothing, when the log cannot be written', async () => {

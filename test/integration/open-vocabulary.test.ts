@@ -25,7 +25,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('open vocabularies', () => {
   it('stages seed-000-valid events with arbitrary strings, writes their state, enriches lessons and warns', async () => {
     const store = new FolderStore(join(dir, 'lake'));
-    const now = (await awayFromMidnight(60_000, 60_000)) - 60_000;
+    const now = (await awayFromMidnight(-60_000, 60_000)) - 60_000;
     const at = (i: number) => (now + i * 1000) / 1000;
     // Seed 000 types every one of these as a plain string: none is Firelake's vocabulary.
     const users = ['member-0001', 'member-0002'];

@@ -102,9 +102,8 @@ describe('transform handler', () => {
 
   /**
    * Captures what the process writes to stdout and stderr (EMF and JSON logs, in Lambda). Node's
-   * own warnings are left out: the worker process is shared with other test files
-   * (vitest.config.ts), and one of theirs (a file handle of a simulated crash collected) may come
-   * while the handler runs.
+   * own warnings are not the handler's: the worker process is shared with other test files
+   * (vitest.config.ts), and a warning their leftovers cause may come while the handler runs.
    */
   function captureOutput(): string[] {
     const lines: string[] = [];

@@ -8,7 +8,8 @@ import { inject } from 'vitest';
 // to start `firelake quality --help`). Tests of how users start it (bin/firelake.js, npx,
 // npm start) still go through tsx.
 
-const ROOT = join(import.meta.dirname, '..', '..');
+/** The repository. */
+export const ROOT = join(import.meta.dirname, '..', '..');
 /** Where each run's compiled copy of the repository's sources goes (gitignored). */
 export const COMPILED_ROOT = join(ROOT, '.test-build');
 

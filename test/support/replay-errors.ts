@@ -47,7 +47,7 @@ export async function processingFailedScenario(store: ObjectStore, replay: Repla
     });
   try {
     // Events from 90 s back, and a minute for the scenario (callers allow for the wait).
-    const now = await awayFromMidnight(90_000, 60_000);
+    const now = await awayFromMidnight(-90_000, 60_000);
     const u = randomUUID();
     const live = [user(u, now - 90_000), subscription(u, 'it', now - 80_000)];
     for (let i = 0; i < 58; i++)
