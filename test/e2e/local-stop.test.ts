@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -222,14 +222,23 @@ async function interruptNpmStart(dataDir: string, signal: NodeJS.Signals) {
     child.once('close', (code, sig) => resolve([code, sig])),
   );
   try {
-    await until(() => /generating /.test(stderr));
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Stopped while it sends, once records are acknowledged (in the write-ahead log). The run
+    // generates as fast as the pipeline takes it: a fixed 1.5 s here had it send 9,000 records,
+    // and its flush then cost more CPU than the rest of the file.
+    await until(() => /generating /.test(stderr) && walBytes(join(dataDir, 'firehose')) > 0);
     process.kill(-child.pid!, signal);
     const [code, exitSignal] = await closed;
     return { code, exitSignal, stderr, stdout };
   } finally {
     if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
   }
+}
+
+function walBytes(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.wal'))
+    .reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
 }
 
 interface Summary {
