@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { ROOT } from './support/compiled.js';
 
 // `npm test`: the type-check and the lint run beside the tests, not before them. The tests leave
 // part of the two cores idle while they wait on the processes they started (a buffer interval, a
@@ -10,6 +9,7 @@ import { ROOT } from './support/compiled.js';
 // when it ends; the first check to fail stops the tests, and the exit code is non-zero if any
 // step failed. Arguments go to vitest (`npm test -- test/unit`).
 
+const ROOT = join(import.meta.dirname, '..');
 const env = { ...process.env, PATH: `${join(ROOT, 'node_modules', '.bin')}${delimiter}${process.env.PATH}` };
 
 interface Step {
@@ -49,7 +49,13 @@ const checks = [
   step('lint (biome check .)', 'biome', ['check', '.'], { live: false }),
 ];
 // The checks yield the CPU to the tests: they only fill what the tests leave idle.
-for (const c of checks) if (c.child.pid) setPriority(c.child.pid, 10);
+for (const c of checks) {
+  try {
+    if (c.child.pid) setPriority(c.child.pid, 10);
+  } catch {
+    // Already ended (its output says why): nothing to yield.
+  }
+}
 const tests = step('tests (vitest run)', 'vitest', ['run', ...process.argv.slice(2)], { live: true });
 
 let failed = false;
