@@ -422,12 +422,10 @@ describe('generator random source', () => {
   it('draws version-4 UUIDs, reproducible from the seed and all distinct', () => {
     const a = new Random(99);
     const b = new Random(99);
-    const seen = new Set<string>();
-    for (let i = 0; i < 50_000; i++) {
-      const u = a.uuid();
-      expect(u).toBe(b.uuid());
-      seen.add(u);
-    }
+    // One comparison of the two sequences: 50,000 expect() calls took 1.5 s of the file's 8.
+    const fromA = Array.from({ length: 50_000 }, () => a.uuid());
+    expect(Array.from({ length: 50_000 }, () => b.uuid())).toEqual(fromA);
+    const seen = new Set(fromA);
     expect(seen.size).toBe(50_000);
     for (const u of [...seen].slice(0, 1000)) {
       expect(u).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
