@@ -15,6 +15,8 @@ const TARGET_PREFIX = 'Firehose_20150804.';
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 // Base64 of 4 MiB plus JSON framing, with room: a larger body is refused before parsing.
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** How long the rest of a refused body is read and dropped before its connection is cut. */
+const REFUSED_BODY_DRAIN_MS = 10_000;
 
 export interface FirehoseServer {
   /** http://127.0.0.1:<port>, for AWS_ENDPOINT_URL_FIREHOSE. */
@@ -129,7 +131,7 @@ export async function startFirehoseServer(options: FirehoseServerOptions): Promi
       }
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      // After a refused oversized body the rest of it is not worth reading: close when answered.
+      // A refused oversized body is dropped as it arrives (readJson); close once answered.
       if (error.status === 413) res.shouldKeepAlive = false;
       send(res, error.status, { __type: error.type, message: error.message });
     }
@@ -253,10 +255,16 @@ function decodeRecord(record: unknown, path: string): Buffer {
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
+  // Not destroyed when the loop leaves early: a refused body is read to its end and dropped, so
+  // that the client gets the 413. Closed with data unread, the connection was reset, and a client
+  // still sending got EPIPE instead of the answer (1 request in 40 on a loaded machine).
+  for await (const chunk of req.iterator({ destroyOnReturn: false })) {
     size += (chunk as Buffer).length;
     if (size > MAX_BODY_BYTES) {
       req.resume();
+      // A body that never ends is not drained for ever.
+      const cut = setTimeout(() => req.socket.destroy(), REFUSED_BODY_DRAIN_MS).unref();
+      req.once('end', () => clearTimeout(cut));
       throw new ApiError('InvalidArgumentException', `request body is over ${MAX_BODY_BYTES} bytes`, 413);
     }
     chunks.push(chunk as Buffer);
