@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_PACK_BYTES } from '../generator/index.js';
+import { DEFAULT_PACK_BYTES } from '../generator/pack.js';
 import { parsePack, parseRate, parseShare } from './options.js';
 
 // `firelake cost`: the monthly bill of the stack `npx cdk deploy` would deploy (cdk.json's

@@ -1,23 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { firehoseClient } from '../aws/clients.js';
-import {
-  BAD_KINDS,
-  type BadKind,
-  DEFAULT_PACK_BYTES,
-  DEFAULT_RATE_PER_SECOND,
-  fileSink,
-  firehoseSink,
-  type GeneratorOptions,
-  type GeneratorProgress,
-  type GeneratorStats,
-  generateRecords,
-  parseSpike,
-  runGenerator,
-  type Sink,
-  type Spike,
-  stdoutSink,
-} from '../generator/index.js';
+// The generator's modules one by one, not generator/index.ts: its Firehose sink loads the AWS
+// SDK, which only the Firehose sink needs (loaded when it is used).
+import { DEFAULT_RATE_PER_SECOND, type GeneratorOptions, generateRecords } from '../generator/generate.js';
+import { DEFAULT_PACK_BYTES } from '../generator/pack.js';
+import { type GeneratorProgress, runGenerator } from '../generator/run.js';
+import { parseSpike, type Spike } from '../generator/schedule.js';
+import { fileSink, type Sink, stdoutSink } from '../generator/sinks.js';
+import { BAD_KINDS, type BadKind, type GeneratorStats } from '../generator/stats.js';
 import { FirelakeError } from '../lake/errors.js';
 import { DEFAULT_STREAM_NAME } from '../lake/settings.js';
 import {
@@ -123,9 +113,13 @@ export function generatorOptions(flags: GenerateFlags): GeneratorOptions {
   };
 }
 
-function openSink(flags: GenerateFlags): { sink: Sink; target: string } {
+async function openSink(flags: GenerateFlags): Promise<{ sink: Sink; target: string }> {
   if (flags.out === '-') return { sink: stdoutSink(), target: 'stdout' };
   if (flags.out !== undefined) return { sink: fileSink(flags.out), target: flags.out };
+  const [{ firehoseClient }, { firehoseSink }] = await Promise.all([
+    import('../aws/clients.js'),
+    import('../generator/firehose-sink.js'),
+  ]);
   const streamName = flags.stream ?? process.env.FIRELAKE_STREAM ?? DEFAULT_STREAM_NAME;
   return {
     sink: firehoseSink({
@@ -224,7 +218,7 @@ export const generateCommand = new Command('generate')
     const options = generatorOptions(flags);
     // Building a stream checks the options together (late rate vs mix, ...) before any output.
     generateRecords(options);
-    const { sink, target } = openSink(flags);
+    const { sink, target } = await openSink(flags);
     const progress = progressReporter(sink.kind);
     const abort = new AbortController();
     const stop = (signal: NodeJS.Signals) => {

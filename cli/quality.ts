@@ -2,9 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import type { GeneratorStats } from '../generator/stats.js';
 import { FirelakeError } from '../lake/errors.js';
-import { openLake } from '../lake/open.js';
 import { DEFAULT_LAKE } from '../lake/settings.js';
-import { formatScorecard, readThresholdsFile, runScorecard } from '../sql/scorecard.js';
 import { parseDayOption, parseInstant } from './options.js';
 
 interface QualityFlags {
@@ -66,6 +64,10 @@ export const qualityCommand = new Command('quality')
   )
   .option('--json', 'print the scorecard as JSON on stdout')
   .action(async (flags: QualityFlags) => {
+    const [{ formatScorecard, readThresholdsFile, runScorecard }, { openLake }] = await Promise.all([
+      import('../sql/scorecard.js'),
+      import('../lake/open.js'),
+    ]);
     const card = await runScorecard({
       store: openLake(flags.lake),
       day: flags.date,

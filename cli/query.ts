@@ -1,7 +1,6 @@
 import { Command, Option } from 'commander';
-import { openLake } from '../lake/open.js';
 import { DEFAULT_LAKE } from '../lake/settings.js';
-import { listQueries, type QueryResult, runQuery } from '../sql/query.js';
+import type { QueryResult } from '../sql/query.js';
 import { parseDayOption } from './options.js';
 
 interface QueryFlags {
@@ -22,11 +21,16 @@ export const queryCommand = new Command('query')
   .option('--list', 'list the queries of sql/')
   .action(async (name: string | undefined, flags: QueryFlags, command: Command) => {
     if (flags.list) {
+      const { listQueries } = await import('../sql/query.js');
       for (const q of await listQueries()) console.log(`${q.name.padEnd(44)}  ${q.description}`);
       return;
     }
     if (!name) command.error('error: name a query (firelake query --list shows them) or give a .sql file');
     if (!flags.date) command.error("error: required option '--date <YYYY-MM-DD>' not specified");
+    const [{ runQuery }, { openLake }] = await Promise.all([
+      import('../sql/query.js'),
+      import('../lake/open.js'),
+    ]);
     const result = await runQuery({ store: openLake(flags.lake), day: flags.date!, query: name! });
     console.log(
       flags.json ? JSON.stringify(result.rows, null, 2) : flags.csv ? toCsv(result) : toTable(result),

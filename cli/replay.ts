@@ -1,8 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { openLake } from '../lake/open.js';
 import { DEFAULT_LAKE, DEFAULT_STREAM_NAME } from '../lake/settings.js';
 import { daysBetween, REPLAY_SOURCES, type ReplaySource } from '../replay/read.js';
-import { type ReplayReport, runReplay } from '../replay/replay.js';
+import type { ReplayReport } from '../replay/replay.js';
 import { formatOutcome } from '../replay/report.js';
 import { parseDayOption, parseDuration, parsePositiveInt } from './options.js';
 import { cliSettings, settingsHelp } from './settings.js';
@@ -98,6 +97,10 @@ export const replayCommand = new Command('replay')
       log(`${signal}: no more records are sent; waiting for those sent (again to exit at once)`);
       controller.abort();
     };
+    const [{ runReplay }, { openLake }] = await Promise.all([
+      import('../replay/replay.js'),
+      import('../lake/open.js'),
+    ]);
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     const report = await runReplay({

@@ -1,9 +1,6 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { openLake } from '../lake/open.js';
 import { DEFAULT_DATA_DIR, DEFAULT_LAKE } from '../lake/settings.js';
-import { defaultReportPath, writeReport } from '../report/index.js';
-import { readThresholdsFile } from '../sql/scorecard.js';
 import { parseDayOption, parseInstant, parsePositiveInt } from './options.js';
 
 // `firelake report`: the quality report of a day as one self-contained HTML file. The page's
@@ -40,6 +37,11 @@ export const reportCommand = new Command('report')
   .option('--json', 'print {path, bytes, status, problem} as JSON on stdout')
   .action(async (flags: ReportFlags, command: Command) => {
     if (flags.days > 366) command.error("error: option '--days <n>' must be at most 366");
+    const [{ defaultReportPath, writeReport }, { readThresholdsFile }, { openLake }] = await Promise.all([
+      import('../report/index.js'),
+      import('../sql/scorecard.js'),
+      import('../lake/open.js'),
+    ]);
     const out = resolve(flags.out ?? defaultReportPath(DEFAULT_DATA_DIR, flags.date));
     const written = await writeReport({
       store: openLake(flags.lake),

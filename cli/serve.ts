@@ -1,9 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_DATA_DIR, lakeIn } from '../lake/settings.js';
-import { startLiveServer } from '../local/live/server.js';
-import { LiveStats } from '../local/live/stats.js';
-import { DEFAULT_FIREHOSE_PORT, type LocalPipeline, startLocalPipeline } from '../local/runtime.js';
-import { type StopWatch, watchForStop } from '../local/stop.js';
+import { DEFAULT_FIREHOSE_PORT } from '../local/port.js';
+import type { LocalPipeline } from '../local/runtime.js';
+import type { StopWatch } from '../local/stop.js';
 import { WAL_MODES, type WalMode } from '../local/wal.js';
 import { cliSettings, settingsHelp } from './settings.js';
 
@@ -56,6 +55,12 @@ export const serveCommand = new Command('serve')
   .action(async (options: ServeOptions) => {
     const log = (line: string) => console.error(`[serve] ${line}`);
     const settings = cliSettings(process.env);
+    const [{ startLiveServer }, { LiveStats }, { startLocalPipeline }, { watchForStop }] = await Promise.all([
+      import('../local/live/server.js'),
+      import('../local/live/stats.js'),
+      import('../local/runtime.js'),
+      import('../local/stop.js'),
+    ]);
     const live = new LiveStats();
     // Watched from the start: a stop while DynamoDB starts or the log is recovered still flushes.
     const stop = watchForStop({ log });

@@ -2,10 +2,10 @@ import { randomInt } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import { Command, Option } from 'commander';
-import { firehoseClient } from '../aws/clients.js';
-import { DEFAULT_PACK_BYTES } from '../generator/index.js';
+import { DEFAULT_PACK_BYTES } from '../generator/pack.js';
 import { DEFAULT_DATA_DIR, lakeIn } from '../lake/settings.js';
-import { formatCount, type RunSummary, runLocalPipeline } from '../local/start.js';
+import type { RunSummary } from '../local/start.js';
+import { formatCount } from '../local/start-display.js';
 import { parseDuration, parsePack, parsePositiveInt, parseRate, parseShare } from './options.js';
 import { cliSettings, settingsHelp } from './settings.js';
 
@@ -66,6 +66,10 @@ export const startCommand = new Command('start')
     const log = (line: string) => console.error(`[start] ${line}`);
     const settings = cliSettings(process.env);
     const lake = options.lake ?? lakeIn(options.dataDir);
+    const [{ firehoseClient }, { runLocalPipeline }] = await Promise.all([
+      import('../aws/clients.js'),
+      import('../local/start.js'),
+    ]);
     const summary = await runLocalPipeline({
       dataDir: options.dataDir,
       lake,

@@ -4,6 +4,7 @@ import { type CompactionSummary, newRunId } from './compact.js';
 import { CompactionError } from './errors.js';
 import { inspectDay } from './inspect.js';
 import { type ConsumedObject, curatedSchemaVersion, type ManifestVersion } from './manifest.js';
+import { DEFAULT_UNIT_BYTES } from './unit-size.js';
 
 // Fan-out compaction, step 1: cut a day into units that workers compact independently, then one
 // commit step publishes them all through the day's manifest (compaction/commit.ts).
@@ -18,15 +19,9 @@ import { type ConsumedObject, curatedSchemaVersion, type ManifestVersion } from 
 // halves of that to account; the commit step still checks the whole day for a uuid written by
 // two units (a producer reusing a uuid past the dedup window) and refuses to publish one.
 
-/**
- * Gzip staging bytes a unit holds at least; units are cut between this and twice this, and a
- * day under twice this keeps the single run. Curated files are cut per unit and language near
- * 512 MB (DEFAULT_FILE_SIZE_BYTES): from 2 GiB a unit gives a language with 6% of the events
- * (each of the ten generated languages) files of about 128 MB or more, the band's floor. Below
- * 4 GiB a unit fits one worker Lambda: its work folder peaks at 2.2x the unit's gzip (measured,
- * `npm run bench compaction`), 8.7 GiB of the 10 GiB /tmp, and about 5.5 minutes of its 15.
- */
-export const DEFAULT_UNIT_BYTES = 2 * 1024 ** 3;
+// DEFAULT_UNIT_BYTES lives in compaction/unit-size.ts: `firelake compact` reads it for its help
+// without loading DuckDB.
+export { DEFAULT_UNIT_BYTES };
 
 /** Format version of the run documents (plan, unit results). */
 const RUN_FORMAT = 1;

@@ -24,8 +24,6 @@ import { type WalMode, WriteAheadLog } from './wal.js';
 // stream, the real transform in-process, and the lake; started together, stopped together.
 
 export const LOCAL_REGION = DEFAULT_REGION;
-/** The default port of `firelake serve`'s Firehose endpoint (any free port with --port 0). */
-export const DEFAULT_FIREHOSE_PORT = 4573;
 
 export interface LocalPipelineOptions {
   /** DynamoDB under `<dataDir>/dynamodb`, the lake under `<dataDir>/lake` unless `lake` is given. */
