@@ -155,9 +155,12 @@ describe('stopping firelake serve', { timeout: 120_000 }, () => {
         req.on('error', reject);
         const chunk = Buffer.alloc(1024 * 1024, 'a');
         let sent = 0;
+        // Exactly the 60 MB declared: a write that returns false has still queued its chunk.
         const pump = () => {
-          while (sent < 60 && req.write(chunk)) sent++;
-          if (sent < 60) req.once('drain', pump);
+          while (sent < 60) {
+            sent++;
+            if (!req.write(chunk)) return void req.once('drain', pump);
+          }
         };
         pump();
       });
