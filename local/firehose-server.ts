@@ -38,6 +38,8 @@ export interface FirehoseServerOptions {
   /** The lake's location, for DescribeDeliveryStream. */
   lakeLocation?: string;
   log?: (line: string) => void;
+  /** How long the rest of a refused oversized body is read before its connection is cut. */
+  refusedBodyDrainMs?: number;
 }
 
 /** An API error as Firehose returns it: HTTP status, `__type`, message. */
@@ -104,7 +106,7 @@ export async function startFirehoseServer(options: FirehoseServerOptions): Promi
       if (!target.startsWith(TARGET_PREFIX)) {
         throw new ApiError('UnknownOperationException', 'missing or unknown X-Amz-Target');
       }
-      const body = await readJson(req);
+      const body = await readJson(req, options.refusedBodyDrainMs ?? REFUSED_BODY_DRAIN_MS);
       const operation = target.slice(TARGET_PREFIX.length);
       switch (operation) {
         case 'PutRecordBatch':
@@ -256,10 +258,10 @@ function decodeRecord(record: unknown, path: string): Buffer {
  * The request body, or `oversized` once it passes MAX_BODY_BYTES: the rest is still read and
  * dropped before the 413 is sent. Answered with data still unread, the connection was reset when
  * it closed, and a client still sending got EPIPE instead of the 413 (4 clients in 100 on a
- * loaded machine, 0 in 100 now). A refused body that does not end within REFUSED_BODY_DRAIN_MS
- * has its connection cut.
+ * loaded machine, 0 in 100 now). A refused body that does not end within `drainMs` has its
+ * connection cut.
  */
-function readBody(req: IncomingMessage): Promise<Buffer | 'oversized'> {
+function readBody(req: IncomingMessage, drainMs: number): Promise<Buffer | 'oversized'> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -269,7 +271,7 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'oversized'> {
       if (size <= MAX_BODY_BYTES) chunks.push(chunk);
       else if (!cut) {
         chunks.length = 0;
-        cut = setTimeout(() => req.destroy(), REFUSED_BODY_DRAIN_MS);
+        cut = setTimeout(() => req.destroy(), drainMs);
       }
     });
     req.once('end', () => {
@@ -283,8 +285,8 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'oversized'> {
   });
 }
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const body = await readBody(req);
+async function readJson(req: IncomingMessage, drainMs: number): Promise<Record<string, unknown>> {
+  const body = await readBody(req, drainMs);
   if (body === 'oversized') {
     throw new ApiError('InvalidArgumentException', `request body is over ${MAX_BODY_BYTES} bytes`, 413);
   }

@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -200,4 +202,73 @@ describe('local Firehose endpoint', () => {
     });
     expect(await bad.json()).toMatchObject({ __type: 'SerializationException' });
   });
+
+  it('answers 413 to clients still sending oversized bodies, once it has read and dropped them', async () => {
+    // Answered with the body unread, the connection was reset on close: some clients got EPIPE.
+    const statuses = await Promise.all(Array.from({ length: 4 }, () => postDeclared(server.endpoint, 12)));
+    expect(statuses).toEqual([413, 413, 413, 413]);
+    // Nothing of them reached the stream, and it still takes records.
+    const out = await client.send(
+      new PutRecordBatchCommand({ DeliveryStreamName: stream.name, Records: [data('{"after":"413"}')] }),
+    );
+    expect(out.FailedPutCount).toBe(0);
+  });
+
+  it('cuts the connection of an oversized body that stops arriving', async () => {
+    const patient = await startFirehoseServer({ streams: [], refusedBodyDrainMs: 300 });
+    try {
+      const url = new URL(patient.endpoint);
+      const socket = connect(Number(url.port), url.hostname);
+      const closed = new Promise<number>((resolve) => {
+        const at = Date.now();
+        socket.on('error', () => {});
+        socket.once('close', () => resolve(Date.now() - at));
+      });
+      // 60 MB declared, 9 MB sent (past the 8 MiB limit), then nothing more.
+      socket.write(
+        'POST / HTTP/1.1\r\nhost: local\r\nx-amz-target: Firehose_20150804.PutRecordBatch\r\n' +
+          `content-length: ${60 * 1024 * 1024}\r\n\r\n`,
+      );
+      socket.write(Buffer.alloc(9 * 1024 * 1024, 'a'));
+      // Read for the drain time, then cut: neither at once nor never.
+      const ms = await closed;
+      expect(ms).toBeGreaterThanOrEqual(250);
+      expect(ms).toBeLessThan(5_000);
+    } finally {
+      await patient.close();
+    }
+  });
 });
+
+/** POSTs a body of `mb` MiB with its length declared, written as it drains; the status answered. */
+function postDeclared(endpoint: string, mb: number): Promise<number> {
+  const url = new URL(endpoint);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method: 'POST',
+        headers: {
+          'x-amz-target': 'Firehose_20150804.PutRecordBatch',
+          'content-length': mb * 1024 * 1024,
+        },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    const chunk = Buffer.alloc(1024 * 1024, 'a');
+    let sent = 0;
+    const pump = () => {
+      while (sent < mb) {
+        sent++;
+        if (!req.write(chunk)) return void req.once('drain', pump);
+      }
+      req.end();
+    };
+    pump();
+  });
+}
