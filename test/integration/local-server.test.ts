@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +20,7 @@ import { partitionKeysAt } from '../../lake/layout.js';
 import { DeliveryStream } from '../../local/delivery-stream.js';
 import { type FirehoseServer, startFirehoseServer } from '../../local/firehose-server.js';
 import { readLines } from '../support/lake-read.js';
+import { postDeclaredBody } from '../support/oversized.js';
 
 // The local endpoint through the real @aws-sdk/client-firehose, pointed at it only by the SDK's
 // own AWS_ENDPOINT_URL_FIREHOSE variable, as any producer would be.
@@ -205,7 +205,9 @@ describe('local Firehose endpoint', () => {
 
   it('answers 413 to clients still sending oversized bodies, once it has read and dropped them', async () => {
     // Answered with the body unread, the connection was reset on close: some clients got EPIPE.
-    const statuses = await Promise.all(Array.from({ length: 4 }, () => postDeclared(server.endpoint, 12)));
+    const statuses = await Promise.all(
+      Array.from({ length: 4 }, () => postDeclaredBody(server.endpoint, 12)),
+    );
     expect(statuses).toEqual([413, 413, 413, 413]);
     // Nothing of them reached the stream, and it still takes records.
     const out = await client.send(
@@ -239,36 +241,3 @@ describe('local Firehose endpoint', () => {
     }
   });
 });
-
-/** POSTs a body of `mb` MiB with its length declared, written as it drains; the status answered. */
-function postDeclared(endpoint: string, mb: number): Promise<number> {
-  const url = new URL(endpoint);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: url.hostname,
-        port: url.port,
-        method: 'POST',
-        headers: {
-          'x-amz-target': 'Firehose_20150804.PutRecordBatch',
-          'content-length': mb * 1024 * 1024,
-        },
-      },
-      (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      },
-    );
-    req.on('error', reject);
-    const chunk = Buffer.alloc(1024 * 1024, 'a');
-    let sent = 0;
-    const pump = () => {
-      while (sent < mb) {
-        sent++;
-        if (!req.write(chunk)) return void req.once('drain', pump);
-      }
-      req.end();
-    };
-    pump();
-  });
-}
