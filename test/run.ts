@@ -38,8 +38,9 @@ function step(name: string, command: string, args: string[], options: { live: bo
       resolve(1);
     });
     child.once('close', (code, signal) => {
-      if (!options.live) process.stdout.write(`\n> ${name}: ${code === 0 ? 'ok' : 'FAILED'}\n${output}`);
-      resolve(code ?? (signal ? 1 : 0));
+      const verdict = signal ? `stopped by ${signal}` : code === 0 ? 'ok' : 'FAILED';
+      if (!options.live) process.stdout.write(`\n> ${name}: ${verdict}\n${output}`);
+      resolve(code ?? 1);
     });
   });
   return { name, child, done };
