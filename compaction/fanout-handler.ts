@@ -5,8 +5,9 @@ import { configFromEnv, storeFromConfig } from './config.js';
 import { CompactionError, MissingDayError, StagingShrunkError } from './errors.js';
 import { nightlyDays } from './nightly.js';
 import { clearPendingDay, pendingDays } from './pending.js';
-import { DEFAULT_UNIT_BYTES, planDay } from './plan.js';
+import { planDay } from './plan.js';
 import { compactUnit } from './unit.js';
+import { DEFAULT_UNIT_BYTES } from './unit-size.js';
 
 // The Lambdas of the compaction state machine (infra/compaction-fanout.ts), one export each:
 //   plan:   {scheduledTime} (the nightly schedule) or {date, force} (by hand) -> the days to

@@ -11,7 +11,8 @@ export {
   type NightlyOptions,
   type NightlySummary,
 } from './nightly.js';
-export { DEFAULT_UNIT_BYTES, type FanOutPlan, planDay } from './plan.js';
+export { type FanOutPlan, planDay } from './plan.js';
 export { createCuratedView, curatedLocalPaths } from './read.js';
 export { compactUnit } from './unit.js';
+export { DEFAULT_UNIT_BYTES } from './unit-size.js';
 export { compactDayWithWorkers, UnitFailedError, type WorkersOptions } from './workers.js';

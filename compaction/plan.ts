@@ -19,10 +19,6 @@ import { DEFAULT_UNIT_BYTES } from './unit-size.js';
 // halves of that to account; the commit step still checks the whole day for a uuid written by
 // two units (a producer reusing a uuid past the dedup window) and refuses to publish one.
 
-// DEFAULT_UNIT_BYTES lives in compaction/unit-size.ts: `firelake compact` reads it for its help
-// without loading DuckDB.
-export { DEFAULT_UNIT_BYTES };
-
 /** Format version of the run documents (plan, unit results). */
 const RUN_FORMAT = 1;
 

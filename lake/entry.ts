@@ -1,4 +1,4 @@
-import { relative, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** A compiled copy of the sources to start children from (the test suite's, test/setup-env.ts). */
@@ -7,8 +7,8 @@ let compiledCopy: { sourceRoot: string; compiledRoot: string } | undefined;
 /**
  * Children of modules under `sourceRoot` start from the same files compiled ahead under
  * `compiledRoot`, with plain node: the test suite runs its code from the TypeScript sources and
- * starts dynalite's process and compaction workers from them ~60 times per run (0.5 s of CPU
- * each through tsx's loader).
+ * starts dynalite's process and compaction workers from them about 30 times per run (0.5 s of
+ * CPU each through tsx's loader).
  */
 export function startChildrenFromCompiledCopy(sourceRoot: string, compiledRoot: string): void {
   compiledCopy = { sourceRoot, compiledRoot };
@@ -24,8 +24,7 @@ export function entryBeside(moduleUrl: string, name: string): { path: string; ex
   const path = fileURLToPath(new URL(`./${name}.${fromSource ? 'ts' : 'js'}`, moduleUrl));
   if (!fromSource) return { path, execArgv: [] };
   const inCopy = compiledCopy && relative(compiledCopy.sourceRoot, path);
-  if (compiledCopy && inCopy && !inCopy.startsWith(`..${sep}`)) {
-    return { path: `${compiledCopy.compiledRoot}${sep}${inCopy.slice(0, -'.ts'.length)}.js`, execArgv: [] };
-  }
-  return { path, execArgv: ['--import', 'tsx'] };
+  if (!compiledCopy || !inCopy || inCopy.startsWith(`..${sep}`))
+    return { path, execArgv: ['--import', 'tsx'] };
+  return { path: join(compiledCopy.compiledRoot, inCopy.replace(/\.ts$/, '.js')), execArgv: [] };
 }

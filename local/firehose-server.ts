@@ -271,7 +271,11 @@ function readBody(req: IncomingMessage, drainMs: number): Promise<Buffer | 'over
       if (size <= MAX_BODY_BYTES) chunks.push(chunk);
       else if (!cut) {
         chunks.length = 0;
-        cut = setTimeout(() => req.destroy(), drainMs);
+        // Cut: no 'end' or 'error' follows, so the read settles here (the answer goes nowhere).
+        cut = setTimeout(() => {
+          req.destroy();
+          resolve('oversized');
+        }, drainMs);
       }
     });
     req.once('end', () => {
