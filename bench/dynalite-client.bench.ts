@@ -1,6 +1,6 @@
 // The local runtime's DynamoDB calls: CPU per event of the real transform against dynalite in
 // its own process (as `firelake serve` runs it), in this process and in dynalite's, with the plain
-// SDK client (aws/clients.ts) and with each part of the local client (local/dynamo-client.ts)
+// SDK client (aws/dynamodb.ts) and with each part of the local client (local/dynamo-client.ts)
 // alone and together. The transform makes about one call per event (its dedup write), so the
 // per-call work of client and server is most of the local pipeline's CPU per event. Variants run
 // in turn within each round, on fresh events (new writes), and the median round is printed.
@@ -9,7 +9,7 @@
 //                                 FIRELAKE_BENCH_ROUNDS=5)
 import { loadavg } from 'node:os';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { dynamoDbClient } from '../aws/clients.js';
+import { dynamoDbClient } from '../aws/dynamodb.js';
 import { localDynamoDbClient } from '../local/dynamo-client.js';
 import { createTables, startDynalite } from '../local/dynamodb.js';
 import { createTransform } from '../transform/transform.js';

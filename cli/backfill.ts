@@ -46,7 +46,7 @@ export const backfillCommand = new Command('backfill')
       import('../lake/open.js'),
     ]);
     const days = await backfill({
-      store: openLake(flags.lake),
+      store: await openLake(flags.lake),
       from: flags.from,
       to: flags.to,
       fields: flags.field,

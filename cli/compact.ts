@@ -64,7 +64,7 @@ export const compactCommand = new Command('compact')
       import('../lake/open.js'),
     ]);
     const options = {
-      store: openLake(flags.lake),
+      store: await openLake(flags.lake),
       force: flags.force,
       memoryLimitMiB: flags.memoryLimit,
       threads: flags.threads,

@@ -117,7 +117,7 @@ async function openSink(flags: GenerateFlags): Promise<{ sink: Sink; target: str
   if (flags.out === '-') return { sink: stdoutSink(), target: 'stdout' };
   if (flags.out !== undefined) return { sink: fileSink(flags.out), target: flags.out };
   const [{ firehoseClient }, { firehoseSink }] = await Promise.all([
-    import('../aws/clients.js'),
+    import('../aws/firehose.js'),
     import('../generator/firehose-sink.js'),
   ]);
   const streamName = flags.stream ?? process.env.FIRELAKE_STREAM ?? DEFAULT_STREAM_NAME;

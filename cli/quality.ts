@@ -69,7 +69,7 @@ export const qualityCommand = new Command('quality')
       import('../lake/open.js'),
     ]);
     const card = await runScorecard({
-      store: openLake(flags.lake),
+      store: await openLake(flags.lake),
       day: flags.date,
       stats: flags.stats ? await readStatsFile(flags.stats) : undefined,
       thresholds: flags.thresholds ? await readThresholdsFile(flags.thresholds) : undefined,

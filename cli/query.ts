@@ -31,7 +31,7 @@ export const queryCommand = new Command('query')
       import('../sql/query.js'),
       import('../lake/open.js'),
     ]);
-    const result = await runQuery({ store: openLake(flags.lake), day: flags.date!, query: name! });
+    const result = await runQuery({ store: await openLake(flags.lake), day: flags.date!, query: name! });
     console.log(
       flags.json ? JSON.stringify(result.rows, null, 2) : flags.csv ? toCsv(result) : toTable(result),
     );

@@ -104,7 +104,7 @@ export const replayCommand = new Command('replay')
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     const report = await runReplay({
-      store: openLake(flags.lake),
+      store: await openLake(flags.lake),
       sources: flags.source.length > 0 ? flags.source : ['quarantine'],
       days,
       file: flags.file,

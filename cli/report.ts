@@ -44,7 +44,7 @@ export const reportCommand = new Command('report')
     ]);
     const out = resolve(flags.out ?? defaultReportPath(DEFAULT_DATA_DIR, flags.date));
     const written = await writeReport({
-      store: openLake(flags.lake),
+      store: await openLake(flags.lake),
       day: flags.date,
       days: flags.days,
       out,

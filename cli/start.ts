@@ -67,7 +67,7 @@ export const startCommand = new Command('start')
     const settings = cliSettings(process.env);
     const lake = options.lake ?? lakeIn(options.dataDir);
     const [{ firehoseClient }, { runLocalPipeline }] = await Promise.all([
-      import('../aws/clients.js'),
+      import('../aws/firehose.js'),
       import('../local/start.js'),
     ]);
     const summary = await runLocalPipeline({

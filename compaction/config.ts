@@ -1,5 +1,5 @@
 import { tmpdir } from 'node:os';
-import { s3Client } from '../aws/clients.js';
+import { s3Client } from '../aws/s3.js';
 import { S3Store } from '../lake/s3-store.js';
 import { DEFAULT_COMPACTION_LATE_WINDOW_DAYS, settingsFromEnv, settingsProblems } from '../lake/settings.js';
 import type { ObjectStore } from '../lake/store.js';

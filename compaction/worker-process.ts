@@ -40,37 +40,41 @@ const send = (message: WorkerMessage) => process.send?.(message);
 process.on('message', (task: UnitTask) => {
   const started = Date.now();
   const cpu = process.cpuUsage();
-  compactUnit({
-    store: openLake(task.lake),
-    day: task.day,
-    runId: task.runId,
-    unit: task.unit,
-    workDir: task.workDir,
-    memoryLimitMiB: task.memoryLimitMiB,
-    threads: task.threads,
-    fileSizeBytes: task.fileSizeBytes,
-    log: (line) => send({ type: 'log', unit: task.unit, line }),
-  }).then(
-    (result) => {
-      const used = process.cpuUsage(cpu);
-      send({
-        type: 'done',
+  openLake(task.lake)
+    .then((store) =>
+      compactUnit({
+        store,
+        day: task.day,
+        runId: task.runId,
         unit: task.unit,
-        stats: {
+        workDir: task.workDir,
+        memoryLimitMiB: task.memoryLimitMiB,
+        threads: task.threads,
+        fileSizeBytes: task.fileSizeBytes,
+        log: (line) => send({ type: 'log', unit: task.unit, line }),
+      }),
+    )
+    .then(
+      (result) => {
+        const used = process.cpuUsage(cpu);
+        send({
+          type: 'done',
           unit: task.unit,
-          pid: process.pid,
-          rows_read: result.rows_read,
-          rows: result.rows,
-          uuid_hashes_bytes: result.uuid_hashes_bytes,
-          ms: Date.now() - started,
-          cpu_s: (used.user + used.system) / 1e6,
-          peak_rss_mib: process.resourceUsage().maxRSS / 1024,
-        },
-      });
-    },
-    (error: Error) =>
-      send({ type: 'error', unit: task.unit, name: error.name, message: error.message ?? String(error) }),
-  );
+          stats: {
+            unit: task.unit,
+            pid: process.pid,
+            rows_read: result.rows_read,
+            rows: result.rows,
+            uuid_hashes_bytes: result.uuid_hashes_bytes,
+            ms: Date.now() - started,
+            cpu_s: (used.user + used.system) / 1e6,
+            peak_rss_mib: process.resourceUsage().maxRSS / 1024,
+          },
+        });
+      },
+      (error: Error) =>
+        send({ type: 'error', unit: task.unit, name: error.name, message: error.message ?? String(error) }),
+    );
 });
 // The parent going away (killed, Ctrl-C) ends the worker too.
 process.on('disconnect', () => process.exit(0));

@@ -1,5 +1,5 @@
 import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { dynamoDbClient } from '../aws/clients.js';
+import { dynamoDbClient } from '../aws/dynamodb.js';
 
 // The in-process transform's DynamoDB client in the local runtime: the real SDK client, with the
 // per-call work that means nothing against dynalite left out. The transform makes one call per

@@ -89,7 +89,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   const delivery = options.delivery ?? LOCAL_DELIVERY;
   const tables = options.tableNames ?? DEFAULT_TABLE_NAMES;
-  const store = typeof options.lake === 'object' ? options.lake : openLake(options.lake ?? lakeIn(dataDir));
+  const store =
+    typeof options.lake === 'object' ? options.lake : await openLake(options.lake ?? lakeIn(dataDir));
 
   // The in-process SDK clients reach dynalite through the SDK's own endpoint variable, as the
   // Lambda would; dummy credentials only when none are set (dynalite accepts any).

@@ -15,7 +15,6 @@ import { watchOutcomes } from './outcome.js';
 import { prepareRecords } from './prepare.js';
 import { ReplayInputError, type ReplaySource, readLake, readPayloadFile } from './read.js';
 import { byReason, countBy, finish, formatOutcome, type ReplayReport, sum } from './report.js';
-import { send } from './send.js';
 
 export type { ReasonReport, ReplayReport } from './report.js';
 
@@ -166,7 +165,8 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
       return finish(report, now);
     }
 
-    // 4. Send, through the front door.
+    // 4. Send, through the front door. The Firehose client loads only now: a dry run needs none.
+    const { send } = await import('./send.js');
     const sent = await send(records, options, log);
     report.sent = sent.count;
     report.undelivered = sent.undelivered;

@@ -1,4 +1,4 @@
-import { firehoseClient } from '../aws/clients.js';
+import { firehoseClient } from '../aws/firehose.js';
 import { firehoseSink } from '../generator/firehose-sink.js';
 import type { ReplayRecord } from './prepare.js';
 import type { ReplayOptions } from './replay.js';

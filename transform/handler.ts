@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { FirehoseTransformationHandler } from 'aws-lambda';
-import { dynamoDbClient } from '../aws/clients.js';
+import { dynamoDbClient } from '../aws/dynamodb.js';
 import { DEFAULT_METRICS_NAMESPACE, DEFAULT_TRANSFORM_FUNCTION_NAME } from '../lake/settings.js';
 import { loadTransformConfig } from './config.js';
 import { emfSink } from './metrics.js';

@@ -15,7 +15,7 @@ import { okRecord, type StagedFields, stagedLineJson, TimeFormat } from './outpu
 import { applyState, readState, type StateChange, StateOverlay } from './state.js';
 
 export interface TransformDeps {
-  /** A DynamoDBClient (aws/clients.ts), or anything with its `send`. */
+  /** A DynamoDBClient (aws/dynamodb.ts), or anything with its `send`. */
   dynamodb: DynamoSender;
   config: TransformConfig;
   /** Clock, epoch ms (dedup window). */

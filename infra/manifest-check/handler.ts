@@ -1,5 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { s3Client } from '../../aws/clients.js';
+import { s3Client } from '../../aws/s3.js';
 import { FirelakeError } from '../../lake/errors.js';
 import { S3Store } from '../../lake/s3-store.js';
 import { DEFAULT_METRICS_NAMESPACE } from '../../lake/settings.js';

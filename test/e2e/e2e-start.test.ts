@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { firehoseClient } from '../../aws/clients.js';
+import { firehoseClient } from '../../aws/firehose.js';
 import { FolderStore } from '../../lake/folder-store.js';
 import { type RunOptions, runLocalPipeline } from '../../local/start.js';
 import { readLines } from '../support/lake-read.js';

@@ -19,11 +19,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let runs = 0;
 /** Runs the CLI; its exit code, stderr and the npm packages it loaded. */
-function loads(...args: string[]): { code: number | null; stderr: string; packages: string[] } {
+function loads(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): { code: number | null; stderr: string; packages: string[] } {
   const record = join(dir, `run-${++runs}.txt`);
   const run = spawnSync(process.execPath, ['--import', RECORDER, ...cliArgv(), ...args], {
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', FIRELAKE_LOAD_RECORD: record },
+    env: { ...process.env, ...env, NO_COLOR: '1', FIRELAKE_LOAD_RECORD: record },
   });
   const packages = [...new Set(readFileSync(record, 'utf8').split('\n').filter(Boolean))].sort();
   return { code: run.status, stderr: run.stderr, packages };
@@ -31,24 +34,43 @@ function loads(...args: string[]): { code: number | null; stderr: string; packag
 
 describe('loading the firelake command line', () => {
   it('lists every command with --help without loading DuckDB, the AWS SDK, CDK, echarts or ajv', () => {
-    const help = loads('--help');
+    const help = loads(['--help']);
     expect(help.code).toBe(0);
     expect(help.packages).toContain('commander');
     expect(help.packages.filter((p) => HEAVY.test(p))).toEqual([]);
   });
 
   it('refuses a bad flag of a command without loading its machinery', () => {
-    const bad = loads('replay', '--lake', dir, '--date', '2026-13-01');
+    const bad = loads(['replay', '--lake', dir, '--date', '2026-13-01']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("option '--date <YYYY-MM-DD>' argument '2026-13-01' is invalid");
     expect(bad.packages.filter((p) => HEAVY.test(p))).toEqual([]);
   });
 
-  it('loads DuckDB once a command runs (so the check above sees a heavy load)', () => {
+  it('loads DuckDB once a command runs on a folder lake, and no AWS SDK client', () => {
     const lake = join(dir, 'lake');
     mkdirSync(lake);
-    const quality = loads('quality', '--date', '2026-01-01', '--lake', lake);
+    const quality = loads(['quality', '--date', '2026-01-01', '--lake', lake]);
     expect(quality.stderr).toContain('NO_DATA');
     expect(quality.packages).toContain('@duckdb/node-api');
+    expect(quality.packages.filter((p) => p.startsWith('@aws-sdk/client-'))).toEqual([]);
+    // A dry run of replay reads and judges; the Firehose client loads only to send.
+    const replay = loads(['replay', '--lake', lake, '--date', '2026-01-01', '--dry-run', '--json']);
+    expect(replay.code).toBe(0);
+    expect(replay.packages).toContain('ajv');
+    expect(replay.packages.filter((p) => p.startsWith('@aws-sdk/client-'))).toEqual([]);
+  });
+
+  it('loads the S3 client, and only it, for a lake in a bucket', () => {
+    // Nothing listens at the endpoint: the command fails, having loaded what an S3 lake needs.
+    const s3 = loads(['quality', '--date', '2026-01-01', '--lake', 's3://nobucket'], {
+      AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    });
+    expect(s3.code).toBe(1);
+    expect(s3.stderr).toContain('could not read s3://nobucket/');
+    expect(s3.packages.filter((p) => p.startsWith('@aws-sdk/client-'))).toEqual(['@aws-sdk/client-s3']);
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { firehoseClient } from '../../aws/clients.js';
+import { firehoseClient } from '../../aws/firehose.js';
 import { type DeliveryStreamConfig, FIREHOSE_LIMITS, LOCAL_DELIVERY } from '../../lake/delivery.js';
 import { FolderStore } from '../../lake/folder-store.js';
 import { partitionKeysAt } from '../../lake/layout.js';

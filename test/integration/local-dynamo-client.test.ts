@@ -8,7 +8,7 @@ import {
   type PutItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dynamoDbClient } from '../../aws/clients.js';
+import { dynamoDbClient } from '../../aws/dynamodb.js';
 import { benchBatches, benchConfig, lastArrival } from '../../bench/transform-records.js';
 import { localDynamoDbClient } from '../../local/dynamo-client.js';
 import { createTables, type LocalDynamo, startDynalite } from '../../local/dynamodb.js';

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-firehose';
 import type { FirehoseTransformationEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { firehoseClient } from '../../aws/clients.js';
+import { firehoseClient } from '../../aws/firehose.js';
 import { LOCAL_DELIVERY } from '../../lake/delivery.js';
 import { FolderStore } from '../../lake/folder-store.js';
 import { partitionKeysAt } from '../../lake/layout.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { afterAll, describe, expect, it } from 'vitest';
-import { firehoseClient } from '../../aws/clients.js';
+import { firehoseClient } from '../../aws/firehose.js';
 import { cliSettings } from '../../cli/settings.js';
 import { configFromEnv } from '../../compaction/config.js';
 import { ConfigError, configFromContext, resolveConfig } from '../../infra/config.js';

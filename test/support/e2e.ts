@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { firehoseClient } from '../../aws/clients.js';
+import { firehoseClient } from '../../aws/firehose.js';
 import { PERSONAL_FIELDS } from '../../events/catalog.js';
 import type { QuarantineRecord, StagedEvent } from '../../events/types.js';
 import { firehoseSink, type GeneratorStats, runGenerator } from '../../generator/index.js';

@@ -1,6 +1,6 @@
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { expect } from 'vitest';
-import { firehoseClient } from '../../aws/clients.js';
+import { firehoseClient } from '../../aws/firehose.js';
 import type { ObjectStore } from '../../lake/store.js';
 import { type LocalPipeline, startLocalPipeline } from '../../local/runtime.js';
 

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { firehoseClient } from '../../aws/clients.js';
+import { firehoseClient } from '../../aws/firehose.js';
 import { createCuratedView } from '../../compaction/read.js';
 import { firehoseSink } from '../../generator/firehose-sink.js';
 import { type DeliveryStreamConfig, LOCAL_DELIVERY } from '../../lake/delivery.js';
