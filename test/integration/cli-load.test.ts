@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { REFUSING_S3 } from '../support/cli.js';
 import { cliArgv } from '../support/compiled.js';
 
 // Each cli/*.ts command module defines its command (options, parsers, help) from light modules
@@ -63,12 +64,7 @@ describe('loading the firelake command line', () => {
 
   it('loads the S3 client, and only it, for a lake in a bucket', () => {
     // Nothing listens at the endpoint: the command fails, having loaded what an S3 lake needs.
-    const s3 = loads(['quality', '--date', '2026-01-01', '--lake', 's3://nobucket'], {
-      AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9',
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-    });
+    const s3 = loads(['quality', '--date', '2026-01-01', '--lake', REFUSING_S3.lake], REFUSING_S3.env);
     expect(s3.code).toBe(1);
     expect(s3.stderr).toContain('could not read s3://nobucket/');
     expect(s3.packages.filter((p) => p.startsWith('@aws-sdk/client-'))).toEqual(['@aws-sdk/client-s3']);

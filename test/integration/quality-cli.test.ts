@@ -8,7 +8,7 @@ import { FolderStore } from '../../lake/folder-store.js';
 import { fixtureDay } from '../../sql/fixture/events.js';
 import { writeDay } from '../../sql/fixture/lake.js';
 import type { Scorecard } from '../../sql/scorecard.js';
-import { firelake } from '../support/cli.js';
+import { firelake, REFUSING_S3 } from '../support/cli.js';
 
 // The commands as a scheduler runs them: exit codes, stdout for results, stderr for errors.
 
@@ -104,17 +104,8 @@ describe('the firelake CLI', () => {
     delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
     const run = spawnSync(
       process.execPath,
-      ['bin/firelake.js', 'quality', '--lake', 's3://nobucket', '--date', '2026-11-20'],
-      {
-        encoding: 'utf8',
-        env: {
-          ...env,
-          AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9',
-          AWS_REGION: 'us-east-1',
-          AWS_ACCESS_KEY_ID: 'local',
-          AWS_SECRET_ACCESS_KEY: 'local',
-        },
-      },
+      ['bin/firelake.js', 'quality', '--lake', REFUSING_S3.lake, '--date', '2026-11-20'],
+      { encoding: 'utf8', env: { ...env, ...REFUSING_S3.env } },
     );
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('could not read s3://nobucket/');

@@ -41,3 +41,14 @@ export function firelakeAsync(args: string[], env: Record<string, string> = {}):
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** An S3 lake whose endpoint refuses at once (nothing listens on port 9): a command fails fast. */
+export const REFUSING_S3 = {
+  lake: 's3://nobucket',
+  env: {
+    AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9',
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  },
+};
