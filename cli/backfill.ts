@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { BackfillDay } from '../compaction/backfill.js';
+import { openLake } from '../lake/open.js';
 import { DEFAULT_LAKE } from '../lake/settings.js';
 import { parseDayOption, parsePositiveInt } from './options.js';
 
@@ -41,10 +42,7 @@ export const backfillCommand = new Command('backfill')
   .option('--threads <n>', 'DuckDB threads (default: every core)', parsePositiveInt)
   .option('--work-dir <dir>', 'folder for downloads and DuckDB spill files (default: the OS temp folder)')
   .action(async (flags: BackfillFlags) => {
-    const [{ backfill }, { openLake }] = await Promise.all([
-      import('../compaction/backfill.js'),
-      import('../lake/open.js'),
-    ]);
+    const { backfill } = await import('../compaction/backfill.js');
     const days = await backfill({
       store: await openLake(flags.lake),
       from: flags.from,

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import type { CompactionSummary } from '../compaction/compact.js';
 import type { NightlySummary } from '../compaction/nightly.js';
 import { DEFAULT_UNIT_BYTES } from '../compaction/unit-size.js';
+import { openLake } from '../lake/open.js';
 import { DEFAULT_COMPACTION_LATE_WINDOW_DAYS, DEFAULT_LAKE } from '../lake/settings.js';
 import { parseDayOption, parsePositiveInt } from './options.js';
 import { cliSettings, settingsHelp } from './settings.js';
@@ -58,10 +59,9 @@ export const compactCommand = new Command('compact')
   .addHelpText('after', settingsHelp())
   .action(async (flags: CompactFlags, command: Command) => {
     if (!flags.date && !flags.nightly) command.error('error: give --date YYYY-MM-DD, or --nightly');
-    const [{ compactNightly }, { compactDayWithWorkers }, { openLake }] = await Promise.all([
+    const [{ compactNightly }, { compactDayWithWorkers }] = await Promise.all([
       import('../compaction/nightly.js'),
       import('../compaction/workers.js'),
-      import('../lake/open.js'),
     ]);
     const options = {
       store: await openLake(flags.lake),

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import type { GeneratorStats } from '../generator/stats.js';
 import { FirelakeError } from '../lake/errors.js';
+import { openLake } from '../lake/open.js';
 import { DEFAULT_LAKE } from '../lake/settings.js';
 import { parseDayOption, parseInstant } from './options.js';
 
@@ -64,10 +65,7 @@ export const qualityCommand = new Command('quality')
   )
   .option('--json', 'print the scorecard as JSON on stdout')
   .action(async (flags: QualityFlags) => {
-    const [{ formatScorecard, readThresholdsFile, runScorecard }, { openLake }] = await Promise.all([
-      import('../sql/scorecard.js'),
-      import('../lake/open.js'),
-    ]);
+    const { formatScorecard, readThresholdsFile, runScorecard } = await import('../sql/scorecard.js');
     const card = await runScorecard({
       store: await openLake(flags.lake),
       day: flags.date,

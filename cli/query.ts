@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { openLake } from '../lake/open.js';
 import { DEFAULT_LAKE } from '../lake/settings.js';
 import type { QueryResult } from '../sql/query.js';
 import { parseDayOption } from './options.js';
@@ -27,10 +28,7 @@ export const queryCommand = new Command('query')
     }
     if (!name) command.error('error: name a query (firelake query --list shows them) or give a .sql file');
     if (!flags.date) command.error("error: required option '--date <YYYY-MM-DD>' not specified");
-    const [{ runQuery }, { openLake }] = await Promise.all([
-      import('../sql/query.js'),
-      import('../lake/open.js'),
-    ]);
+    const { runQuery } = await import('../sql/query.js');
     const result = await runQuery({ store: await openLake(flags.lake), day: flags.date!, query: name! });
     console.log(
       flags.json ? JSON.stringify(result.rows, null, 2) : flags.csv ? toCsv(result) : toTable(result),

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { openLake } from '../lake/open.js';
 import { DEFAULT_LAKE, DEFAULT_STREAM_NAME } from '../lake/settings.js';
 import { daysBetween, REPLAY_SOURCES, type ReplaySource } from '../replay/read.js';
 import type { ReplayReport } from '../replay/replay.js';
@@ -97,10 +98,7 @@ export const replayCommand = new Command('replay')
       log(`${signal}: no more records are sent; waiting for those sent (again to exit at once)`);
       controller.abort();
     };
-    const [{ runReplay }, { openLake }] = await Promise.all([
-      import('../replay/replay.js'),
-      import('../lake/open.js'),
-    ]);
+    const { runReplay } = await import('../replay/replay.js');
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     const report = await runReplay({

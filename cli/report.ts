@@ -1,5 +1,6 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { openLake } from '../lake/open.js';
 import { DEFAULT_DATA_DIR, DEFAULT_LAKE } from '../lake/settings.js';
 import { parseDayOption, parseInstant, parsePositiveInt } from './options.js';
 
@@ -37,10 +38,9 @@ export const reportCommand = new Command('report')
   .option('--json', 'print {path, bytes, status, problem} as JSON on stdout')
   .action(async (flags: ReportFlags, command: Command) => {
     if (flags.days > 366) command.error("error: option '--days <n>' must be at most 366");
-    const [{ defaultReportPath, writeReport }, { readThresholdsFile }, { openLake }] = await Promise.all([
+    const [{ defaultReportPath, writeReport }, { readThresholdsFile }] = await Promise.all([
       import('../report/index.js'),
       import('../sql/scorecard.js'),
-      import('../lake/open.js'),
     ]);
     const out = resolve(flags.out ?? defaultReportPath(DEFAULT_DATA_DIR, flags.date));
     const written = await writeReport({

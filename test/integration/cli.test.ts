@@ -42,6 +42,15 @@ describe('the firelake command line', () => {
     expect(r.stderr).toContain("unknown command 'nosuch'");
   });
 
+  it('refuses a --lake that names no folder or bucket, saying what it expects', () => {
+    const bucket = firelake('quality', '--lake', 's3://A', '--date', '2026-11-20');
+    expect(bucket.code).toBe(1);
+    expect(bucket.stderr).toContain('"s3://A" does not name an S3 bucket: expected s3://bucket[/prefix]');
+    const scheme = firelake('query', 'sessions', '--lake', 'ftp://x', '--date', '2026-11-20');
+    expect(scheme.code).toBe(1);
+    expect(scheme.stderr).toContain('unsupported lake "ftp://x": give a folder path or s3://bucket[/prefix]');
+  });
+
   // The tests run the CLI compiled ahead (test/support/compiled.ts, the fast path); users run it
   // through tsx (bin/firelake.js, the plain way): the same answers, on success and on bad input.
   it('answers the same compiled ahead as through bin/firelake.js', () => {
