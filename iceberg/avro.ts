@@ -44,10 +44,25 @@ export const MANIFEST_ENTRY_SCHEMA = {
         type: 'record',
         name: 'r2',
         fields: [
-          { name: 'content', type: 'int', 'field-id': 134, doc: 'Contents of the file: 0=data, 1=position deletes, 2=equality deletes' },
+          {
+            name: 'content',
+            type: 'int',
+            'field-id': 134,
+            doc: 'Contents of the file: 0=data, 1=position deletes, 2=equality deletes',
+          },
           { name: 'file_path', type: 'string', 'field-id': 100, doc: 'Location URI with FS scheme' },
-          { name: 'file_format', type: 'string', 'field-id': 101, doc: 'File format name: avro, orc, or parquet' },
-          { name: 'partition', type: PARTITION_RECORD, 'field-id': 102, doc: 'Partition data tuple, schema based on the partition spec' },
+          {
+            name: 'file_format',
+            type: 'string',
+            'field-id': 101,
+            doc: 'File format name: avro, orc, or parquet',
+          },
+          {
+            name: 'partition',
+            type: PARTITION_RECORD,
+            'field-id': 102,
+            doc: 'Partition data tuple, schema based on the partition spec',
+          },
           { name: 'record_count', type: 'long', 'field-id': 103, doc: 'Number of records in the file' },
           { name: 'file_size_in_bytes', type: 'long', 'field-id': 104, doc: 'Total file size in bytes' },
           optional({ type: 'array', items: 'long', 'element-id': 133 }, 132, 'split_offsets'),
@@ -67,8 +82,18 @@ export const MANIFEST_FILE_SCHEMA = {
     { name: 'manifest_length', type: 'long', 'field-id': 501, doc: 'Total file size in bytes' },
     { name: 'partition_spec_id', type: 'int', 'field-id': 502, doc: 'Spec ID used to write' },
     { name: 'content', type: 'int', 'field-id': 517, doc: 'Contents of the manifest: 0=data, 1=deletes' },
-    { name: 'sequence_number', type: 'long', 'field-id': 515, doc: 'Sequence number when the manifest was added' },
-    { name: 'min_sequence_number', type: 'long', 'field-id': 516, doc: 'Lowest sequence number in the manifest' },
+    {
+      name: 'sequence_number',
+      type: 'long',
+      'field-id': 515,
+      doc: 'Sequence number when the manifest was added',
+    },
+    {
+      name: 'min_sequence_number',
+      type: 'long',
+      'field-id': 516,
+      doc: 'Lowest sequence number in the manifest',
+    },
     { name: 'added_snapshot_id', type: 'long', 'field-id': 503, doc: 'Snapshot ID that added the manifest' },
     { name: 'added_files_count', type: 'int', 'field-id': 504, doc: 'Added entry count' },
     { name: 'existing_files_count', type: 'int', 'field-id': 505, doc: 'Existing entry count' },
@@ -84,7 +109,12 @@ export const MANIFEST_FILE_SCHEMA = {
           type: 'record',
           name: 'r508',
           fields: [
-            { name: 'contains_null', type: 'boolean', 'field-id': 509, doc: 'True if any file has a null partition value' },
+            {
+              name: 'contains_null',
+              type: 'boolean',
+              'field-id': 509,
+              doc: 'True if any file has a null partition value',
+            },
             optional('boolean', 518, 'contains_nan'),
             optional('bytes', 510, 'lower_bound'),
             optional('bytes', 511, 'upper_bound'),
@@ -123,7 +153,12 @@ const blockType = avro.Type.forSchema({
  * One Avro object container file in memory (Avro spec "Object Container Files"): header with the
  * writer's schema and metadata, one deflate block of every record, sync marker.
  */
-function containerFile(schema: object, type: avro.Type, records: unknown[], meta: Record<string, string>): Buffer {
+function containerFile(
+  schema: object,
+  type: avro.Type,
+  records: unknown[],
+  meta: Record<string, string>,
+): Buffer {
   const sync = Buffer.alloc(16);
   for (let i = 0; i < 16; i++) sync[i] = Math.floor(Math.random() * 256);
   const metaBytes: Record<string, Buffer> = {

@@ -55,7 +55,9 @@ export async function readMetadataFile(store: ObjectStore, key: string): Promise
   try {
     const doc = JSON.parse(Buffer.from(bytes).toString('utf8')) as TableMetadata;
     if (doc['format-version'] !== 2) {
-      throw new IcebergError(`${key}: format-version ${String(doc['format-version'])}, Firelake writes and reads 2`);
+      throw new IcebergError(
+        `${key}: format-version ${String(doc['format-version'])}, Firelake writes and reads 2`,
+      );
     }
     return doc;
   } catch (error) {
@@ -88,7 +90,8 @@ export class FileSystemCatalog implements Catalog {
     if (!metadata) {
       // The hinted version was deleted (expired metadata): fall back to the listing.
       const listed = await this.highestListed();
-      if (listed === undefined || listed === version) throw new IcebergError(`no metadata file for version ${version}`);
+      if (listed === undefined || listed === version)
+        throw new IcebergError(`no metadata file for version ${version}`);
       return this.load();
     }
     return { metadata, version, key: metadataKey(version) };
@@ -104,13 +107,15 @@ export class FileSystemCatalog implements Catalog {
       if (error instanceof PreconditionFailedError) {
         // Ours, if an earlier attempt's answer was lost and the SDK retried it; another's otherwise.
         const existing = await readMetadataFile(this.store, key).catch(() => undefined);
-        if (existing?.['current-snapshot-id'] !== next['current-snapshot-id']) throw new CommitLostError({ cause: error });
+        if (existing?.['current-snapshot-id'] !== next['current-snapshot-id'])
+          throw new CommitLostError({ cause: error });
       } else {
         const existing = await readMetadataFile(this.store, key).catch((e: unknown) => {
           throw new CommitUnknownError(`could not tell whether ${key} was written`, { cause: e });
         });
         if (!existing) throw error;
-        if (existing['current-snapshot-id'] !== next['current-snapshot-id']) throw new CommitLostError({ cause: error });
+        if (existing['current-snapshot-id'] !== next['current-snapshot-id'])
+          throw new CommitLostError({ cause: error });
       }
     }
     // Advisory only: readers look past it for newer versions.
@@ -120,7 +125,9 @@ export class FileSystemCatalog implements Catalog {
 
   private async hint(): Promise<number | undefined> {
     try {
-      const text = Buffer.from(await this.store.get(VERSION_HINT_KEY)).toString('utf8').trim();
+      const text = Buffer.from(await this.store.get(VERSION_HINT_KEY))
+        .toString('utf8')
+        .trim();
       const n = Number(text);
       return Number.isInteger(n) && n > 0 ? n : undefined;
     } catch (error) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { IcebergError } from './errors.js';
 import { numberSchema, partitionSpec, sameFields } from './schema.js';
-import type { Schema, Snapshot, TableMetadata } from './types.js';
+import type { NestedField, Schema, Snapshot, TableMetadata } from './types.js';
 
 // Table metadata documents (spec "Table Metadata"): a new table, the schema a commit writes
 // with, a snapshot added, snapshots expired.
@@ -24,7 +24,11 @@ function defaultProperties(retentionMs: number): Record<string, string> {
   };
 }
 
-export function newTableMetadata(location: string, now: number, retentionMs = DEFAULT_SNAPSHOT_RETENTION_MS): TableMetadata {
+export function newTableMetadata(
+  location: string,
+  now: number,
+  retentionMs = DEFAULT_SNAPSHOT_RETENTION_MS,
+): TableMetadata {
   const numbered = numberSchema(undefined, 0);
   const schema: Schema = { type: 'struct', 'schema-id': 0, fields: numbered.fields };
   return {
@@ -62,14 +66,31 @@ export function currentSchema(metadata: TableMetadata): Schema {
 export function withCuratedSchema(metadata: TableMetadata): TableMetadata {
   const current = currentSchema(metadata);
   const numbered = numberSchema(current, metadata['last-column-id']);
-  if (sameFields(numbered.fields, current.fields)) return metadata;
+  if (sameFields(numbered.fields, current.fields)) return withNameMapping(metadata);
   const id = Math.max(...metadata.schemas.map((s) => s['schema-id'])) + 1;
-  return {
+  return withNameMapping({
     ...metadata,
     schemas: [...metadata.schemas, { type: 'struct', 'schema-id': id, fields: numbered.fields }],
     'current-schema-id': id,
     'last-column-id': numbered.lastColumnId,
-  };
+  });
+}
+
+/**
+ * `schema.name-mapping.default` (spec "Column Projection", Appendix C "Name Mapping
+ * Serialization"): how a reader finds the columns of a file written without field ids, as the
+ * curated files of a lake compacted before the table are, by name.
+ */
+function withNameMapping(metadata: TableMetadata): TableMetadata {
+  const map = (fields: readonly NestedField[]): unknown[] =>
+    fields.map((f) => ({
+      'field-id': f.id,
+      names: [f.name],
+      ...(typeof f.type === 'string' ? {} : { fields: map(f.type.fields) }),
+    }));
+  const mapping = JSON.stringify(map(currentSchema(metadata).fields));
+  if (metadata.properties['schema.name-mapping.default'] === mapping) return metadata;
+  return { ...metadata, properties: { ...metadata.properties, 'schema.name-mapping.default': mapping } };
 }
 
 export function currentSnapshot(metadata: TableMetadata): Snapshot | undefined {
@@ -78,8 +99,12 @@ export function currentSnapshot(metadata: TableMetadata): Snapshot | undefined {
 }
 
 /** The snapshot that was current at an instant (the snapshot log), or by id. */
-export function snapshotAsOf(metadata: TableMetadata, asOf: { snapshotId?: number; time?: Date }): Snapshot | undefined {
-  if (asOf.snapshotId !== undefined) return metadata.snapshots.find((s) => s['snapshot-id'] === asOf.snapshotId);
+export function snapshotAsOf(
+  metadata: TableMetadata,
+  asOf: { snapshotId?: number; time?: Date },
+): Snapshot | undefined {
+  if (asOf.snapshotId !== undefined)
+    return metadata.snapshots.find((s) => s['snapshot-id'] === asOf.snapshotId);
   const t = asOf.time?.getTime() ?? Number.POSITIVE_INFINITY;
   const entry = metadata['snapshot-log'].filter((e) => e['timestamp-ms'] <= t).at(-1);
   return entry ? metadata.snapshots.find((s) => s['snapshot-id'] === entry['snapshot-id']) : undefined;
@@ -101,17 +126,24 @@ export function withSnapshot(
   context: { now: number; previousMetadataFile: string | undefined; retentionMs?: number },
 ): { metadata: TableMetadata; expired: Snapshot[] } {
   const retentionMs =
-    context.retentionMs ?? Number(base.properties['history.expire.max-snapshot-age-ms'] ?? DEFAULT_SNAPSHOT_RETENTION_MS);
+    context.retentionMs ??
+    Number(base.properties['history.expire.max-snapshot-age-ms'] ?? DEFAULT_SNAPSHOT_RETENTION_MS);
   const oldest = context.now - retentionMs;
   const all = [...base.snapshots, snapshot];
   const kept = all.filter((s) => s === snapshot || s['timestamp-ms'] >= oldest);
   const keptIds = new Set(kept.map((s) => s['snapshot-id']));
   const expired = all.filter((s) => !keptIds.has(s['snapshot-id']));
-  const log = [...base['snapshot-log'], { 'timestamp-ms': snapshot['timestamp-ms'], 'snapshot-id': snapshot['snapshot-id'] }];
+  const log = [
+    ...base['snapshot-log'],
+    { 'timestamp-ms': snapshot['timestamp-ms'], 'snapshot-id': snapshot['snapshot-id'] },
+  ];
   // Entries before the last expired snapshot go too (spec "Table Metadata Fields", snapshot-log).
   const lastExpired = log.map((e) => keptIds.has(e['snapshot-id'])).lastIndexOf(false);
   const metadataLog = context.previousMetadataFile
-    ? [...base['metadata-log'], { 'timestamp-ms': base['last-updated-ms'], 'metadata-file': context.previousMetadataFile }]
+    ? [
+        ...base['metadata-log'],
+        { 'timestamp-ms': base['last-updated-ms'], 'metadata-file': context.previousMetadataFile },
+      ]
     : base['metadata-log'];
   return {
     metadata: {

@@ -1,3 +1,4 @@
+import { type DuckDBStructValue, structValue } from '@duckdb/node-api';
 import { type Column, curatedColumns, specificsFields } from '../events/curated.js';
 import { IcebergError } from './errors.js';
 import type { NestedField, PartitionSpec, PrimitiveType, Schema, StructType } from './types.js';
@@ -44,7 +45,11 @@ function curatedFields(columns: readonly Column[] = curatedColumns()): Unnumbere
           required: !c.nullable,
           type: {
             type: 'struct',
-            fields: specificsFields().map((f) => ({ name: f.name, required: false, type: icebergPrimitive(f.type) })),
+            fields: specificsFields().map((f) => ({
+              name: f.name,
+              required: false,
+              type: icebergPrimitive(f.type),
+            })),
           },
         }
       : { name: c.name, required: !c.nullable, type: icebergPrimitive(c.type) },
@@ -56,7 +61,8 @@ export function idsByPath(fields: readonly NestedField[], prefix = ''): Map<stri
   const out = new Map<string, NestedField>();
   for (const f of fields) {
     out.set(prefix + f.name, f);
-    if (typeof f.type !== 'string') for (const [k, v] of idsByPath(f.type.fields, `${prefix}${f.name}.`)) out.set(k, v);
+    if (typeof f.type !== 'string')
+      for (const [k, v] of idsByPath(f.type.fields, `${prefix}${f.name}.`)) out.set(k, v);
   }
   return out;
 }
@@ -79,11 +85,18 @@ export function numberSchema(
       const id = seen?.id ?? ++last;
       if (typeof f.type === 'string') {
         if (seen && seen.type !== f.type) {
-          throw new IcebergError(`curated column ${path} changed type from ${String(seen.type)} to ${f.type}`);
+          throw new IcebergError(
+            `curated column ${path} changed type from ${String(seen.type)} to ${f.type}`,
+          );
         }
         return { id, name: f.name, required: f.required, type: f.type };
       }
-      return { id, name: f.name, required: f.required, type: { type: 'struct', fields: number(f.type.fields, `${path}.`) } };
+      return {
+        id,
+        name: f.name,
+        required: f.required,
+        type: { type: 'struct', fields: number(f.type.fields, `${path}.`) },
+      };
     });
   // Top-level ids first, in column order, as Iceberg's own writers assign them; then nested.
   const top = curatedFields();
@@ -95,7 +108,9 @@ export function numberSchema(
     if (typeof f.type === 'string') {
       const seen = known.get(f.name);
       if (seen && seen.type !== f.type) {
-        throw new IcebergError(`curated column ${f.name} changed type from ${String(seen.type)} to ${f.type}`);
+        throw new IcebergError(
+          `curated column ${f.name} changed type from ${String(seen.type)} to ${f.type}`,
+        );
       }
       return { id, name: f.name, required: f.required, type: f.type } satisfies NestedField;
     }
@@ -130,8 +145,18 @@ export function partitionSpec(schema: { fields: readonly NestedField[] }): Parti
   return {
     'spec-id': 0,
     fields: [
-      { 'source-id': id('created_at'), 'field-id': PARTITION_FIELD_IDS.created_at_day, name: 'created_at_day', transform: 'day' },
-      { 'source-id': id('language'), 'field-id': PARTITION_FIELD_IDS.language, name: 'language', transform: 'identity' },
+      {
+        'source-id': id('created_at'),
+        'field-id': PARTITION_FIELD_IDS.created_at_day,
+        name: 'created_at_day',
+        transform: 'day',
+      },
+      {
+        'source-id': id('language'),
+        'field-id': PARTITION_FIELD_IDS.language,
+        name: 'language',
+        transform: 'identity',
+      },
     ],
   };
 }
@@ -140,12 +165,14 @@ export function partitionSpec(schema: { fields: readonly NestedField[] }): Parti
  * DuckDB's COPY ... (FIELD_IDS {...}) value for a schema: top-level ids by column, a struct's own
  * id under `__duckdb_field_id` beside its fields' ids.
  */
-export function duckdbFieldIds(fields: readonly NestedField[]): Record<string, unknown> {
-  return Object.fromEntries(
-    fields.map((f) =>
-      typeof f.type === 'string'
-        ? [f.name, f.id]
-        : [f.name, { __duckdb_field_id: f.id, ...duckdbFieldIds(f.type.fields) }],
+export function duckdbFieldIds(fields: readonly NestedField[]): DuckDBStructValue {
+  return structValue(
+    Object.fromEntries(
+      fields.map((f) =>
+        typeof f.type === 'string'
+          ? [f.name, f.id]
+          : [f.name, structValue({ __duckdb_field_id: f.id, ...duckdbFieldIds(f.type.fields).entries })],
+      ),
     ),
   );
 }

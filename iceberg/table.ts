@@ -1,13 +1,42 @@
 import { randomUUID } from 'node:crypto';
+import type { DuckDBStructValue } from '@duckdb/node-api';
 import type { Day } from '../lake/layout.js';
 import { listAll, ObjectNotFoundError, type ObjectStore } from '../lake/store.js';
-import { dayRange, decodeManifest, decodeManifestList, encodeManifest, encodeManifestList, partitionSummaries } from './avro.js';
-import { type Catalog, CommitLostError, FileSystemCatalog, type TableVersion, VERSION_HINT_KEY } from './catalog.js';
+import {
+  dayRange,
+  decodeManifest,
+  decodeManifestList,
+  encodeManifest,
+  encodeManifestList,
+  partitionSummaries,
+} from './avro.js';
+import {
+  type Catalog,
+  CommitLostError,
+  FileSystemCatalog,
+  type TableVersion,
+  VERSION_HINT_KEY,
+} from './catalog.js';
 import { CommitConflictError, IcebergError } from './errors.js';
 import { keyToUri, METADATA_PREFIX, TABLE_PREFIX, tableLocation, uriToKey } from './location.js';
-import { currentSchema, currentSnapshot, newSnapshotId, newTableMetadata, snapshotAsOf, withCuratedSchema, withSnapshot } from './metadata.js';
-import { dayOfEpochDay, epochDay } from './schema.js';
-import { type DataFile, type ManifestEntry, type ManifestFile, type Snapshot, STATUS, type TableMetadata } from './types.js';
+import {
+  currentSchema,
+  currentSnapshot,
+  newSnapshotId,
+  newTableMetadata,
+  snapshotAsOf,
+  withCuratedSchema,
+  withSnapshot,
+} from './metadata.js';
+import { dayOfEpochDay, duckdbFieldIds, epochDay } from './schema.js';
+import {
+  type DataFile,
+  type ManifestEntry,
+  type ManifestFile,
+  type Snapshot,
+  STATUS,
+  type TableMetadata,
+} from './types.js';
 
 // The curated events as one Iceberg table (format version 2). A commit replaces the files of the
 // days it names and adds nothing else: a first compaction of a day is an `append` snapshot, a
@@ -87,12 +116,26 @@ export class CuratedTable {
     if (!version) return undefined;
     const snapshot = asOf ? snapshotAsOf(version.metadata, asOf) : currentSnapshot(version.metadata);
     if (asOf && !snapshot) {
-      const known = version.metadata.snapshots.map((s) => `${s['snapshot-id']} (${new Date(s['timestamp-ms']).toISOString()})`);
+      const known = version.metadata.snapshots.map(
+        (s) => `${s['snapshot-id']} (${new Date(s['timestamp-ms']).toISOString()})`,
+      );
       throw new IcebergError(
         `no snapshot ${asOf.snapshotId ?? `as of ${asOf.time?.toISOString()}`} in the table: it has ${known.join(', ') || 'none'}`,
       );
     }
     return { version, snapshot, index: snapshot ? await this.index(snapshot) : EMPTY_INDEX };
+  }
+
+  /**
+   * The field ids a run writes its Parquet with: the current schema's, adopted fields numbered
+   * as the commit will number them (the same function of the same base).
+   */
+  async writeFieldIds(): Promise<DuckDBStructValue> {
+    const version = await this.catalog.load();
+    const metadata = withCuratedSchema(
+      version?.metadata ?? newTableMetadata(tableLocation(this.store), Date.now()),
+    );
+    return duckdbFieldIds(currentSchema(metadata).fields);
   }
 
   /** The day's record in a state (the document its last run wrote), or undefined. */
@@ -146,7 +189,10 @@ export class CuratedTable {
     // Written once for every attempt: the records and the manifests of the new files, whose
     // entries inherit the snapshot id and sequence number from the manifest list.
     const recordKeys = new Map<Day, string>();
-    const added: { manifest: Omit<ManifestFile, 'sequenceNumber' | 'minSequenceNumber' | 'addedSnapshotId'>; files: DataFile[] }[] = [];
+    const added: {
+      manifest: Omit<ManifestFile, 'sequenceNumber' | 'minSequenceNumber' | 'addedSnapshotId'>;
+      files: DataFile[];
+    }[] = [];
     let base = await this.catalog.load();
     let metadata = withCuratedSchema(base?.metadata ?? newTableMetadata(location, now()));
     for (const [i, c] of changes.entries()) {
@@ -160,9 +206,19 @@ export class CuratedTable {
         recordCount: f.rows,
         fileSizeBytes: f.bytes,
       }));
-      const entries: ManifestEntry[] = files.map((file) => ({ status: STATUS.added, snapshotId: 0, sequenceNumber: 0, fileSequenceNumber: 0, file }));
+      const entries: ManifestEntry[] = files.map((file) => ({
+        status: STATUS.added,
+        snapshotId: 0,
+        sequenceNumber: 0,
+        fileSequenceNumber: 0,
+        file,
+      }));
       const key = `${METADATA_PREFIX}${commitId}-m${i}.avro`;
-      const bytes = encodeManifest(entries, { schema: currentSchema(metadata), spec: metadata['partition-specs'][0]!, addedSnapshotId: 0 });
+      const bytes = encodeManifest(entries, {
+        schema: currentSchema(metadata),
+        spec: metadata['partition-specs'][0]!,
+        addedSnapshotId: 0,
+      });
       await put(key, bytes, 'application/avro');
       added.push({
         files,
@@ -182,7 +238,10 @@ export class CuratedTable {
     }
 
     for (let attempt = 1; ; attempt++) {
-      const index = base && currentSnapshot(base.metadata) ? await this.index(currentSnapshot(base.metadata)!) : EMPTY_INDEX;
+      const index =
+        base && currentSnapshot(base.metadata)
+          ? await this.index(currentSnapshot(base.metadata)!)
+          : EMPTY_INDEX;
       const conflicts = changes.filter((c) => index.days[c.day]?.run_id !== c.basedOn).map((c) => c.day);
       if (conflicts.length > 0) {
         await this.deleteQuietly(written, log);
@@ -221,7 +280,11 @@ export class CuratedTable {
           ...gone.map((e) => ({ ...e, status: STATUS.deleted, snapshotId })),
         ];
         const key = `${METADATA_PREFIX}${commitId}-r${attempt}-${manifests.length}.avro`;
-        const bytes = encodeManifest(rewritten, { schema: currentSchema(metadata), spec: metadata['partition-specs'][0]!, addedSnapshotId: snapshotId });
+        const bytes = encodeManifest(rewritten, {
+          schema: currentSchema(metadata),
+          spec: metadata['partition-specs'][0]!,
+          addedSnapshotId: snapshotId,
+        });
         await putAttempt(key, bytes, 'application/avro');
         manifests.push({
           path: keyToUri(this.store, key),
@@ -239,14 +302,28 @@ export class CuratedTable {
           partitions: partitionSummaries(rewritten.map((e) => e.file)),
         });
       }
-      for (const a of added) manifests.push({ ...a.manifest, sequenceNumber, minSequenceNumber: sequenceNumber, addedSnapshotId: snapshotId });
+      for (const a of added)
+        manifests.push({
+          ...a.manifest,
+          sequenceNumber,
+          minSequenceNumber: sequenceNumber,
+          addedSnapshotId: snapshotId,
+        });
 
       const nextIndex: DaysIndex = { format: 1, days: { ...index.days } };
       for (const c of changes) nextIndex.days[c.day] = { run_id: c.runId, record: recordKeys.get(c.day)! };
       const indexKey = `${METADATA_PREFIX}firelake/days-${snapshotId}.json`;
       await putAttempt(indexKey, `${JSON.stringify(nextIndex)}\n`, 'application/json');
       const listKey = `${METADATA_PREFIX}snap-${snapshotId}-${attempt}-${commitId}.avro`;
-      await putAttempt(listKey, encodeManifestList(manifests, { snapshotId, parentSnapshotId: parent?.['snapshot-id'], sequenceNumber }), 'application/avro');
+      await putAttempt(
+        listKey,
+        encodeManifestList(manifests, {
+          snapshotId,
+          parentSnapshotId: parent?.['snapshot-id'],
+          sequenceNumber,
+        }),
+        'application/avro',
+      );
 
       const addedFiles = added.flatMap((a) => a.files);
       const sum = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0);
@@ -271,7 +348,13 @@ export class CuratedTable {
           'deleted-records': String(deletedRecords),
           'added-files-size': String(addedBytes),
           'removed-files-size': String(removedBytes),
-          'changed-partition-count': String(new Set([...addedFiles, ...removed.map((e) => e.file)].map((f) => `${f.partition.created_at_day}/${f.partition.language}`)).size),
+          'changed-partition-count': String(
+            new Set(
+              [...addedFiles, ...removed.map((e) => e.file)].map(
+                (f) => `${f.partition.created_at_day}/${f.partition.language}`,
+              ),
+            ).size,
+          ),
           'total-records': String(total('total-records') + addedRecords - deletedRecords),
           'total-data-files': String(total('total-data-files') + addedFiles.length - removed.length),
           'total-files-size': String(total('total-files-size') + addedBytes - removedBytes),
@@ -297,13 +380,22 @@ export class CuratedTable {
           if (error instanceof CommitLostError) await this.deleteQuietly([...written, ...attemptFiles], log);
           throw error;
         }
-        log(`commit ${commitId}: another commit got in first (attempt ${attempt}): retrying on the new version`);
+        log(
+          `commit ${commitId}: another commit got in first (attempt ${attempt}): retrying on the new version`,
+        );
         await this.deleteQuietly(attemptFiles, log);
         base = await this.catalog.load();
         metadata = withCuratedSchema(base?.metadata ?? newTableMetadata(location, now()));
         continue;
       }
-      const cleanup = await this.cleanUp(committed.metadata, expired, base, touched, options.orphansBefore ?? new Date(started), log);
+      const cleanup = await this.cleanUp(
+        committed.metadata,
+        expired,
+        base,
+        touched,
+        options.orphansBefore ?? new Date(started),
+        log,
+      );
       return {
         snapshotId,
         version: committed.version,
@@ -349,13 +441,19 @@ export class CuratedTable {
       for (const d of touched) {
         const day = dayOfEpochDay(d);
         const prefix = `${TABLE_PREFIX}/year=${day.slice(0, 4)}/month=${day.slice(5, 7)}/day=${day.slice(8, 10)}/`;
-        for (const o of await listAll(this.store, prefix)) if (!live.has(o.key) && o.lastModified < orphansBefore) doomed.add(o.key);
+        for (const o of await listAll(this.store, prefix))
+          if (!live.has(o.key) && o.lastModified < orphansBefore) doomed.add(o.key);
       }
       await this.store.delete([...doomed]);
-      if (doomed.size > 0) log(`removed ${doomed.size} file(s) no retained snapshot names (${expired.length} snapshot(s) expired)`);
+      if (doomed.size > 0)
+        log(
+          `removed ${doomed.size} file(s) no retained snapshot names (${expired.length} snapshot(s) expired)`,
+        );
       return doomed.size;
     } catch (error) {
-      log(`committed, but removing unreferenced files failed (the next commit retries): ${(error as Error).message}`);
+      log(
+        `committed, but removing unreferenced files failed (the next commit retries): ${(error as Error).message}`,
+      );
       return 0;
     }
   }
@@ -365,7 +463,8 @@ export class CuratedTable {
     const keys = [uriToKey(this.store, snapshot['manifest-list'])];
     for (const m of await this.manifestList(snapshot)) {
       keys.push(uriToKey(this.store, m.path));
-      for (const e of await this.entries(m)) if (e.status !== STATUS.deleted) keys.push(uriToKey(this.store, e.file.path));
+      for (const e of await this.entries(m))
+        if (e.status !== STATUS.deleted) keys.push(uriToKey(this.store, e.file.path));
     }
     const index = await this.index(snapshot);
     const indexKey = snapshot.summary['firelake.days'];
@@ -398,7 +497,9 @@ export class CuratedTable {
   async entries(m: ManifestFile): Promise<ManifestEntry[]> {
     const key = uriToKey(this.store, m.path);
     // Keyed by the listing too: inherited values depend on the manifest list entry.
-    return this.cached(`${key}@${m.addedSnapshotId}/${m.sequenceNumber}`, async () => decodeManifest(await this.store.get(key), m));
+    return this.cached(`${key}@${m.addedSnapshotId}/${m.sequenceNumber}`, async () =>
+      decodeManifest(await this.store.get(key), m),
+    );
   }
 
   private async index(snapshot: Snapshot): Promise<DaysIndex> {
@@ -409,7 +510,10 @@ export class CuratedTable {
       try {
         return JSON.parse(Buffer.from(await this.store.get(key)).toString('utf8')) as DaysIndex;
       } catch (error) {
-        if (error instanceof ObjectNotFoundError) throw new IcebergError(`snapshot ${snapshot['snapshot-id']} names ${key}, which is missing`, { cause: error });
+        if (error instanceof ObjectNotFoundError)
+          throw new IcebergError(`snapshot ${snapshot['snapshot-id']} names ${key}, which is missing`, {
+            cause: error,
+          });
         throw error;
       }
     });

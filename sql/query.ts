@@ -1,6 +1,5 @@
 import { basename, dirname } from 'node:path';
 import type { Day } from '../lake/layout.js';
-import { manifestKey } from '../lake/layout.js';
 import type { ObjectStore } from '../lake/store.js';
 import { LakeDay, listQueries, NoDataError, type QueryResult, resolveSqlFile, SQL_DIR } from './runner.js';
 
@@ -23,7 +22,7 @@ export async function runQuery(options: RunQueryOptions): Promise<QueryResult> {
     // Analytics read curated Parquet only: an uncompacted day would give empty answers, not errors.
     if (dirname(path) === `${SQL_DIR}/analytics` && !lake.inventory.compacted) {
       throw new NoDataError(
-        `${options.day} is not compacted in ${options.store.location} (no ${manifestKey(options.day)}), ` +
+        `${options.day} is not compacted in ${options.store.location} (the curated table does not hold it), ` +
           `so ${basename(path, '.sql')} has nothing to read: run firelake compact --date ${options.day}`,
       );
     }
