@@ -91,7 +91,7 @@ export interface CommitResult {
   version: number;
   operation: string;
   attempts: number;
-  /** Files deleted after the commit: of expired snapshots, and orphans. */
+  /** Data files deleted after the commit: of expired snapshots, and orphans (metadata files not counted). */
   deletedFiles: number;
   expiredSnapshots: number;
   commitMs: number;
@@ -445,11 +445,14 @@ export class CuratedTable {
           if (!live.has(o.key) && o.lastModified < orphansBefore) doomed.add(o.key);
       }
       await this.store.delete([...doomed]);
-      if (doomed.size > 0)
+      const data = [...doomed].filter((k) => !k.startsWith(METADATA_PREFIX)).length;
+      if (doomed.size > 0) {
         log(
-          `removed ${doomed.size} file(s) no retained snapshot names (${expired.length} snapshot(s) expired)`,
+          `removed ${data} data and ${doomed.size - data} metadata file(s) no retained snapshot names ` +
+            `(${expired.length} snapshot(s) expired)`,
         );
-      return doomed.size;
+      }
+      return data;
     } catch (error) {
       log(
         `committed, but removing unreferenced files failed (the next commit retries): ${(error as Error).message}`,
