@@ -12,6 +12,7 @@ import { DEFAULT_FILE_SIZE_BYTES, DEFAULT_ROW_GROUP_SIZE, DEFAULT_ZSTD_LEVEL } f
 import { type CompactionSummary, compactDay, newRunId } from './compact.js';
 import { openEngine } from './engine.js';
 import { CompactionError, UnreadableObjectError } from './errors.js';
+import { writeFieldIds } from './field-ids.js';
 import { adoptDayManifests } from './legacy.js';
 import { curatedSchemaVersion, type Manifest, type ManifestVersion, readManifest } from './manifest.js';
 import { publishDays } from './publish.js';
@@ -173,7 +174,7 @@ async function fromCurated(
   return withRun({ store, workDir: options.workDir, name: `backfill-${runId}`, log }, async (run) => {
     const { dir } = run;
     await mkdir(join(dir, 'in'), { recursive: true });
-    const fieldIds = await table.writeFieldIds();
+    const fieldIds = await writeFieldIds(table);
     const engine = await openEngine({
       dir: join(dir, 'duckdb'),
       memoryLimitMiB: options.memoryLimitMiB ?? Math.floor((totalmem() / 2 ** 20) * 0.6),

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { CuratedTable } from '../iceberg/table.js';
 import { parseDay } from '../lake/layout.js';
 import { type Built, build, openRunEngine } from './build.js';
+import { writeFieldIds } from './field-ids.js';
 import { inspectDay } from './inspect.js';
 import { curatedSchemaVersion, type Manifest } from './manifest.js';
 import type { CompactDayOptions } from './options.js';
@@ -64,7 +65,7 @@ export async function compactDay(options: CompactDayOptions): Promise<Compaction
 
   log(`${day}: run ${runId}, ${objects.length} staging objects, ${mib(objectBytes)} gzip`);
   return withRun({ store, workDir: options.workDir, name: runId, log }, async (run) => {
-    const fieldIds = await table.writeFieldIds();
+    const fieldIds = await writeFieldIds(table);
     const engine = await openRunEngine(run.dir, options);
     let built: Built;
     try {

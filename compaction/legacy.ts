@@ -1,6 +1,7 @@
 import type { CuratedTable } from '../iceberg/table.js';
 import { PREFIX } from '../lake/layout.js';
 import { listAll } from '../lake/store.js';
+import { InvalidManifestError } from './errors.js';
 import type { Manifest } from './manifest.js';
 
 // A lake compacted before curated was an Iceberg table: each day published by a manifest
@@ -20,7 +21,7 @@ export async function adoptDayManifests(table: CuratedTable, log: (line: string)
   const state = await table.state();
   const manifests: Manifest[] = [];
   for (const o of listed) {
-    const m = JSON.parse(Buffer.from(await store.get(o.key)).toString('utf8')) as Manifest;
+    const m = parseLegacy(o.key, await store.get(o.key));
     if (!state?.index.days[m.day]) manifests.push(m);
   }
   if (manifests.length > 0) {
@@ -33,4 +34,18 @@ export async function adoptDayManifests(table: CuratedTable, log: (line: string)
   // The table holds every one of these days now (or held it already): their manifests are history.
   await store.delete(listed.map((o) => o.key));
   return manifests.length;
+}
+
+function parseLegacy(key: string, bytes: Uint8Array): Manifest {
+  let doc: Partial<Manifest>;
+  try {
+    doc = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<Manifest>;
+  } catch (error) {
+    throw new InvalidManifestError(key, 'not JSON', { cause: error });
+  }
+  if (doc.format !== 1) throw new InvalidManifestError(key, `format ${String(doc.format)}, expected 1`);
+  if (!Array.isArray(doc.files) || !Array.isArray(doc.staging_objects) || typeof doc.run_id !== 'string') {
+    throw new InvalidManifestError(key, 'files, staging_objects or run_id missing');
+  }
+  return doc as Manifest;
 }

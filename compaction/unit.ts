@@ -6,6 +6,7 @@ import type { ObjectInfo, ObjectStore } from '../lake/store.js';
 import { build, openRunEngine } from './build.js';
 import type { CompactDayOptions } from './compact.js';
 import { CompactionError } from './errors.js';
+import { writeFieldIds } from './field-ids.js';
 import type { ManifestFile } from './manifest.js';
 import { readPlan, unitHashesKey, unitResultKey, unitRunId } from './plan.js';
 import { withRun } from './run.js';
@@ -70,7 +71,7 @@ export async function compactUnit(options: CompactUnitOptions): Promise<UnitResu
   log(`${tag}: ${objects.length} staging objects, ${mib(planned.bytes)} gzip`);
 
   return withRun({ store, workDir: options.workDir, name: unitRunId(runId, unit), log }, async (run) => {
-    const fieldIds = await (options.table ?? new CuratedTable(store)).writeFieldIds();
+    const fieldIds = await writeFieldIds(options.table ?? new CuratedTable(store));
     const engine = await openRunEngine(run.dir, options);
     const hashesPath = join(run.dir, 'uuids.parquet');
     let built: Awaited<ReturnType<typeof build>>;

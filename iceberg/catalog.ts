@@ -1,3 +1,4 @@
+import { FirelakeError } from '../lake/errors.js';
 import type { ObjectStore } from '../lake/store.js';
 import { ObjectNotFoundError, PreconditionFailedError } from '../lake/store.js';
 import { CommitUnknownError, IcebergError } from './errors.js';
@@ -18,9 +19,10 @@ export interface TableVersion {
 }
 
 /** The commit lost: another writer committed on the same base first. Reload and retry. */
-export class CommitLostError extends Error {
+export class CommitLostError extends FirelakeError {
+  static override readonly code: string = 'ICEBERG_COMMIT_LOST';
   constructor(options?: { cause?: unknown }) {
-    super('another writer committed first', options);
+    super('another writer committed a new version of the table first', options);
     this.name = 'CommitLostError';
   }
 }

@@ -1,4 +1,3 @@
-import { type DuckDBStructValue, structValue } from '@duckdb/node-api';
 import { type Column, curatedColumns, specificsFields } from '../events/curated.js';
 import { IcebergError } from './errors.js';
 import type { NestedField, PartitionSpec, PrimitiveType, Schema, StructType } from './types.js';
@@ -159,22 +158,6 @@ export function partitionSpec(schema: { fields: readonly NestedField[] }): Parti
       },
     ],
   };
-}
-
-/**
- * DuckDB's COPY ... (FIELD_IDS {...}) value for a schema: top-level ids by column, a struct's own
- * id under `__duckdb_field_id` beside its fields' ids.
- */
-export function duckdbFieldIds(fields: readonly NestedField[]): DuckDBStructValue {
-  return structValue(
-    Object.fromEntries(
-      fields.map((f) =>
-        typeof f.type === 'string'
-          ? [f.name, f.id]
-          : [f.name, structValue({ __duckdb_field_id: f.id, ...duckdbFieldIds(f.type.fields).entries })],
-      ),
-    ),
-  );
 }
 
 /** Days since 1970-01-01 of a `YYYY-MM-DD` day: the value of the day transform (spec "Partition Transforms"). */

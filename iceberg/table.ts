@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { DuckDBStructValue } from '@duckdb/node-api';
 import type { Day } from '../lake/layout.js';
 import { listAll, ObjectNotFoundError, type ObjectStore } from '../lake/store.js';
 import {
@@ -28,11 +27,12 @@ import {
   withCuratedSchema,
   withSnapshot,
 } from './metadata.js';
-import { dayOfEpochDay, duckdbFieldIds, epochDay } from './schema.js';
+import { dayOfEpochDay, epochDay } from './schema.js';
 import {
   type DataFile,
   type ManifestEntry,
   type ManifestFile,
+  type NestedField,
   type Snapshot,
   STATUS,
   type TableMetadata,
@@ -127,15 +127,15 @@ export class CuratedTable {
   }
 
   /**
-   * The field ids a run writes its Parquet with: the current schema's, adopted fields numbered
+   * The schema a run writes its Parquet with (its field ids): the current schema's, adopted fields numbered
    * as the commit will number them (the same function of the same base).
    */
-  async writeFieldIds(): Promise<DuckDBStructValue> {
+  async writeSchema(): Promise<NestedField[]> {
     const version = await this.catalog.load();
     const metadata = withCuratedSchema(
       version?.metadata ?? newTableMetadata(tableLocation(this.store), Date.now()),
     );
-    return duckdbFieldIds(currentSchema(metadata).fields);
+    return currentSchema(metadata).fields;
   }
 
   /** The day's record in a state (the document its last run wrote), or undefined. */

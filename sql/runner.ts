@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type DuckDBResultReader, listValue } from '@duckdb/node-api';
+import type { DuckDBResultReader } from '@duckdb/node-api';
 import { readManifest } from '../compaction/manifest.js';
 import { CuratedTable } from '../iceberg/table.js';
 import { type DuckDb, openDuckDb, type SqlFile, sqlFile } from '../lake/duckdb.js';
@@ -129,7 +129,10 @@ export class LakeDay {
         (options.asOf ?? new Date()).toISOString().replace('Z', ''),
       ]);
       await connection.run('SET VARIABLE sql_dir = $1', [SQL_DIR]);
-      await connection.run('SET VARIABLE manifest_files = $1', [listValue(dayDocs)]);
+      // As JSON text: an empty list has no item type for DuckDB to bind.
+      await connection.run(`SET VARIABLE manifest_files = from_json($1, '["VARCHAR"]')`, [
+        JSON.stringify(dayDocs),
+      ]);
       if (options.liveFrom) {
         await connection.run('SET VARIABLE live_from = $1::TIMESTAMP', [
           options.liveFrom.toISOString().replace('Z', ''),
@@ -262,7 +265,7 @@ function toResult(reader: DuckDBResultReader): QueryResult {
  * manifests list): what sql/lake/open.sql reads as `manifest_files`. Read once, so the Parquet
  * files the SQL reads are the ones of that snapshot even if a compaction commits meanwhile.
  */
-async function writeDayDocuments(
+export async function writeDayDocuments(
   store: ObjectStore,
   day: Day,
   historyDays: number,

@@ -8,7 +8,7 @@ import { FolderStore } from '../../lake/folder-store.js';
 import { type FixtureDay, fixtureDay, fixtureUuid } from '../../sql/fixture/events.js';
 import { writeDay } from '../../sql/fixture/lake.js';
 import { runQuery } from '../../sql/query.js';
-import { listQueries, NoDataError, type Row } from '../../sql/runner.js';
+import { listQueries, NoDataError, type Row, writeDayDocuments } from '../../sql/runner.js';
 
 // The analytics of sql/analytics/ against the same figures computed here, in TypeScript, from
 // the generated events themselves.
@@ -242,11 +242,20 @@ describe('firelake query', () => {
   });
 
   it('runs the same files in a bare DuckDB, as the DuckDB CLI does, from the variables alone', async () => {
-    // What docs/query.md's `duckdb` session does: two variables, then the files, from the repo root.
+    // What docs/query.md's `duckdb` session does: three variables, then the files, from the repo root.
     const db = await openDuckDb();
     const connection = db.connection;
     try {
+      // The day documents of the table's snapshot, as `firelake query --setup` writes them.
+      const docs = await writeDayDocuments(
+        store,
+        DAY,
+        7,
+        mkdtempSync(join(tmpdir(), 'firelake-days-')),
+        undefined,
+      );
       await connection.run(`SET VARIABLE lake = '${dir}'; SET VARIABLE day = '${DAY}';`);
+      await connection.run(`SET VARIABLE manifest_files = ${JSON.stringify(docs).replace(/"/g, "'")};`);
       for (const file of ['lake/open.sql', 'lake/catalog.sql']) {
         await connection.run(readFileSync(join('sql', file), 'utf8'));
       }
