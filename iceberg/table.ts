@@ -522,3 +522,22 @@ export class CuratedTable {
     });
   }
 }
+
+/** The table's retained snapshots, oldest first, for `firelake query --snapshots`. */
+export async function listSnapshots(
+  store: ObjectStore,
+): Promise<{ snapshot_id: number; time: string; operation: string; days: string[]; current: boolean }[]> {
+  const version = await new CuratedTable(store).catalog.load();
+  if (!version) return [];
+  const current = version.metadata['current-snapshot-id'];
+  return version.metadata.snapshots.map((s) => ({
+    snapshot_id: s['snapshot-id'],
+    time: new Date(s['timestamp-ms']).toISOString(),
+    operation: s.summary.operation,
+    days: (s.summary['firelake.changed-days'] ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((d) => d.split('=')[0]!),
+    current: s['snapshot-id'] === current,
+  }));
+}

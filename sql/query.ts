@@ -10,12 +10,14 @@ export interface RunQueryOptions {
   day: Day;
   /** A query name of sql/ or a path to any .sql file. */
   query: string;
+  /** Read the curated table as a snapshot held it (`--as-of`): by id, or the one current at a time. */
+  snapshot?: { snapshotId?: number; time?: Date };
 }
 
 /** Runs one query over one day of the lake; says what is missing when there is nothing to read. */
 export async function runQuery(options: RunQueryOptions): Promise<QueryResult> {
   const path = resolveSqlFile(options.query);
-  const lake = await LakeDay.open({ store: options.store, day: options.day });
+  const lake = await LakeDay.open({ store: options.store, day: options.day, snapshot: options.snapshot });
   try {
     const reason = lake.noDataReason();
     if (reason) throw new NoDataError(reason);

@@ -68,8 +68,8 @@ export interface OpenDayOptions {
   asOf?: Date;
   /** Events created before it were backfilled: freshness judges the rest (default: none). */
   liveFrom?: Date;
-  /** Read curated data as this snapshot of the table held it (default: the current one). */
-  asOfSnapshot?: number;
+  /** Read curated data as a snapshot of the table held it: by id, or the one current at a time (default: now). */
+  snapshot?: { snapshotId?: number; time?: Date };
 }
 
 /** What the day's lake holds, as the SQL prelude (sql/lake/open.sql) found it. */
@@ -106,7 +106,7 @@ export class LakeDay {
     const mirror = await mkdtemp(join(tmpdir(), 'firelake-sql-'));
     let dayDocs: string[];
     try {
-      dayDocs = await writeDayDocuments(store, day, historyDays, mirror, options.asOfSnapshot);
+      dayDocs = await writeDayDocuments(store, day, historyDays, mirror, options.snapshot);
       if (store instanceof FolderStore) folder = store.root;
       else {
         folder = join(mirror, 'lake');
@@ -260,7 +260,7 @@ function toResult(reader: DuckDBResultReader): QueryResult {
 }
 
 /**
- * The day and its history days as the table's current snapshot (or `asOfSnapshot`) holds them,
+ * The day and its history days as the table's current snapshot (or `snapshot`) holds them,
  * one JSON document per day in `folder`/days/ (its record, with the files the snapshot's
  * manifests list): what sql/lake/open.sql reads as `manifest_files`. Read once, so the Parquet
  * files the SQL reads are the ones of that snapshot even if a compaction commits meanwhile.
@@ -270,10 +270,10 @@ export async function writeDayDocuments(
   day: Day,
   historyDays: number,
   folder: string,
-  asOfSnapshot: number | undefined,
+  snapshot: { snapshotId?: number; time?: Date } | undefined,
 ): Promise<string[]> {
   const table = new CuratedTable(store);
-  const state = await table.state(asOfSnapshot === undefined ? undefined : { snapshotId: asOfSnapshot });
+  const state = await table.state(snapshot);
   if (!state) return [];
   const first = parseDay(day).startMs - historyDays * 86_400_000;
   const days = Object.keys(state.index.days).filter((d) => {
