@@ -12,6 +12,7 @@ interface QueryFlags {
   list?: boolean;
   asOf?: { snapshotId?: number; time?: Date };
   snapshots?: boolean;
+  dayDocuments?: string;
 }
 
 /** `--as-of`: a snapshot id of the curated table, or an ISO-8601 instant (the snapshot current then). */
@@ -41,6 +42,10 @@ export const queryCommand = new Command('query')
     ).argParser(parseAsOf),
   )
   .option('--snapshots', "list the curated table's snapshots (id, time, operation, days changed)")
+  .option(
+    '--day-documents <dir>',
+    'write the day documents sql/lake/open.sql reads for --date (and 7 days before) to DIR; print their SET VARIABLE line',
+  )
   .action(async (name: string | undefined, flags: QueryFlags, command: Command) => {
     if (flags.list) {
       const { listQueries } = await import('../sql/query.js');
@@ -56,6 +61,22 @@ export const queryCommand = new Command('query')
           console.log(
             `${s.snapshot_id}  ${s.time}  ${s.operation.padEnd(9)}  ${s.days.join(' ')}${s.current ? '  (current)' : ''}`,
           );
+      return;
+    }
+    if (flags.dayDocuments) {
+      if (!flags.date) command.error("error: required option '--date <YYYY-MM-DD>' not specified");
+      const { writeDayDocuments } = await import('../sql/runner.js');
+      const { resolve } = await import('node:path');
+      const docs = await writeDayDocuments(
+        await openLake(flags.lake),
+        flags.date!,
+        7,
+        resolve(flags.dayDocuments),
+        flags.asOf,
+      );
+      console.log(
+        `SET VARIABLE manifest_files = [${docs.map((d) => `'${d.replaceAll("'", "''")}'`).join(', ')}]::VARCHAR[];`,
+      );
       return;
     }
     if (!name) command.error('error: name a query (firelake query --list shows them) or give a .sql file');

@@ -8,7 +8,8 @@ import { FolderStore } from '../../lake/folder-store.js';
 import { type FixtureDay, fixtureDay, fixtureUuid } from '../../sql/fixture/events.js';
 import { writeDay } from '../../sql/fixture/lake.js';
 import { runQuery } from '../../sql/query.js';
-import { listQueries, NoDataError, type Row, writeDayDocuments } from '../../sql/runner.js';
+import { listQueries, NoDataError, type Row } from '../../sql/runner.js';
+import { firelake } from '../support/cli.js';
 
 // The analytics of sql/analytics/ against the same figures computed here, in TypeScript, from
 // the generated events themselves.
@@ -246,16 +247,15 @@ describe('firelake query', () => {
     const db = await openDuckDb();
     const connection = db.connection;
     try {
-      // The day documents of the table's snapshot, as `firelake query --setup` writes them.
-      const docs = await writeDayDocuments(
-        store,
-        DAY,
-        7,
-        mkdtempSync(join(tmpdir(), 'firelake-days-')),
-        undefined,
+      // The day documents of the table's snapshot, as `firelake query --day-documents` writes them.
+      const docsDir = mkdtempSync(join(tmpdir(), 'firelake-days-'));
+      const setup = firelake('query', '--day-documents', docsDir, '--date', DAY, '--lake', dir);
+      expect(setup.code).toBe(0);
+      expect(setup.stdout).toMatch(
+        /^SET VARIABLE manifest_files = \['.*\/days\/2026-11-20\.json'\]::VARCHAR\[\];\n$/,
       );
       await connection.run(`SET VARIABLE lake = '${dir}'; SET VARIABLE day = '${DAY}';`);
-      await connection.run(`SET VARIABLE manifest_files = ${JSON.stringify(docs).replace(/"/g, "'")};`);
+      await connection.run(setup.stdout);
       for (const file of ['lake/open.sql', 'lake/catalog.sql']) {
         await connection.run(readFileSync(join('sql', file), 'utf8'));
       }
