@@ -13,7 +13,7 @@ import { DEFAULT_UNIT_BYTES } from './unit-size.js';
 //   plan:   {scheduledTime} (the nightly schedule) or {date, force} (by hand) -> the days to
 //           compact, the units of those that fan out, the commits to make;
 //   unit:   one item of the Distributed Map: a unit of a planned run, or a whole small day;
-//   commit: one fanned-out day: the day-wide checks and the conditional manifest write.
+//   commit: one fanned-out day: the day-wide checks and the one commit of the table.
 // Config from the environment as the compaction Lambda's (compaction/config.ts), plus
 // COMPACTION_UNIT_MIB (gzip staging per unit).
 
