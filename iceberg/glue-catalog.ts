@@ -105,9 +105,16 @@ export class GlueCatalog implements Catalog {
     // snapshot), or a table without metadata_location. The lake's file-system table, if there is
     // one (a lake compacted before the Glue table existed), is the base; the first commit puts it
     // in Glue. Glue's VersionId is still the condition.
+    // Candidates of Glue commits that never happened (a writer killed before UpdateTable) are
+    // not that table: the newest version without the Glue property is.
     const files = await this.files.load();
-    if (!files) return undefined;
-    return { ...files, token: table.VersionId };
+    for (let v = files?.version ?? 0; v >= 1; v--) {
+      const key = metadataKey(v);
+      const metadata = v === files?.version ? files.metadata : await readMetadataFile(this.store, key);
+      if (metadata && metadata.properties[CATALOG_PROPERTY] === undefined)
+        return { metadata, version: v, key, token: table.VersionId };
+    }
+    return undefined;
   }
 
   async commit(base: TableVersion | undefined, next: TableMetadata): Promise<TableVersion> {
@@ -172,7 +179,7 @@ export class GlueCatalog implements Catalog {
         }),
       );
     } catch (error) {
-      await this.settle(error, location, versionId, key);
+      await this.settle(error, location, key);
     }
 
     // 4. Advisory, as in the file-system catalog.
@@ -186,12 +193,7 @@ export class GlueCatalog implements Catalog {
    * is not and another writer moved the table or nothing was applied, CommitUnknownError when
    * Glue cannot be read back, and the refusal itself when Glue refused the request.
    */
-  private async settle(
-    error: unknown,
-    location: string,
-    versionId: string | undefined,
-    key: string,
-  ): Promise<void> {
+  private async settle(error: unknown, location: string, key: string): Promise<void> {
     // A refusal on the first attempt (bad input, no permission) is an answer: nothing landed.
     const refused =
       error instanceof GlueServiceException &&
@@ -216,11 +218,11 @@ export class GlueCatalog implements Catalog {
       );
     }
     if (landed) return;
-    // Not ours. When the VersionId moved on, another writer committed, and an attempt of ours still
-    // in flight can no longer land (its VersionId is stale): the candidate goes. When it did not,
-    // nothing was applied; the candidate stays (an attempt in flight may yet name it) and the
-    // retry writes the next number.
-    if (now.VersionId !== versionId) await this.deleteCandidate(key);
+    // Not ours: another writer committed (the VersionId moved on, so no attempt of ours still in
+    // flight can land), or Glue shows nothing applied and a reload and retry is safe. The
+    // candidate goes either way: the table removes this attempt's manifest list, so the file
+    // could only mislead a file-system reader.
+    await this.deleteCandidate(key);
     throw new CommitLostError({ cause: error });
   }
 
