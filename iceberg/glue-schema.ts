@@ -61,3 +61,9 @@ export function glueColumns(metadata: Pick<TableMetadata, 'schemas' | 'current-s
     }
   return out;
 }
+
+/**
+ * Where a compaction Lambda finds the Glue table it commits (infra/glue-catalog.ts sets them with
+ * the grant; compaction/config.ts reads them). Unset: the lake's file-system catalog.
+ */
+export const CURATED_GLUE_ENV = { database: 'CURATED_GLUE_DATABASE', table: 'CURATED_GLUE_TABLE' } as const;

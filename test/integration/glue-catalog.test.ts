@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetTable$, GetTableCommand, UpdateTable$ } from '@aws-sdk/client-glue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, configFromEnv } from '../../compaction/config.js';
 import { FileSystemCatalog, metadataKey, VERSION_HINT_KEY } from '../../iceberg/catalog.js';
 import { CommitConflictError, CommitUnknownError, IcebergError } from '../../iceberg/errors.js';
 import { GlueCatalog } from '../../iceberg/glue-catalog.js';
@@ -295,5 +296,17 @@ describe('recorded glue', () => {
       glue.client.send(new GetTableCommand({ DatabaseName: 'd', Nme: 't' } as never)),
     ).rejects.toThrow(/Nme: not a member of GetTableRequest/);
     expect(glue.requests).toEqual([]);
+  });
+});
+
+describe('compaction config', () => {
+  it('commits through Glue when CURATED_GLUE_DATABASE and CURATED_GLUE_TABLE are set, and refuses one alone', () => {
+    const base = { LAKE_BUCKET: 'lake' };
+    expect(configFromEnv(base).curatedGlue).toBeUndefined();
+    expect(
+      configFromEnv({ ...base, CURATED_GLUE_DATABASE: 'firelake_lake', CURATED_GLUE_TABLE: 'curated_events' })
+        .curatedGlue,
+    ).toEqual({ database: 'firelake_lake', table: 'curated_events' });
+    expect(() => configFromEnv({ ...base, CURATED_GLUE_TABLE: 'curated_events' })).toThrow(ConfigError);
   });
 });

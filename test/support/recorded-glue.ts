@@ -151,7 +151,9 @@ export class RecordedGlue {
   private async handle(request: HttpRequest): Promise<{ response: HttpResponse }> {
     const target = String(request.headers['x-amz-target'] ?? '');
     const operation = target.replace(/^AWSGlue\./, '');
-    const wire = JSON.parse(String(request.body ?? '{}')) as Record<string, unknown>;
+    const body: unknown = request.body;
+    const text = body instanceof Uint8Array ? Buffer.from(body).toString('utf8') : String(body ?? '{}');
+    const wire = JSON.parse(text) as Record<string, unknown>;
     const schemas = operationSchemas(operation);
     const problems = shapeProblems(schemas.input, wire);
     if (problems.length > 0) throw new ShapeError(operation, 'request body', problems);
