@@ -38,8 +38,8 @@ import type { TableMetadata } from './types.js';
 // reads by the file-system convention and needs no Glue permission) follow the same versions. In
 // Glue mode the file is a candidate, not the commit:
 //   1. GetTable: Glue's VersionId must still be the base's (else the commit lost already).
-//   2. Write v<N+1>, N the highest of Glue's version and any v file already in the lake, so a
-//      writer killed between steps 2 and 3 does not block the next one; a taken number moves on.
+//   2. Write v<N+1>, the first number above Glue's version N that no v file has (a taken one
+//      moves on), so a writer killed between steps 2 and 3 does not block the next one.
 //   3. UpdateTable(VersionId = base's): the commit point. Lost: the v file is deleted. Unknown (no
 //      answer, a 5xx, or an SDK retry): GetTable again; our metadata_location -> committed, another
 //      -> lost, unreadable -> CommitUnknownError.

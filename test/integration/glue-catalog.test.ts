@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { GetTable$, GetTableCommand, UpdateTable$ } from '@aws-sdk/client-glue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, configFromEnv } from '../../compaction/config.js';
-import { FileSystemCatalog, metadataKey, VERSION_HINT_KEY } from '../../iceberg/catalog.js';
+import { CATALOG_PROPERTY, FileSystemCatalog, metadataKey, VERSION_HINT_KEY } from '../../iceberg/catalog.js';
 import { CommitConflictError, CommitUnknownError, IcebergError } from '../../iceberg/errors.js';
 import { GlueCatalog } from '../../iceberg/glue-catalog.js';
 import { keyToUri, METADATA_PREFIX, tableLocation } from '../../iceberg/location.js';
@@ -261,6 +261,16 @@ describe('glue catalog commit', () => {
     await table.commit([change('2026-11-20', 'run-a')]);
     expect(glue.table!.Parameters!.metadata_location).toBe(keyToUri(store, metadataKey(3)));
     expect(glue.table!.Parameters!.previous_metadata_location).toBe(keyToUri(store, metadataKey(1)));
+  });
+
+  it('does not take the file of a writer killed before the first Glue commit for the table', async () => {
+    const { store, glue, table } = await setUp();
+    const killed = newTableMetadata(tableLocation(store), Date.now());
+    killed.properties[CATALOG_PROPERTY] = `glue:${REF.database}.${REF.table}`;
+    await store.put(metadataKey(1), JSON.stringify(killed));
+    expect(await table.state()).toBeUndefined();
+    await table.commit([change('2026-11-20', 'run-a')]);
+    expect(glue.table!.Parameters!.metadata_location).toBe(keyToUri(store, metadataKey(2)));
   });
 
   it('says the Glue table is missing when GetTable finds none', async () => {
