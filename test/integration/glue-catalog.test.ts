@@ -11,12 +11,15 @@ import { keyToUri, METADATA_PREFIX, tableLocation } from '../../iceberg/location
 import { newTableMetadata } from '../../iceberg/metadata.js';
 import { CuratedTable, type DayChange } from '../../iceberg/table.js';
 import { FolderStore } from '../../lake/folder-store.js';
+import { S3Store } from '../../lake/s3-store.js';
+import type { ObjectStore } from '../../lake/store.js';
 import {
   type RecordedGlue as Glue,
   RecordedGlue,
   type RecordedTable,
   shapeProblems,
 } from '../support/recorded-glue.js';
+import { type LocalS3, startS3rver } from '../support/s3rver.js';
 
 // The Glue catalog's commit against a recorded Glue client (a mock: no Glue runs offline; every
 // request it receives is checked against the SDK's Glue shapes) and a folder lake.
@@ -31,7 +34,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const REF = { database: 'firelake_lake', table: 'curated_events' };
 
 /** The Glue table the stack creates: type ICEBERG, Glue's own empty metadata, no Firelake snapshot. */
-async function stackTable(store: FolderStore, withMetadata = true): Promise<RecordedTable> {
+async function stackTable(store: ObjectStore, withMetadata = true): Promise<RecordedTable> {
   const parameters: Record<string, string> = { table_type: 'ICEBERG', EXTERNAL: 'TRUE' };
   if (withMetadata) {
     // What Glue writes for an IcebergInput CREATE: a table with a schema and no snapshot.
@@ -62,7 +65,7 @@ async function setUp(withMetadata = true): Promise<{ store: FolderStore; glue: G
 }
 
 /** Another writer of the same table: its own catalog, the same Glue. */
-const another = (store: FolderStore, glue: Glue) =>
+const another = (store: ObjectStore, glue: Glue) =>
   new CuratedTable(store, new GlueCatalog(store, glue.client, REF));
 
 function change(day: string, runId: string, basedOn?: string): DayChange {
@@ -286,6 +289,34 @@ describe('glue catalog commit', () => {
     await table.commit([change('2026-11-20', 'run-a')]);
     await expect(new CuratedTable(store).commit([change('2026-11-21', 'run-b')])).rejects.toBeInstanceOf(
       IcebergError,
+    );
+  });
+});
+
+describe('glue catalog commit on S3 (s3rver)', () => {
+  let s3: LocalS3;
+  beforeAll(async () => {
+    s3 = await startS3rver();
+  });
+  afterAll(async () => s3?.close());
+
+  it('names s3:// metadata in Glue and retries past another writer of another day', async () => {
+    const store = new S3Store(s3.client, s3.bucket, 'glue-lake');
+    const glue = new RecordedGlue(await stackTable(store));
+    const table = new CuratedTable(store, new GlueCatalog(store, glue.client, REF));
+    await table.commit([change('2026-11-19', 'run-0')]);
+    expect(glue.table!.Parameters!.metadata_location).toBe(
+      `s3://${s3.bucket}/glue-lake/curated/events/metadata/v1.metadata.json`,
+    );
+    glue.fail('UpdateTable', async () => {
+      await another(store, glue).commit([change('2026-11-21', 'run-other')]);
+    });
+    const result = await table.commit([change('2026-11-20', 'run-a')]);
+    expect(result.attempts).toBe(2);
+    const state = await table.state();
+    expect(Object.keys(state!.index.days).sort()).toEqual(['2026-11-19', '2026-11-20', '2026-11-21']);
+    expect((await new FileSystemCatalog(store).load())?.metadata['current-snapshot-id']).toBe(
+      result.snapshotId,
     );
   });
 });
