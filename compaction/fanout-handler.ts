@@ -1,7 +1,7 @@
 import { type Day, dayOf, parseDay } from '../lake/layout.js';
 import { commitDay } from './commit.js';
 import { type CompactionSummary, compactDay, removeStaleWorkDirs } from './compact.js';
-import { configFromEnv, storeFromConfig } from './config.js';
+import { configFromEnv, curatedTables, storeFromConfig } from './config.js';
 import { CompactionError, MissingDayError, StagingShrunkError } from './errors.js';
 import { nightlyDays } from './nightly.js';
 import { clearPendingDay, pendingDays } from './pending.js';
@@ -19,6 +19,9 @@ import { DEFAULT_UNIT_BYTES } from './unit-size.js';
 
 const config = configFromEnv();
 const store = storeFromConfig(config);
+// The plan reads the curated table, the unit and the commit commit it, all through one catalog:
+// Glue in the stack (CURATED_GLUE_*), else the file system.
+const curatedTable = curatedTables(config, store);
 const unitBytes = process.env.COMPACTION_UNIT_MIB
   ? Number(process.env.COMPACTION_UNIT_MIB) * 2 ** 20
   : DEFAULT_UNIT_BYTES;
@@ -66,7 +69,7 @@ export const plan = async (event: PlanEvent | null | undefined): Promise<PlanOut
   const out: PlanOutput = { days: [], units: [], commits: [] };
   for (const [i, day] of days.entries()) {
     try {
-      const planned = await planDay({ store, day, force, unitBytes, log });
+      const planned = await planDay({ store, table: curatedTable(), day, force, unitBytes, log });
       if (planned.mode === 'unchanged') out.days.push({ day, mode: 'unchanged' });
       else if (planned.mode === 'single') {
         out.days.push({ day, mode: 'single', note: planned.reason });
@@ -100,6 +103,7 @@ export const unit = async (item: UnitItem) => {
   await removeStaleWorkDirs(config.workDir, 0);
   const common = {
     store,
+    table: curatedTable(),
     day: item.day,
     workDir: config.workDir,
     memoryLimitMiB: config.memoryLimitMiB,
@@ -124,6 +128,7 @@ export const commit = async (item: { day: Day; run_id: string }) => {
   await removeStaleWorkDirs(config.workDir, 0);
   const summary = await commitDay({
     store,
+    table: curatedTable(),
     day: item.day,
     runId: item.run_id,
     workDir: config.workDir,

@@ -35,6 +35,13 @@ export interface Catalog {
   commit(base: TableVersion | undefined, next: TableMetadata): Promise<TableVersion>;
 }
 
+/**
+ * Table property naming the catalog that commits the table when it is not the file system
+ * (`glue:<database>.<table>`): a file-system writer refuses such a table, whose commit point is
+ * elsewhere, instead of committing a version that catalog would never name.
+ */
+export const CATALOG_PROPERTY = 'firelake.catalog';
+
 export const VERSION_HINT_KEY = `${METADATA_PREFIX}version-hint.text`;
 
 export function metadataKey(version: number): string {
@@ -100,6 +107,11 @@ export class FileSystemCatalog implements Catalog {
   }
 
   async commit(base: TableVersion | undefined, next: TableMetadata): Promise<TableVersion> {
+    const elsewhere = base?.metadata.properties[CATALOG_PROPERTY];
+    if (elsewhere)
+      throw new IcebergError(
+        `the curated table is committed through ${elsewhere}, not the file system: compact it where that catalog is configured (the stack's compaction functions)`,
+      );
     const version = (base?.version ?? 0) + 1;
     const key = metadataKey(version);
     const body = serializeMetadata(next);

@@ -338,26 +338,20 @@ describe('compaction', () => {
 });
 
 describe('glue catalog', () => {
-  it('describes curated Parquet with the catalog columns and projected year/month/day/language partitions', () => {
+  it('describes curated events as an Iceberg table with the schema columns, language included', () => {
     s.template.hasResourceProperties('AWS::Glue::Table', {
+      OpenTableFormatInput: { IcebergInput: { MetadataOperation: 'CREATE', Version: '2' } },
       TableInput: Match.objectLike({
-        Name: 'events',
-        PartitionKeys: ['year', 'month', 'day', 'language'].map((name) => ({ Name: name, Type: 'string' })),
-        Parameters: Match.objectLike({
-          classification: 'parquet',
-          'projection.enabled': 'true',
-          'projection.language.type': 'enum',
-          'projection.language.values': DEFAULT_CONFIG.catalog.languages.join(','),
-        }),
+        Name: 'curated_events',
         StorageDescriptor: Match.objectLike({
           Columns: curatedGlueColumns().map((c) => ({ Name: c.name, Type: c.type })),
-          SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
         }),
       }),
     });
     const columns = curatedGlueColumns().map((c) => c.name);
     expect(columns).toContain('event_specifics');
-    expect(columns).not.toContain('language');
+    // A data column of the Iceberg table (partitioned by its identity), not a Hive partition key.
+    expect(columns).toContain('language');
     // What the catalog does not name, as JSON text: json_extract_scalar(extras, '$.xp') in Athena.
     // Then the origin of a replayed record, null for live events.
     expect(curatedGlueColumns().slice(-2)).toEqual([
