@@ -160,12 +160,12 @@ describe('icebird reading the table', () => {
     expect(metadata).toEqual(await current());
   });
 
-  it("reads Parquet files whose field ids are the table schema's", async () => {
+  it("reads Parquet files whose field ids and types are the table schema's (spec Appendix A, Parquet)", async () => {
     const metadata = await current();
     const schema = metadata.schemas.find((s) => s['schema-id'] === metadata['current-schema-id'])!;
-    const ids = (fields: readonly NestedField[], prefix = ''): [string, number][] =>
+    const ids = (fields: readonly NestedField[], prefix = ''): [string, number, string][] =>
       fields.flatMap((f) => [
-        [prefix + f.name, f.id] as [string, number],
+        [prefix + f.name, f.id, typeof f.type === 'string' ? f.type : 'struct'] as [string, number, string],
         ...(typeof f.type === 'string' ? [] : ids(f.type.fields, `${prefix}${f.name}.`)),
       ]);
     const expected = ids(schema.fields);
@@ -182,13 +182,13 @@ describe('icebird reading the table', () => {
     for (const path of paths) {
       const meta = await parquetMetadataAsync(await asyncBufferFromFile(fileURLToPath(path)));
       // The flattened Parquet schema: the root, then each column and struct field in order.
-      const found: [string, number][] = [];
+      const found: [string, number, string][] = [];
       const walk = (at: number, prefix: string): number => {
         const element = meta.schema[at]!;
         let next = at + 1;
         for (let i = 0; i < (element.num_children ?? 0); i++) {
           const child = meta.schema[next]!;
-          found.push([prefix + child.name, child.field_id!]);
+          found.push([prefix + child.name, child.field_id!, parquetType(child)]);
           next = walk(next, `${prefix}${child.name}.`);
         }
         return next;
@@ -198,6 +198,36 @@ describe('icebird reading the table', () => {
     }
   });
 });
+
+/** The Iceberg type a Parquet schema element stores, by the spec's Parquet type mapping. */
+function parquetType(e: {
+  type?: string;
+  num_children?: number;
+  converted_type?: string;
+  logical_type?: { type: string; isAdjustedToUTC?: boolean; unit?: string };
+}): string {
+  if (e.num_children !== undefined) return 'struct';
+  const logical = e.logical_type;
+  if (e.type === 'INT64' && logical?.type === 'TIMESTAMP' && logical.unit === 'MICROS')
+    return logical.isAdjustedToUTC ? 'timestamptz' : 'timestamp';
+  if (e.type === 'BYTE_ARRAY' && (logical?.type === 'STRING' || e.converted_type === 'UTF8')) return 'string';
+  // A signed 64- or 32-bit INTEGER annotation (DuckDB writes one) says what the physical type does.
+  if (
+    e.type === 'INT64' &&
+    (logical?.type ?? 'INTEGER') === 'INTEGER' &&
+    (e.converted_type ?? 'INT_64') === 'INT_64'
+  )
+    return 'long';
+  if (
+    e.type === 'INT32' &&
+    (logical?.type ?? 'INTEGER') === 'INTEGER' &&
+    (e.converted_type ?? 'INT_32') === 'INT_32'
+  )
+    return 'int';
+  if (e.type === 'DOUBLE') return 'double';
+  if (e.type === 'BOOLEAN') return 'boolean';
+  return `${e.type}/${logical?.type ?? e.converted_type}`;
+}
 
 describe('a language outside catalog.languages', () => {
   it('is in the table: icebird reads the lesson, and its file is partitioned by that language', async () => {
