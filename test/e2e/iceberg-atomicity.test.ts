@@ -245,17 +245,20 @@ describe('concurrent compactions', () => {
       ),
     );
     const runs = days.map((d) => compact(lake, d, SINGLE));
-    // Both past their read of the table before either builds: their commits race on one base.
-    const first = await runs[0]!.line(/: run \S+, \d+ staging objects/);
-    process.kill(runs[0]!.child.pid!, 'SIGSTOP');
-    await runs[1]!
-      .line(/: run \S+, \d+ staging objects/)
-      .finally(() => process.kill(runs[0]!.child.pid!, 'SIGCONT'));
-    expect(first).toBeDefined();
-    for (const r of runs) {
-      const { code, stderr } = await r.exited;
-      expect(code, stderr).toBe(0);
-    }
+    // Each held (SIGSTOP) at its last upload until both are there, then both let go: their
+    // commits start together, and one usually finds the other's version first and retries on it.
+    await Promise.all(
+      runs.map(async (r) => {
+        await r.line(/language=unknown\/\S+\.parquet/);
+        process.kill(r.child.pid!, 'SIGSTOP');
+      }),
+    ).finally(() => {
+      for (const r of runs) process.kill(r.child.pid!, 'SIGCONT');
+    });
+    const results = await Promise.all(runs.map((r) => r.exited));
+    for (const { code, stderr } of results) expect(code, stderr).toBe(0);
+    const retried = results.filter((r) => /another commit got in first/.test(r.stderr)).length;
+    console.error(`two days committed at once: ${retried} of the two commits retried on the other's version`);
     for (const [i, d] of days.entries()) await expectWhole(store, d, [[...staged[i]!.events.keys()].sort()]);
     const state = (await new CuratedTable(store).state())!;
     expect(Object.keys(state.index.days).sort()).toEqual(days);
