@@ -83,6 +83,23 @@ function compact(lake: string, day: string, args: readonly string[]): Compaction
   };
 }
 
+/**
+ * Calls `then` once the run's commit writes the day's record (the commit has read the table and
+ * has its manifests, snapshot and metadata file still to write); never if the run ends first.
+ */
+function onRecord(lake: string, day: string, run: Compaction, then: () => void): void {
+  const dir = join(lake, ...METADATA_PREFIX.split('/'), 'firelake');
+  mkdirSync(dir, { recursive: true });
+  const record = new RegExp(`^day-${day}-\\S+\\.json$`);
+  const watcher = watch(dir, (_, name) => {
+    if (name && record.test(name)) {
+      watcher.close();
+      then();
+    }
+  });
+  run.exited.then(() => watcher.close());
+}
+
 /** Sends a signal to a compaction's own process, if it is still running. */
 function signal(run: Compaction, name: NodeJS.Signals): void {
   if (run.child.exitCode === null && run.child.signalCode === null) process.kill(run.child.pid!, name);
@@ -183,10 +200,10 @@ describe('a compaction killed with SIGKILL', () => {
     expect((await readManifest(store, DAY))!.manifest.files.some((f) => f.key.includes('-unit-'))).toBe(true);
     let committed = await expectWhole(store, DAY, [staged]);
 
-    // Kill moments, the same ones every run: half spread over each kind's whole run, half in
-    // the last part, from the run's last upload through its commit, where a torn commit would be.
+    // Kill moments, the same ones every run: half spread over each kind's whole run, half inside
+    // its commit, from the moment it writes the day's record (it has read the table) to some
+    // tens of milliseconds later, where a torn commit would be.
     const random = rng(23);
-    const lastUpload = { single: /language=unknown\/\S+\.parquet/, fanout: /(rows in \d+ file[\s\S]*){2}/ };
     const outcomes: string[] = [];
     for (let i = 1; i <= KILLS; i++) {
       const kind = i % 2 === 0 ? 'fanout' : 'single';
@@ -198,26 +215,30 @@ describe('a compaction killed with SIGKILL', () => {
       };
       let timer: NodeJS.Timeout | undefined;
       const late = i > KILLS / 2;
-      const delay = Math.floor(random() * (late ? 400 : took[kind]));
-      if (late) {
-        run.line(lastUpload[kind]).then(
-          () => {
-            timer = setTimeout(kill, delay);
-          },
-          () => {},
-        );
-      } else timer = setTimeout(kill, delay);
+      const delay = Math.floor(random() * (late ? 40 : took[kind]));
+      if (late)
+        onRecord(lake, DAY, run, () => {
+          timer = setTimeout(kill, delay);
+        });
+      else timer = setTimeout(kill, delay);
       const { code, signal, stderr } = await run.exited;
       clearTimeout(timer);
-      outcomes.push(
-        `${kind} ${late ? 'after its last upload +' : 'at'} ${delay} ms: ${signal ?? `exit ${code}`}`,
-      );
       if (signal !== 'SIGKILL') expect(code, stderr).toBe(0);
       committed = await expectWhole(store, DAY, [committed, staged]);
+      // A killed run whose day record is written but not committed died inside its commit.
+      const runId = /: run ([^\s,]+)/.exec(stderr)?.[1];
+      const inCommit =
+        signal === 'SIGKILL' &&
+        runId !== undefined &&
+        (await readManifest(store, DAY))?.manifest.run_id !== runId &&
+        (await store.head(`${METADATA_PREFIX}firelake/day-${DAY}-${runId}.json`)) !== undefined;
+      outcomes.push(
+        `${kind} ${late ? 'after its day record +' : 'at'} ${delay} ms: ${signal ?? `exit ${code}`}${inCommit ? ', inside its commit' : ''}`,
+      );
       if (signal !== 'SIGKILL') expect(committed).toBe(staged);
     }
     // Most runs died: the checks above were of killed runs, not of finished ones.
-    expect(outcomes.filter((o) => o.endsWith('SIGKILL')).length, outcomes.join('\n')).toBeGreaterThanOrEqual(
+    expect(outcomes.filter((o) => o.includes('SIGKILL')).length, outcomes.join('\n')).toBeGreaterThanOrEqual(
       KILLS - 2,
     );
 
@@ -253,21 +274,13 @@ describe('concurrent compactions', () => {
     // The first held (SIGSTOP) inside its commit, once it has read the table: its day's record
     // is written right after that read. The second held at its last upload until then, and let
     // go to commit. The first, let go, finds its version taken and commits on the new one.
-    const recordDir = join(lake, ...METADATA_PREFIX.split('/'), 'firelake');
-    mkdirSync(recordDir, { recursive: true });
     const [a, b] = days.map((d) => compact(lake, d, SINGLE)) as [Compaction, Compaction];
     const aRead = new Promise<void>((resolve) => {
-      const watcher = watch(recordDir, (_, name) => {
-        if (name && new RegExp(`^day-${days[0]}-\\S+\\.json$`).test(name)) {
-          signal(a, 'SIGSTOP');
-          watcher.close();
-          resolve();
-        }
-      });
-      a.exited.then(() => {
-        watcher.close();
+      onRecord(lake, days[0]!, a, () => {
+        signal(a, 'SIGSTOP');
         resolve();
       });
+      a.exited.then(() => resolve());
     });
     await Promise.all([aRead, b.line(/language=unknown\/\S+\.parquet/).then(() => signal(b, 'SIGSTOP'))]);
     // Whether the first was stopped before its commit landed (nearly always: several writes remain).
