@@ -15,9 +15,11 @@ import { ndjsonGz, rng, stagedEvent, stagingKey, writeStagingDay } from '../comp
 import { cliArgv } from '../support/compiled.js';
 
 // The curated table's commit under real processes: `firelake compact` runs, single and fan-out,
-// killed with SIGKILL (the process group: parent and workers) at moments spread over a run, and
-// after each a reader of the current snapshot sees the day as the last commit left it, whole;
-// then concurrent runs of two days and of one day.
+// killed with SIGKILL (the process group: parent and workers) at moments spread over a run and
+// inside its commit, and after each a reader of the current snapshot sees the day as the last
+// commit left it, whole; then concurrent runs of two days (the commits race, one retries) and of
+// one day (one commits, the other publishes nothing). Processes are held at chosen points with
+// SIGSTOP, which makes each race's order certain.
 
 const DAY = '2026-11-20';
 /** Above two units of 1 MiB (`--unit-size 1`) uncompressed (gzip level 0): a day of ~3,800 events fans out. */
