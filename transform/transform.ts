@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type {
   FirehoseTransformationEvent,
   FirehoseTransformationEventRecord,
@@ -105,6 +106,8 @@ export async function transformBatch(
 
   // 1-2. Decode, validate, time checks.
   const candidates: Candidate[] = [];
+  // What the batch holds, whatever its recordIds and order: part of every marker's delivery key.
+  const contents: string[] = [];
   for (let i = 0; i < records.length; i++) {
     const rec = records[i]!;
     if (typeof rec.data !== 'string') {
@@ -115,6 +118,7 @@ export async function transformBatch(
     }
     const arrivalMs = arrivalOf(rec, nowMs);
     const decoded = decodeRecord(rec.data);
+    contents.push(`${arrivalMs} ${decoded.ok ? decoded.fingerprint : rec.data.length}`);
     if (!decoded.ok) {
       quarantine(i, arrivalMs, {
         reason: decoded.reason,
@@ -146,12 +150,17 @@ export async function transformBatch(
       recordId: rec.recordId,
       arrivalMs,
       arrivalText,
-      deliveryKey: deliveryKeyOf(rec, arrivalText),
+      deliveryKey: deliveryKeyOf(rec, arrivalText), // its batch's digest is appended below
       uuid: decoded.uuid,
       fingerprint: decoded.fingerprint,
       takeoverArrivalMs: decoded.replay?.originalArrivalMs ?? undefined,
       event: decoded,
     });
+  }
+
+  if (candidates.length > 0) {
+    const batchKey = batchDigest(contents);
+    for (const c of candidates) c.deliveryKey += `@${batchKey}`;
   }
 
   // 3. Dedup, and meanwhile read the state the lessons need (before this batch's state writes,
@@ -295,10 +304,15 @@ function arrivalOf(rec: FirehoseTransformationEventRecord, nowMs: number): numbe
   return typeof t === 'number' && Number.isFinite(t) ? t : nowMs;
 }
 
-/** What identifies this record on every retry of the batch (see transform/dedup.ts). */
+/** Where the record came from; with its batch's digest, what a retry of the batch repeats (transform/dedup.ts). */
 function deliveryKeyOf(rec: FirehoseTransformationEventRecord, arrivalText: string): string {
   const k = rec.kinesisRecordMetadata;
   return k ? `k:${k.shardId}:${k.sequenceNumber}:${k.subsequenceNumber}` : `a:${arrivalText}`;
+}
+
+/** The batch's records (arrival and payload fingerprint, else size) as a set: the same on a retry in any order. */
+function batchDigest(contents: string[]): string {
+  return createHash('sha256').update(contents.sort().join('\n')).digest('base64url').slice(0, 16);
 }
 
 function flatCounts(c: BatchCounts): Record<string, number> {

@@ -51,7 +51,7 @@ export function npmChromium(): string {
   const scratch = mkdtempSync(join(cacheRoot, `${version}-`));
   try {
     // Without the Lambda markers the package sets no LD_LIBRARY_PATH: Debian's libraries serve.
-    const env = { ...process.env, TMPDIR: scratch };
+    const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: scratch };
     for (const k of ['AWS_EXECUTION_ENV', 'AWS_LAMBDA_JS_RUNTIME', 'CODEBUILD_BUILD_IMAGE', 'VERCEL'])
       delete env[k];
     execFileSync(
