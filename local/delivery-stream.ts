@@ -158,9 +158,9 @@ export class DeliveryStream {
       }
       throw error;
     }
-    accepted.forEach((record, i) =>
-      this.toProcessor(record, appended && { tag: appended.tag, ordinal: appended.first + i }),
-    );
+    accepted.forEach((record, i) => {
+      this.toProcessor(record, appended && { tag: appended.tag, ordinal: appended.first + i });
+    });
     return results;
   }
 

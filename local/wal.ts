@@ -166,7 +166,9 @@ export class WriteAheadLog implements DeliveryJournal {
         unwritten: [],
       };
       wal.segments.set(id, segment);
-      records.forEach((r, ordinal) => recovered.push({ ...r, tag: id, ordinal }));
+      records.forEach((r, ordinal) => {
+        recovered.push({ ...r, tag: id, ordinal });
+      });
     }
     return { wal, recovered };
   }
