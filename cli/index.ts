@@ -26,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   report: () => import('./report.js').then((m) => m.reportCommand),
   backfill: () => import('./backfill.js').then((m) => m.backfillCommand),
   cost: () => import('./cost.js').then((m) => m.costCommand),
+  preflight: () => import('./preflight.js').then((m) => m.preflightCommand),
   replay: () => import('./replay.js').then((m) => m.replayCommand),
 };
 
