@@ -180,11 +180,11 @@ describe('dynamodb tables', () => {
 });
 
 describe('transform lambda', () => {
-  it('runs transform/handler.ts on Node.js 22, arm64, with table names and settings in its environment', () => {
+  it('runs transform/handler.ts on Node.js 24, arm64, with table names and settings in its environment', () => {
     s.template.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'firelake-transform',
       Handler: 'index.handler',
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Environment: {
         Variables: Match.objectLike({
