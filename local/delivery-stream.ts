@@ -201,7 +201,8 @@ export class DeliveryStream {
 
   /**
    * Records an earlier run acknowledged and logged but did not deliver: taken whatever the
-   * backlog, with their original arrival time (the transform's dedup key for a redelivery).
+   * backlog, with their original arrival time and recordIds (by which the transform's dedup
+   * admits a redelivery of markers the earlier run wrote).
    */
   putRecovered(records: readonly { data: Buffer; arrivalMs: number; tag: number; ordinal: number }[]): void {
     for (const r of records) {
