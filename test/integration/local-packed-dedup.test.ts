@@ -6,6 +6,7 @@ import type { StagedEvent } from '../../events/types.js';
 import { type DeliveryStreamConfig, LOCAL_DELIVERY } from '../../lake/delivery.js';
 import { FolderStore } from '../../lake/folder-store.js';
 import { DeliveryStream, type TransformFunction } from '../../local/delivery-stream.js';
+import { WriteAheadLog } from '../../local/wal.js';
 import { countingSink } from '../../transform/metrics.js';
 import { createTransform } from '../../transform/transform.js';
 import { readLines } from '../support/lake-read.js';
@@ -110,5 +111,57 @@ describe('dedup of packed records through the local Firehose', () => {
     expect([...counts.values()].filter((n) => n !== 1)).toEqual([]);
     const quarantined = await readLines<{ reason: string }>(store, 'quarantine/');
     expect(quarantined.map((q) => q.value.reason)).toEqual(Array(copies).fill('duplicate'));
+  });
+
+  it('gives a logged record redelivered by a later run the recordIds of its first delivery', async () => {
+    const dir = join(root, 'wal');
+    const records = pack(
+      validEvents(40, 26).map((e) => e.data),
+      2_000,
+    );
+    const idsOf = (seen: string[][]) => seen.flat().sort();
+    // The first run: the transform sees the records and fails; the run dies before their error
+    // objects are written (the partition buffers hold them), so the log still has them.
+    const first = WriteAheadLog.open({ dir });
+    const seenFirst: string[][] = [];
+    const dying = new DeliveryStream({
+      config: { ...CONFIG, processor: { ...CONFIG.processor, bufferIntervalSeconds: 0, retries: 0 } },
+      store: new FolderStore(join(root, 'lake-dying')),
+      journal: first.wal,
+      transform: async (event) => {
+        seenFirst.push(event.records.map((r) => r.recordId));
+        throw new Error('the run dies here');
+      },
+      retryDelayMs: () => 0,
+    });
+    dying.put(records);
+    await dying.committed();
+    while (idsOf(seenFirst).length < 40) await new Promise((r) => setTimeout(r, 10));
+    await first.wal.close();
+    // The next run redelivers what the log kept.
+    const again = WriteAheadLog.open({ dir });
+    expect(again.recovered).toHaveLength(records.length);
+    const seenAgain: string[][] = [];
+    const next = new DeliveryStream({
+      config: CONFIG,
+      store: new FolderStore(join(root, 'lake-next')),
+      journal: again.wal,
+      transform: async (event) => {
+        seenAgain.push(event.records.map((r) => r.recordId));
+        return {
+          records: event.records.map((r) => ({
+            recordId: r.recordId,
+            result: 'Dropped' as const,
+            data: r.data,
+          })),
+        };
+      },
+      retryDelayMs: () => 0,
+    });
+    next.putRecovered(again.recovered);
+    await next.close();
+    await again.wal.close();
+    expect(idsOf(seenFirst)).toHaveLength(40);
+    expect(idsOf(seenAgain)).toEqual(idsOf(seenFirst));
   });
 });
