@@ -11,7 +11,7 @@ import { formatFigure, type Scorecard } from '../../sql/scorecard.js';
 import { launchBrowser, watchPage } from '../support/browser.js';
 import { firelake } from '../support/cli.js';
 
-// `firelake report` as a person uses it: the CLI writes the page, Debian's chromium opens it from
+// `firelake report` as a person uses it: the CLI writes the page, chromium opens it from
 // file:// with the network off, and what it shows is checked against `firelake quality --json`.
 
 const DAY = '2026-11-20';
