@@ -208,6 +208,8 @@ async function runChild(which: string, lakeDir: string, outDir: string): Promise
           ...e,
           created_at: new Date(e.created_at),
           received_at: new Date(e.received_at),
+          // Curated keeps extras as JSON text, as compaction writes it.
+          extras: e.extras ? JSON.stringify(e.extras) : null,
         });
         rows++;
       }
