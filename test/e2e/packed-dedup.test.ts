@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StagedEvent } from '../../events/types.js';
 import { FolderStore } from '../../lake/folder-store.js';
 import { readLines } from '../support/lake-read.js';
+import { pack } from '../support/pack.js';
 import { clientFor, startServe, validEvents } from '../support/serve-process.js';
 
 // An app's own producer against `firelake serve` as a process: the AWS SDK v3, several
@@ -19,23 +20,6 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'firelake-packed-serve-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function pack(events: readonly Buffer[], limit = 5_000): Buffer[] {
-  const records: Buffer[] = [];
-  let open: Buffer[] = [];
-  let bytes = 0;
-  for (const e of events) {
-    if (open.length > 0 && bytes + 1 + e.length > limit) {
-      records.push(Buffer.from(open.join('\n')));
-      open = [];
-      bytes = 0;
-    }
-    bytes += (open.length > 0 ? 1 : 0) + e.length;
-    open.push(e);
-  }
-  if (open.length > 0) records.push(Buffer.from(open.join('\n')));
-  return records;
-}
 
 describe('firelake serve with a packing producer', () => {
   it('stages every valid event exactly once when client copies are packed into the same calls, 8 calls in flight', async () => {

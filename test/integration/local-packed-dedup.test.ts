@@ -10,6 +10,7 @@ import { WriteAheadLog } from '../../local/wal.js';
 import { countingSink } from '../../transform/metrics.js';
 import { createTransform } from '../../transform/transform.js';
 import { readLines } from '../support/lake-read.js';
+import { pack } from '../support/pack.js';
 import { validEvents } from '../support/serve-process.js';
 import { type Ev, failingAfter, testConfig, useLocalDynamo } from '../transform-fixtures.js';
 
@@ -33,24 +34,6 @@ const CONFIG: DeliveryStreamConfig = {
   processor: { bufferSizeMiB: 0.2, bufferIntervalSeconds: 600, retries: 3 },
   dynamicPartitioningRetrySeconds: 0,
 };
-
-/** Newline-delimited records of at most `limit` bytes, as a producer packs them. */
-function pack(events: readonly Buffer[], limit = 5_000): Buffer[] {
-  const records: Buffer[] = [];
-  let open: Buffer[] = [];
-  let bytes = 0;
-  for (const e of events) {
-    if (open.length > 0 && bytes + 1 + e.length > limit) {
-      records.push(Buffer.from(open.join('\n')));
-      open = [];
-      bytes = 0;
-    }
-    bytes += (open.length > 0 ? 1 : 0) + e.length;
-    open.push(e);
-  }
-  if (open.length > 0) records.push(Buffer.from(open.join('\n')));
-  return records;
-}
 
 describe('dedup of packed records through the local Firehose', () => {
   it('stages every event once and tombstones every client copy packed into the same call, across invocations and retries after partial writes', async () => {
