@@ -36,7 +36,7 @@ export function lakeIn(dataDir: string): string {
 export const DEFAULT_LAKE = lakeIn(DEFAULT_DATA_DIR);
 
 /** The region the local runtime reports, and the SDK's when none is configured. */
-export const DEFAULT_REGION = 'us-east-1';
+export { DEFAULT_REGION } from '../aws/region.js';
 
 /** CloudWatch namespace of the EMF metrics (the transform, the manifest check, the stack's alarms). */
 export const DEFAULT_METRICS_NAMESPACE = 'Firelake';

@@ -1,5 +1,4 @@
 import { billedBytes, type DeliveryStreamConfig } from '../lake/delivery.js';
-import { FirelakeError } from '../lake/errors.js';
 import { DEFAULT_REGION, DEFAULT_TRANSFORM_FUNCTION_NAME } from '../lake/settings.js';
 import { ProcessorBuffer } from './delivery/buffer.js';
 import { checkErrorPrefix, type Failure, failedRecordLine } from './delivery/failed-record.js';
@@ -34,27 +33,6 @@ export type {
   PutResult,
   TransformFunction,
 } from './delivery/types.js';
-
-/** Why an invocation failed, with Firehose's error code. */
-export class InvocationError extends FirelakeError {
-  static override readonly code: string = 'TRANSFORM_INVOCATION_FAILED';
-  constructor(
-    readonly errorCode: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'InvocationError';
-  }
-}
-
-export class DeliveryStreamClosedError extends FirelakeError {
-  static override readonly code: string = 'DELIVERY_STREAM_CLOSED';
-  constructor(readonly streamName: string) {
-    super(`delivery stream ${streamName} is shutting down`);
-    this.name = 'DeliveryStreamClosedError';
-  }
-}
 
 export class DeliveryStream {
   readonly name: string;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FirehoseTransformationEvent, FirehoseTransformationEventRecord } from 'aws-lambda';
-import { InvocationError } from '../delivery-stream.js';
+import { InvocationError } from './invocation-error.js';
 import { type Batch, sleep } from './records.js';
 import { checkResponse, type ResultRecord } from './response.js';
 import type { TransformFunction } from './types.js';

@@ -5,11 +5,11 @@ import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FolderStore } from '../../lake/folder-store.js';
 import { PALETTE } from '../../report/charts.js';
-import { fixtureDay } from '../../sql/fixture/events.js';
-import { writeDay } from '../../sql/fixture/lake.js';
 import { formatFigure, type Scorecard } from '../../sql/scorecard.js';
 import { launchBrowser, watchPage } from '../support/browser.js';
 import { firelake } from '../support/cli.js';
+import { fixtureDay } from '../support/fixture/events.js';
+import { writeDay } from '../support/fixture/lake.js';
 
 // `firelake report` as a person uses it: the CLI writes the page, Debian's chromium opens it from
 // file:// with the network off, and what it shows is checked against `firelake quality --json`.

@@ -353,6 +353,9 @@ describe('each shared default, defined once', () => {
     },
   ];
   const settingsFile = join(ROOT, 'lake', 'settings.ts');
+  // The region is the SDK clients' default: aws/ defines it (it imports nothing of Firelake) and
+  // lake/settings.ts re-exports it.
+  const regionFile = join(ROOT, 'aws', 'region.ts');
 
   it.each(RULES.map((r) => [r.what, r] as const))('would catch a copy of %s', (_, rule) => {
     expect(rule.pattern.test(rule.copy)).toBe(true);
@@ -364,6 +367,7 @@ describe('each shared default, defined once', () => {
       if (file === settingsFile) continue;
       const text = code(readFileSync(file, 'utf8'));
       for (const rule of RULES) {
+        if (file === regionFile && rule.what === 'the default region') continue;
         // Lines, and the file with its line breaks folded (a list formatted one item a line).
         const hit = text.split('\n').find((line) => rule.pattern.test(line));
         const folded = rule.what === 'the languages list' && rule.pattern.test(text.replace(/\n\s*/g, ' '));
