@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DuckDBResultReader } from '@duckdb/node-api';
+import { mapLimit } from '../lake/concurrency.js';
 import { type DuckDb, openDuckDb, type SqlFile, sqlFile } from '../lake/duckdb.js';
 import { FirelakeError } from '../lake/errors.js';
 import { FolderStore } from '../lake/folder-store.js';
@@ -285,19 +286,12 @@ async function mirrorDay(store: ObjectStore, day: Day, historyDays: number, fold
     const doc = JSON.parse(Buffer.from(bytes).toString('utf8')) as { files?: { key: string }[] };
     for (const f of doc.files ?? []) keys.push(f.key);
   }
-  await inParallel(keys, 8, (key) => store.getToFile(key, join(folder, ...key.split('/'))));
+  // Every download has settled when this throws: the caller removes the folder after a failure.
+  await mapLimit(keys, 8, (key) => store.getToFile(key, join(folder, ...key.split('/'))));
 }
 
 async function writeLocal(folder: string, key: string, bytes: Uint8Array): Promise<void> {
   const path = join(folder, ...key.split('/'));
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, bytes);
-}
-
-async function inParallel<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(width, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  });
-  await Promise.all(lanes);
 }
