@@ -218,6 +218,17 @@ describe('provisioned tables, destroy on delete, alarm e-mail, tuned transform a
     });
   });
 
+  it("names the transform's service after the prefix, in its environment and in the alarms' dimension", () => {
+    s.template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'lake-test-transform',
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'lake-test-transform' }) },
+    });
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ProcessingFailed',
+      Dimensions: [{ Name: 'service', Value: 'lake-test-transform' }],
+    });
+  });
+
   it('runs compaction and the manifest check at the configured UTC times', () => {
     s.template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(15 1 * * ? *)',
