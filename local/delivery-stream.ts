@@ -218,13 +218,16 @@ export class DeliveryStream {
     }
   }
 
-  /** One processor batch: invoke with retries, then route every record by its result. */
+  /**
+   * One processor batch: invoke with retries, then route every record by its result, once, after
+   * the retries (a routing failure is no failed invocation, and retrying it would route twice).
+   */
   private async process(batch: Batch): Promise<void> {
     const { retries } = this.options.config.processor;
-    const { failed } = await invokeWithRetries(
-      async (attempt) => {
+    const outcome = await invokeWithRetries(
+      (): Promise<Map<string, ResultRecord>> => {
         this.counters.invocations++;
-        const results = await invoke(
+        return invoke(
           {
             transform: this.options.transform,
             deliveryStreamArn: this.arn,
@@ -233,7 +236,6 @@ export class DeliveryStream {
           },
           batch,
         );
-        this.route(batch, results, attempt);
       },
       {
         retries,
@@ -246,14 +248,17 @@ export class DeliveryStream {
         },
       },
     );
-    if (!failed) return;
-    const attemptEndingTimestamp = Date.now();
     this.releaseBacklog(batch.bytes);
+    if ('answer' in outcome) {
+      this.route(batch, outcome.answer, outcome.attempts);
+      return;
+    }
+    const attemptEndingTimestamp = Date.now();
     for (const record of batch.records) {
       this.toErrors(record, 'processing-failed', {
         attemptsMade: retries + 1,
-        errorCode: failed.errorCode,
-        errorMessage: failed.message,
+        errorCode: outcome.failed.errorCode,
+        errorMessage: outcome.failed.message,
         attemptEndingTimestamp,
       });
     }
@@ -262,7 +267,6 @@ export class DeliveryStream {
   /** Routes each record of a successful invocation: Ok to its partition, ProcessingFailed to errors. */
   private route(batch: Batch, results: Map<string, ResultRecord>, attempts: number): void {
     const { config } = this.options;
-    this.releaseBacklog(batch.bytes);
     const now = Date.now();
     for (const record of batch.records) {
       const result = results.get(record.recordId)!;
@@ -291,9 +295,8 @@ export class DeliveryStream {
       }
       this.counters.okRecords++;
       this.partitions.add(
-        partition.key,
         'data',
-        undefined,
+        partition.key,
         Buffer.from(result.data!, 'base64'),
         record.arrivalMs,
         record.tag,
@@ -303,9 +306,7 @@ export class DeliveryStream {
 
   private toErrors(record: InputRecord, errorOutputType: string, failure: Failure): void {
     this.counters.failedRecords++;
-    const key = this.options.config.errorPrefix.replaceAll('!{firehose:error-output-type}', errorOutputType);
     this.partitions.add(
-      `error:${key}`,
       'error',
       errorOutputType,
       failedRecordLine(record, failure, this.lambdaArn),
