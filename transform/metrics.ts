@@ -10,7 +10,7 @@ export interface BatchCounts {
   quarantined: Record<QuarantineReason, number>;
   /** Records that could not even be wrapped (sent to Firehose's processing-failed output). */
   processingFailed: number;
-  /** Same as quarantined.duplicate / quarantined.uuid_conflict, named as the issue lists them. */
+  /** Same as quarantined.duplicate / quarantined.uuid_conflict, for the metrics that name them apart. */
   duplicates: number;
   conflicts: number;
   stateWrites: number;

@@ -86,7 +86,7 @@ describe('firelake report', () => {
 
     const { page, watch } = await open(out);
     try {
-      // Every section the issue lists is there, each chart with a title and a text alternative.
+      // Every section of the report is there, each chart with a title and a text alternative.
       const charts = await page.$$eval('figure.chart', (figures) =>
         figures.map((f) => ({
           id: f.id,

@@ -19,7 +19,7 @@ import { awayFromMidnight } from '../support/clock.js';
 import { cliArgv } from '../support/compiled.js';
 import { sendThroughLocalFirehose } from '../support/local-send.js';
 
-// Issue 11, "Must show": the catalog adopts a field that lived in extras; with the day's staging
+// The catalog adopts a field that lived in extras; with the day's staging
 // gone, `backfill` fills the column from extras and leaves every other value as it was.
 
 const dir = mkdtempSync(join(tmpdir(), 'firelake-backfill-'));
