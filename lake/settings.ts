@@ -35,7 +35,8 @@ export function lakeIn(dataDir: string): string {
 
 export const DEFAULT_LAKE = lakeIn(DEFAULT_DATA_DIR);
 
-/** The region the local runtime reports, and the SDK's when none is configured. */
+// The region the local runtime reports, and the SDK's when none is configured: defined beside the
+// SDK clients, which import nothing of Firelake.
 export { DEFAULT_REGION } from '../aws/region.js';
 
 /** CloudWatch namespace of the EMF metrics (the transform, the manifest check, the stack's alarms). */

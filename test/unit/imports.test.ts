@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 // through other files, and no top-level folder imports one that imports it. A cycle means a type
 // or an error class lives on the wrong side (docs/design.md, "Code"). Type-only imports count:
 // they tie the two sides together as much for a reader. Tests and benchmarks import the source,
-// never the other way, so the source tree alone is checked, and each test/ file against it.
+// never the other way: the source tree is checked alone, then with test/ and test/support/.
 
 const ROOT = join(import.meta.dirname, '../..');
 // The folders tsconfig.json type-checks, less the tests, the benchmarks and the launcher.
