@@ -5,6 +5,7 @@
 //
 //   npm run bench compaction            (runs compaction.bench.ts, then this)
 //   FIRELAKE_BENCH_HOURS=4 FIRELAKE_BENCH_EVENTS_PER_HOUR=300000 FIRELAKE_BENCH_WORKERS=2
+
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { compactDay } from '../compaction/compact.js';
 import type { UnitStats } from '../compaction/worker-process.js';
 import { compactDayWithWorkers } from '../compaction/workers.js';
+import { DEFAULT_CONFIG } from '../infra/config-defaults.js';
 import { FolderStore } from '../lake/folder-store.js';
 import { dayPrefix } from '../lake/layout.js';
 import { listAll } from '../lake/store.js';
@@ -38,7 +40,7 @@ const ASSUMED_S3_MIB_PER_S = 80;
 const TIME_HEADROOM = 0.5;
 /** Items the plan can hand the Distributed Map in the state (256 KiB, about 90 bytes each). */
 const ITEMS_IN_STATE = Math.floor((256 * 1024) / 90);
-const MAX_UNITS_IN_FLIGHT = 40;
+const MAX_UNITS_IN_FLIGHT = DEFAULT_CONFIG.compaction.maxConcurrency;
 const STATE_MACHINE_HOURS = 6;
 
 interface ChildResult {

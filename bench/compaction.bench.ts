@@ -45,6 +45,8 @@ interface ChildResult {
   rows: number;
   outputBytes: number;
   peakRssMiB: number;
+  /** The Iceberg commit's own time (compaction only): metadata written, swapped, cleaned up. */
+  commitMs?: number;
 }
 
 const [mode, lake, out] = process.argv.slice(2);
@@ -92,6 +94,7 @@ try {
     compaction_cpu_seconds: c.cpuS,
     compaction_peak_rss_mib: c.peakRssMiB,
     compaction_parquet_mib: c.outputBytes / 2 ** 20,
+    compaction_commit_seconds: (c.commitMs ?? Number.NaN) / 1000,
     duckdb_copy_rows: copy.rows,
     duckdb_copy_seconds: copy.ms / 1000,
     duckdb_copy_rows_per_s: rate(copy),
@@ -160,6 +163,7 @@ async function runChild(which: string, lakeDir: string, outDir: string): Promise
   const cpuStart = process.cpuUsage();
   let rows = 0;
   let outputBytes = 0;
+  let commitMs: number | undefined;
   if (which === 'compaction') {
     // The whole compaction: list, download (a file copy here), load, dedup, write, upload, publish.
     const summary = await compactDay({
@@ -172,6 +176,7 @@ async function runChild(which: string, lakeDir: string, outDir: string): Promise
     });
     rows = summary.rows;
     outputBytes = summary.parquet_bytes;
+    commitMs = summary.commit_ms;
   } else if (which === 'duckdb-copy') {
     const db = await openDuckDb({
       memoryLimitMiB: MEMORY_LIMIT_MIB,
@@ -217,6 +222,7 @@ async function runChild(which: string, lakeDir: string, outDir: string): Promise
   return {
     ms,
     cpuS: (cpu.user + cpu.system) / 1e6,
+    ...(commitMs !== undefined ? { commitMs } : {}),
     rows,
     outputBytes,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,

@@ -5,25 +5,22 @@
 // (bench/staged-stretch.ts), spread over 24 hours, and compacted with the SQL fixture.
 //
 //   npm run bench report               (FIRELAKE_BENCH_EVENTS=200000 for a quicker run)
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
 import { compactDay } from '../compaction/compact.js';
 import { FolderStore } from '../lake/folder-store.js';
 import { writeReport } from '../report/index.js';
+import { chooseBrowser } from '../test/support/browser-path.js';
 import { report } from './report.js';
 import { buildStagedStretch } from './staged-stretch.js';
 
 const DAY = '2026-11-20';
 const EVENTS = Number(process.env.FIRELAKE_BENCH_EVENTS ?? 1_000_000);
 const ROUNDS = 5;
-const CHROMIUM = process.env.FIRELAKE_CHROMIUM ?? '/usr/bin/chromium';
-
-if (!existsSync(CHROMIUM)) {
-  console.error(`no browser at ${CHROMIUM}: apt-get install -y chromium, or set FIRELAKE_CHROMIUM`);
-  process.exit(1);
-}
+// Debian's chromium, else the npm package's (test/support/browser-path.ts).
+const CHROMIUM = chooseBrowser().path;
 
 const root = mkdtempSync(join(tmpdir(), 'firelake-bench-report-'));
 try {

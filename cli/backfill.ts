@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import type { BackfillDay } from '../compaction/backfill.js';
 import { openLake } from '../lake/open.js';
 import { DEFAULT_LAKE } from '../lake/settings.js';
-import { parseDayOption, parsePositiveInt } from './options.js';
+import { curatedTableFor, parseDayOption, parseGlueTable, parsePositiveInt } from './options.js';
 
 interface BackfillFlags {
   from: string;
@@ -13,6 +13,7 @@ interface BackfillFlags {
   memoryLimit?: number;
   threads?: number;
   workDir?: string;
+  glueTable?: { database: string; table: string };
 }
 
 const collect = (value: string, previous: string[] = []) => [
@@ -41,10 +42,14 @@ export const backfillCommand = new Command('backfill')
   .option('--memory-limit <MiB>', "DuckDB's memory limit (default: 60% of this machine)", parsePositiveInt)
   .option('--threads <n>', 'DuckDB threads (default: every core)', parsePositiveInt)
   .option('--work-dir <dir>', 'folder for downloads and DuckDB spill files (default: the OS temp folder)')
+  .option('--glue-table <database.table>', 'commit the curated table through this Glue table', parseGlueTable)
   .action(async (flags: BackfillFlags) => {
     const { backfill } = await import('../compaction/backfill.js');
+    const store = await openLake(flags.lake);
+    const table = await curatedTableFor(store, flags.glueTable);
     const days = await backfill({
-      store: await openLake(flags.lake),
+      store,
+      ...(table ? { table } : {}),
       from: flags.from,
       to: flags.to,
       fields: flags.field,

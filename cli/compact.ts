@@ -5,7 +5,7 @@ import type { NightlySummary } from '../compaction/nightly.js';
 import { DEFAULT_UNIT_BYTES } from '../compaction/unit-size.js';
 import { openLake } from '../lake/open.js';
 import { DEFAULT_COMPACTION_LATE_WINDOW_DAYS, DEFAULT_LAKE } from '../lake/settings.js';
-import { parseDayOption, parsePositiveInt } from './options.js';
+import { curatedTableFor, parseDayOption, parseGlueTable, parsePositiveInt } from './options.js';
 import { cliSettings, settingsHelp } from './settings.js';
 
 interface CompactFlags {
@@ -20,6 +20,7 @@ interface CompactFlags {
   workDir?: string;
   workers: number;
   unitSize: number;
+  glueTable?: { database: string; table: string };
 }
 
 function parseNonNegativeInt(text: string): number {
@@ -56,6 +57,11 @@ export const compactCommand = new Command('compact')
     parsePositiveInt,
     Math.round(DEFAULT_UNIT_BYTES / 2 ** 20),
   )
+  .option(
+    '--glue-table <database.table>',
+    "commit the curated table through this Glue table (the stack's: firelake_lake.curated_events), as the stack's functions do",
+    parseGlueTable,
+  )
   .addHelpText('after', settingsHelp())
   .action(async (flags: CompactFlags, command: Command) => {
     if (!flags.date && !flags.nightly) command.error('error: give --date YYYY-MM-DD, or --nightly');
@@ -63,8 +69,11 @@ export const compactCommand = new Command('compact')
       import('../compaction/nightly.js'),
       import('../compaction/workers.js'),
     ]);
+    const store = await openLake(flags.lake);
+    const table = await curatedTableFor(store, flags.glueTable);
     const options = {
-      store: await openLake(flags.lake),
+      store,
+      ...(table ? { table } : {}),
       force: flags.force,
       memoryLimitMiB: flags.memoryLimit,
       threads: flags.threads,
@@ -103,7 +112,9 @@ export function formatDay(s: CompactionSummary): string {
       .join(' ')}`,
   ];
   if (s.status === 'published')
-    lines.push(`  removed ${s.deleted_files} file(s) of earlier runs; ${s.elapsed_ms} ms`);
+    lines.push(
+      `  snapshot ${s.snapshot_id}; removed ${s.deleted_files} data file(s) no snapshot kept; commit ${s.commit_ms} ms of ${s.elapsed_ms} ms`,
+    );
   if (s.note && s.status === 'published') lines.push(`  note: ${s.note}`);
   return lines.join('\n');
 }

@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import { failureOf } from './errors.js';
 
-// The AWS SDK warns on Node 20 that its 2027 releases need Node 22: a notice for us, not for a
-// user's terminal (it is read when the first client is built, after these imports).
+// The AWS SDK warns on Node 20 (older than package.json's engines, but it still runs Firelake)
+// that its 2027 releases need Node 22: a notice for us, not for a user's terminal (it is read
+// when the first client is built, after these imports).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 // One CLI, `firelake`; one commander command per file in this folder.
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   report: () => import('./report.js').then((m) => m.reportCommand),
   backfill: () => import('./backfill.js').then((m) => m.backfillCommand),
   cost: () => import('./cost.js').then((m) => m.costCommand),
+  preflight: () => import('./preflight.js').then((m) => m.preflightCommand),
   replay: () => import('./replay.js').then((m) => m.replayCommand),
 };
 

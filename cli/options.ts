@@ -1,5 +1,7 @@
 import { InvalidArgumentError } from 'commander';
+import type { CuratedTable } from '../iceberg/table.js';
 import { parseDay } from '../lake/layout.js';
+import type { ObjectStore } from '../lake/store.js';
 
 // Parsers for the flags several commands share. Each throws commander's InvalidArgumentError,
 // so a bad flag prints "error: option '--rate <rate>' argument 'x' is invalid. <why>" and exits 1.
@@ -73,4 +75,26 @@ export function parsePack(text: string): number | 'off' {
     );
   }
   return bytes;
+}
+
+/** `--glue-table DATABASE.TABLE`: the Glue Data Catalog table that commits the curated Iceberg table. */
+export function parseGlueTable(text: string): { database: string; table: string } {
+  const m = /^([A-Za-z0-9_-]{1,255})\.([A-Za-z0-9_-]{1,255})$/.exec(text);
+  if (!m)
+    throw new InvalidArgumentError(`"${text}" is not DATABASE.TABLE (e.g. firelake_lake.curated_events)`);
+  return { database: m[1]!, table: m[2]! };
+}
+
+/** The curated table to commit: through Glue when `--glue-table` names one, else the lake's file-system catalog. */
+export async function curatedTableFor(
+  store: ObjectStore,
+  glue: { database: string; table: string } | undefined,
+): Promise<CuratedTable | undefined> {
+  if (!glue) return undefined;
+  const [{ CuratedTable }, { GlueCatalog }, { glueClient }] = await Promise.all([
+    import('../iceberg/table.js'),
+    import('../iceberg/glue-catalog.js'),
+    import('../aws/glue.js'),
+  ]);
+  return new CuratedTable(store, new GlueCatalog(store, glueClient(), glue));
 }

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { openLake } from '../lake/open.js';
 import { DEFAULT_LAKE } from '../lake/settings.js';
 import type { QueryResult } from '../sql/query.js';
@@ -10,6 +10,21 @@ interface QueryFlags {
   json?: boolean;
   csv?: boolean;
   list?: boolean;
+  asOf?: { snapshotId?: number; time?: Date };
+  snapshots?: boolean;
+  dayDocuments?: string;
+}
+
+/** `--as-of`: a snapshot id of the curated table, or an ISO-8601 instant (the snapshot current then). */
+export function parseAsOf(value: string): { snapshotId?: number; time?: Date } {
+  if (/^\d+$/.test(value)) return { snapshotId: Number(value) };
+  const time = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(time.getTime())) {
+    throw new InvalidArgumentError(
+      `"${value}" is neither a snapshot id nor an ISO-8601 time (2026-11-20T06:00:00Z)`,
+    );
+  }
+  return { time };
 }
 
 export const queryCommand = new Command('query')
@@ -20,16 +35,59 @@ export const queryCommand = new Command('query')
   .addOption(new Option('--json', 'print rows as JSON').conflicts('csv'))
   .addOption(new Option('--csv', 'print rows as CSV'))
   .option('--list', 'list the queries of sql/')
+  .addOption(
+    new Option(
+      '--as-of <snapshot-id|time>',
+      'read curated data as a snapshot of the table held it',
+    ).argParser(parseAsOf),
+  )
+  .option('--snapshots', "list the curated table's snapshots (id, time, operation, days changed)")
+  .option(
+    '--day-documents <dir>',
+    'write the day documents sql/lake/open.sql reads for --date (and 7 days before) to DIR; print their SET VARIABLE line',
+  )
   .action(async (name: string | undefined, flags: QueryFlags, command: Command) => {
     if (flags.list) {
       const { listQueries } = await import('../sql/query.js');
       for (const q of await listQueries()) console.log(`${q.name.padEnd(44)}  ${q.description}`);
       return;
     }
+    if (flags.snapshots) {
+      const { listSnapshots } = await import('../iceberg/table.js');
+      const snapshots = await listSnapshots(await openLake(flags.lake));
+      if (flags.json) console.log(JSON.stringify(snapshots, null, 2));
+      else
+        for (const s of snapshots)
+          console.log(
+            `${s.snapshot_id}  ${s.time}  ${s.operation.padEnd(9)}  ${s.days.join(' ')}${s.current ? '  (current)' : ''}`,
+          );
+      return;
+    }
+    if (flags.dayDocuments) {
+      if (!flags.date) command.error("error: required option '--date <YYYY-MM-DD>' not specified");
+      const { writeDayDocuments } = await import('../sql/runner.js');
+      const { resolve } = await import('node:path');
+      const docs = await writeDayDocuments(
+        await openLake(flags.lake),
+        flags.date!,
+        7,
+        resolve(flags.dayDocuments),
+        flags.asOf,
+      );
+      console.log(
+        `SET VARIABLE manifest_files = [${docs.map((d) => `'${d.replaceAll("'", "''")}'`).join(', ')}]::VARCHAR[];`,
+      );
+      return;
+    }
     if (!name) command.error('error: name a query (firelake query --list shows them) or give a .sql file');
     if (!flags.date) command.error("error: required option '--date <YYYY-MM-DD>' not specified");
     const { runQuery } = await import('../sql/query.js');
-    const result = await runQuery({ store: await openLake(flags.lake), day: flags.date!, query: name! });
+    const result = await runQuery({
+      store: await openLake(flags.lake),
+      day: flags.date!,
+      query: name!,
+      ...(flags.asOf ? { snapshot: flags.asOf } : {}),
+    });
     console.log(
       flags.json ? JSON.stringify(result.rows, null, 2) : flags.csv ? toCsv(result) : toTable(result),
     );

@@ -5,7 +5,7 @@ import { DEFAULT_DATA_DIR, DEFAULT_LAKE } from '../lake/settings.js';
 import { parseDayOption, parseInstant, parsePositiveInt } from './options.js';
 
 // `firelake report`: the quality report of a day as one self-contained HTML file. The page's
-// path goes to stdout; progress to stderr. Exit 1 when the day has no data or no manifest (the
+// path goes to stdout; progress to stderr. Exit 1 when the day has no data or is not in the curated table (the
 // page says so too); a failing scorecard is shown, not an error (`firelake quality` gates).
 
 interface ReportFlags {

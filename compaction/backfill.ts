@@ -1,25 +1,30 @@
 import { mkdir, rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { listValue } from '@duckdb/node-api';
 import { type DuckDbType, specificsFields, writeEmptyCurated } from '../events/curated.js';
-import { type Day, dayPrefix, manifestKey, parseDay } from '../lake/layout.js';
+import { CuratedTable } from '../iceberg/table.js';
+import { type Day, dayPrefix, parseDay } from '../lake/layout.js';
 import { listAll, type ObjectStore } from '../lake/store.js';
 import { backfillMacros, movedQuery } from './backfill-sql.js';
 import { DEFAULT_FILE_SIZE_BYTES, DEFAULT_ROW_GROUP_SIZE, DEFAULT_ZSTD_LEVEL } from './build.js';
 import { type CompactionSummary, compactDay, newRunId } from './compact.js';
 import { openEngine } from './engine.js';
 import { CompactionError, UnreadableObjectError } from './errors.js';
+import { writeFieldIds } from './field-ids.js';
+import { adoptDayManifests } from './legacy.js';
 import { curatedSchemaVersion, type Manifest, type ManifestVersion, readManifest } from './manifest.js';
-import { publishManifest, removeStaleFiles } from './publish.js';
+import { publishDays } from './publish.js';
+import { withRun } from './run.js';
 import { uploadPlannedFiles } from './upload.js';
 
 // `firelake backfill`: rewrites compacted days after the catalog adopted fields that lived in
 // `extras`, so that each becomes its column. A day whose staging objects are all still there is
 // recompacted from staging (compactDay, forced); a day whose staging expired (even in part) is
 // rewritten from its curated Parquet: every row kept as it is, the adopted fields' values moved
-// from extras into event_specifics. Either way the day switches through the same conditional
-// manifest write as compaction (publishManifest), so readers see the old day or the new one.
+// from extras into event_specifics. Either way the day is replaced in one commit of the table, as
+// compaction does (publishDays), so readers see the old day or the new one. The table's schema
+// gains each adopted field as a column with a new field id; files written before read it as null.
 
 /** Days one backfill may span: a year (a wider range is more likely a typo). */
 export const MAX_BACKFILL_DAYS = 366;
@@ -43,6 +48,7 @@ export interface BackfillOptions {
   memoryLimitMiB?: number;
   threads?: number;
   log?: (line: string) => void;
+  table?: CuratedTable;
 }
 
 export interface BackfillDay {
@@ -90,17 +96,19 @@ export async function backfill(options: BackfillOptions): Promise<BackfillDay[]>
   const days = backfillDays(options.from, options.to);
   const fields = backfillFields(options.fields);
   const log = options.log ?? (() => {});
+  const table = options.table ?? new CuratedTable(options.store);
+  await adoptDayManifests(table, log);
+  const state = await table.state();
   const manifests = new Map<Day, ManifestVersion>();
   const never: Day[] = [];
   for (const day of days) {
-    const version = await readManifest(options.store, day);
+    const version = state ? await readManifest(options.store, day, { table, state }) : undefined;
     if (version) manifests.set(day, version);
     else never.push(day);
   }
   if (never.length > 0) {
     throw new BackfillError(
-      `${never.join(', ')} ${never.length === 1 ? 'was' : 'were'} never compacted (no ${manifestKey(never[0]!)}` +
-        `${never.length > 1 ? ', ...' : ''}): nothing to backfill there; run firelake compact --date D first. Nothing was changed`,
+      `${never.join(', ')} ${never.length === 1 ? 'was' : 'were'} never compacted (not in the curated table): nothing to backfill there; run firelake compact --date D first. Nothing was changed`,
     );
   }
   const out: BackfillDay[] = [];
@@ -121,6 +129,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillDay[]>
           workDir: options.workDir,
           memoryLimitMiB: options.memoryLimitMiB,
           threads: options.threads,
+          table,
           log,
         });
       } catch (error) {
@@ -144,7 +153,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillDay[]>
       });
     } else {
       log(`${day}: rewriting from curated run ${previous.manifest.run_id}`);
-      out.push(await fromCurated(options, day, previous, fields, log));
+      out.push(await fromCurated(options, table, day, previous, fields, log));
     }
   }
   return out;
@@ -152,6 +161,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillDay[]>
 
 async function fromCurated(
   options: BackfillOptions,
+  table: CuratedTable,
   day: Day,
   previous: ManifestVersion,
   fields: readonly { name: string; type: DuckDbType }[],
@@ -160,11 +170,10 @@ async function fromCurated(
   const { store } = options;
   const started = new Date();
   const runId = newRunId(started);
-  const dir = join(options.workDir ?? tmpdir(), `firelake-backfill-${runId}`);
-  const uploaded: string[] = [];
-  let published = false;
-  try {
+  return withRun({ store, workDir: options.workDir, name: `backfill-${runId}`, log }, async (run) => {
+    const { dir } = run;
     await mkdir(join(dir, 'in'), { recursive: true });
+    const fieldIds = await writeFieldIds(table);
     const engine = await openEngine({
       dir: join(dir, 'duckdb'),
       memoryLimitMiB: options.memoryLimitMiB ?? Math.floor((totalmem() / 2 ** 20) * 0.6),
@@ -201,6 +210,7 @@ async function fromCurated(
           dir: outDir,
           row_group_size: DEFAULT_ROW_GROUP_SIZE,
           zstd_level: DEFAULT_ZSTD_LEVEL,
+          field_ids: fieldIds,
         });
       }
       const counted = await engine.connection.runAndReadAll(movedQuery(fields), { files });
@@ -208,7 +218,7 @@ async function fromCurated(
         Object.entries(counted.getRowObjectsJson()[0] ?? {}).map(([f, n]) => [f, Number(n ?? 0)]),
       );
       await rm(join(dir, 'in'), { recursive: true, force: true });
-      const uploadedFiles = await uploadPlannedFiles(engine, store, day, runId, outDir, log, uploaded);
+      const uploadedFiles = await uploadPlannedFiles(engine, store, day, runId, outDir, log, run.uploaded);
       built = { ...uploadedFiles, moved };
     } finally {
       engine.close();
@@ -229,13 +239,11 @@ async function fromCurated(
       rows_by_language: built.rowsByLanguage,
       files: built.files,
     };
-    await publishManifest(store, manifest, previous, uploaded);
-    published = true;
+    await publishDays(run, table, [{ manifest, previous }], { started, log });
     const moved = Object.entries(built.moved)
       .filter(([, n]) => n > 0)
       .map(([f, n]) => `${f} ${n}`);
     log(`${day}: published run ${runId}: ${rows} rows; moved from extras: ${moved.join(', ') || 'nothing'}`);
-    await removeStaleFiles(store, day, manifest, previous, started, log);
     return {
       day,
       source: 'curated',
@@ -244,9 +252,6 @@ async function fromCurated(
       rows,
       moved: built.moved,
       files: built.files.length,
-    };
-  } finally {
-    if (!published && uploaded.length > 0) await store.delete(uploaded).catch(() => {});
-    await rm(dir, { recursive: true, force: true });
-  }
+    } satisfies BackfillDay;
+  });
 }

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { listValue, structValue } from '@duckdb/node-api';
+import { type DuckDBValue, listValue, structValue } from '@duckdb/node-api';
 import { catalogFieldsPatch, curatedColumns, UNKNOWN_LANGUAGE } from '../events/curated.js';
 import { type Day, parsePartitions } from '../lake/layout.js';
 import type { ObjectInfo, ObjectStore } from '../lake/store.js';
@@ -61,7 +61,7 @@ export async function build(
   objects: ObjectInfo[],
   runId: string,
   dir: string,
-  options: CompactDayOptions,
+  options: CompactDayOptions & { fieldIds: DuckDBValue },
   log: (line: string) => void,
   uploaded: string[],
 ): Promise<Built> {
@@ -136,6 +136,7 @@ export async function build(
         dir: outDir,
         row_group_size: options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE,
         zstd_level: options.zstdLevel ?? DEFAULT_ZSTD_LEVEL,
+        field_ids: options.fieldIds,
       });
     } catch (error) {
       throw await unreadable(engine, error, objects, paths, columns);

@@ -1,7 +1,7 @@
-import { mkdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listValue } from '@duckdb/node-api';
+import { CuratedTable } from '../iceberg/table.js';
 import type { Day } from '../lake/layout.js';
 import { listAll, type ObjectStore } from '../lake/store.js';
 import { openRunEngine } from './build.js';
@@ -10,13 +10,14 @@ import type { Engine } from './engine.js';
 import { CompactionError } from './errors.js';
 import type { Manifest } from './manifest.js';
 import { type FanOutPlan, readPlan, runPrefix, unitResultKey } from './plan.js';
-import { publishManifest, removeStaleFiles } from './publish.js';
+import { publishDays } from './publish.js';
+import { withRun } from './run.js';
 import { publishedSummary } from './summary.js';
 import type { UnitResult } from './unit.js';
 
 // Fan-out compaction, step 3: the commit. Every unit must have its result; no event_uuid may
-// have been written by two units; then the day switches to the union of the units' files with
-// the same conditional manifest write as a single run (publishManifest), so readers see the old
+// have been written by two units; then the union of the units' files becomes the day in one
+// snapshot of the table, the same commit as a single run's (publishDays), so readers see the old
 // day or the new day, never a mix, and of two runs of a day only one publishes.
 
 /** A unit of the run has no result: it failed or never ran. Nothing is published. */
@@ -58,7 +59,10 @@ export class CrossUnitDuplicateError extends CompactionError {
 const STALE_RUN_MS = 24 * 3_600_000;
 
 export interface CommitDayOptions
-  extends Pick<CompactDayOptions, 'workDir' | 'memoryLimitMiB' | 'threads' | 'log' | 'beforePublish'> {
+  extends Pick<
+    CompactDayOptions,
+    'workDir' | 'memoryLimitMiB' | 'threads' | 'log' | 'beforePublish' | 'table'
+  > {
   store: ObjectStore;
   day: Day;
   runId: string;
@@ -67,73 +71,71 @@ export interface CommitDayOptions
 export async function commitDay(options: CommitDayOptions): Promise<CompactionSummary> {
   const { store, day, runId } = options;
   const log = options.log ?? (() => {});
+  const table = options.table ?? new CuratedTable(store);
   const plan = await readPlan(store, day, runId);
   const started = new Date(plan.started_at);
-  const results = await readUnitResults(store, plan);
-  // Every file of the run: removed if it does not publish.
-  const uploaded = results.flatMap((r) => [...r.files.map((f) => f.key), r.uuid_hashes_key]);
-  const dir = join(options.workDir ?? tmpdir(), `firelake-compaction-${runId}-commit`);
-  let published = false;
+  let committed = false;
   try {
-    await mkdir(dir, { recursive: true });
-    const engine = await openRunEngine(dir, options);
-    try {
-      const repeated = await uuidsInTwoUnits(engine, store, results, dir);
-      if (repeated.length > 0) throw new CrossUnitDuplicateError(day, repeated);
-    } finally {
-      engine.close();
-    }
-
-    const rowsRead = results.reduce((sum, r) => sum + r.rows_read, 0);
-    const rows = results.reduce((sum, r) => sum + r.rows, 0);
-    const rowsByLanguage: Record<string, number> = {};
-    for (const r of results) {
-      for (const [language, n] of Object.entries(r.rows_by_language))
-        rowsByLanguage[language] = (rowsByLanguage[language] ?? 0) + n;
-    }
-    const files = results.flatMap((r) => r.files);
-    const manifest: Manifest = {
-      format: 1,
-      day,
-      run_id: runId,
-      started_at: plan.started_at,
-      published_at: '',
-      schema_version: plan.schema_version,
-      rows,
-      rows_by_language: Object.fromEntries(
-        Object.entries(rowsByLanguage).sort(([a], [b]) => (a < b ? -1 : 1)),
-      ),
-      files,
-      staging_objects: plan.objects,
-      rows_read: rowsRead,
-      duplicates_dropped: rowsRead - rows,
-    };
-    await options.beforePublish?.(runId);
-    await publishManifest(store, manifest, plan.previous ?? undefined, uploaded);
-    published = true;
-    log(
-      `${day}: published run ${runId}: ${rows} rows in ${files.length} file(s) from ${results.length} units`,
-    );
-
-    const previous = plan.previous ?? undefined;
-    const cleanup = await removeStaleFiles(store, day, manifest, previous, started, log);
-    // Folders of runs that never committed: only old ones, a younger one may be a run at work.
-    await removeRunFolders(store, day, runId, new Date(started.getTime() - STALE_RUN_MS), log);
-    const objectBytes = plan.objects.reduce((sum, o) => sum + o.size, 0);
-    return {
-      ...publishedSummary(manifest, previous, plan.objects.length, objectBytes, cleanup, started),
-      units: results.length,
-    };
-  } finally {
-    if (!published) {
-      if (uploaded.length > 0) {
-        await store.delete(uploaded).catch((error: unknown) => {
-          log(`${day}: could not remove ${uploaded.length} unpublished file(s): ${(error as Error).message}`);
-        });
+    const results = await readUnitResults(store, plan);
+    return await withRun({ store, workDir: options.workDir, name: `${runId}-commit`, log }, async (run) => {
+      // Every file of the run: removed if it does not publish.
+      run.uploaded.push(...results.flatMap((r) => [...r.files.map((f) => f.key), r.uuid_hashes_key]));
+      const engine = await openRunEngine(run.dir, options);
+      try {
+        const repeated = await uuidsInTwoUnits(engine, store, results, run.dir);
+        if (repeated.length > 0) throw new CrossUnitDuplicateError(day, repeated);
+      } finally {
+        engine.close();
       }
-      await removeRunFolders(store, day, runId, undefined, log);
-    }
-    await rm(dir, { recursive: true, force: true });
+
+      const rowsRead = results.reduce((sum, r) => sum + r.rows_read, 0);
+      const rows = results.reduce((sum, r) => sum + r.rows, 0);
+      const rowsByLanguage: Record<string, number> = {};
+      for (const r of results) {
+        for (const [language, n] of Object.entries(r.rows_by_language))
+          rowsByLanguage[language] = (rowsByLanguage[language] ?? 0) + n;
+      }
+      const files = results.flatMap((r) => r.files);
+      const manifest: Manifest = {
+        format: 1,
+        day,
+        run_id: runId,
+        started_at: plan.started_at,
+        published_at: '',
+        schema_version: plan.schema_version,
+        rows,
+        rows_by_language: Object.fromEntries(
+          Object.entries(rowsByLanguage).sort(([a], [b]) => (a < b ? -1 : 1)),
+        ),
+        files,
+        staging_objects: plan.objects,
+        rows_read: rowsRead,
+        duplicates_dropped: rowsRead - rows,
+      };
+      await options.beforePublish?.(runId);
+      const previous = plan.previous ?? undefined;
+      const published = await publishDays(run, table, [{ manifest, previous }], { started, log });
+      committed = true;
+      log(
+        `${day}: published run ${runId} as snapshot ${published.commit.snapshotId}: ${rows} rows in ${files.length} file(s) from ${results.length} units`,
+      );
+      // The unit hashes are the run's scratch, like its folder.
+      await store.delete(results.map((r) => r.uuid_hashes_key)).catch(() => {});
+      const objectBytes = plan.objects.reduce((sum, o) => sum + o.size, 0);
+      return {
+        ...publishedSummary(manifest, previous, plan.objects.length, objectBytes, published, started),
+        units: results.length,
+      };
+    });
+  } finally {
+    // Folders of runs that never committed: only old ones, a younger one may be a run at work.
+    await removeRunFolders(
+      store,
+      day,
+      runId,
+      committed ? new Date(started.getTime() - STALE_RUN_MS) : undefined,
+      log,
+    );
   }
 }
 

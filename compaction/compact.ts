@@ -1,24 +1,26 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CuratedTable } from '../iceberg/table.js';
 import { parseDay } from '../lake/layout.js';
 import { type Built, build, openRunEngine } from './build.js';
+import { writeFieldIds } from './field-ids.js';
 import { inspectDay } from './inspect.js';
 import { curatedSchemaVersion, type Manifest } from './manifest.js';
 import type { CompactDayOptions } from './options.js';
-import { publishManifest, removeStaleFiles } from './publish.js';
+import { publishDays } from './publish.js';
+import { withRun } from './run.js';
 import { type CompactionSummary, mib, publishedSummary } from './summary.js';
 
 export type { CompactDayOptions } from './options.js';
 export type { CompactionSummary } from './summary.js';
 
 // Compaction of one UTC day: staging NDJSON.gz -> deduplicated, typed, zstd Parquet by language,
-// published by one conditional write of the day's manifest.
+// published by one commit of the curated Iceberg table.
 //
 // The steps live beside this file: inspect.ts (what changed since the published run), build.ts
-// (both passes over the staging objects: download.ts, upload.ts), publish.ts (the manifest
-// switch and the cleanup after it), summary.ts (what a run reports).
+// (both passes over the staging objects: download.ts, upload.ts), publish.ts (the commit),
+// run.ts (the work folder and the uploaded files), summary.ts (what a run reports).
 
 /**
  * Removes work folders that runs killed mid-way left in `workDir` (a Lambda timeout leaves /tmp
@@ -55,21 +57,29 @@ export async function compactDay(options: CompactDayOptions): Promise<Compaction
   parseDay(day);
   const log = options.log ?? (() => {});
   const runId = options.runId ?? newRunId(started);
+  const table = options.table ?? new CuratedTable(store);
 
-  const inspected = await inspectDay(options, started);
+  const inspected = await inspectDay({ ...options, table }, started);
   if (inspected.kind === 'unchanged') return inspected.summary;
   const { previous, objects, objectBytes } = inspected;
 
   log(`${day}: run ${runId}, ${objects.length} staging objects, ${mib(objectBytes)} gzip`);
-  const dir = join(options.workDir ?? tmpdir(), `firelake-compaction-${runId}`);
-  const uploaded: string[] = [];
-  let published = false;
-  try {
-    await mkdir(dir, { recursive: true });
-    const engine = await openRunEngine(dir, options);
+  return withRun({ store, workDir: options.workDir, name: runId, log }, async (run) => {
+    const fieldIds = await writeFieldIds(table);
+    const engine = await openRunEngine(run.dir, options);
     let built: Built;
     try {
-      built = await build(engine, store, day, objects, runId, dir, options, log, uploaded);
+      built = await build(
+        engine,
+        store,
+        day,
+        objects,
+        runId,
+        run.dir,
+        { ...options, fieldIds },
+        log,
+        run.uploaded,
+      );
     } finally {
       engine.close();
     }
@@ -89,20 +99,14 @@ export async function compactDay(options: CompactDayOptions): Promise<Compaction
       duplicates_dropped: built.rowsRead - built.rows,
     };
     await options.beforePublish?.(runId);
-    await publishManifest(store, manifest, previous, uploaded);
-    published = true;
-    log(`${day}: published run ${runId}: ${built.rows} rows in ${built.files.length} file(s)`);
-
-    const cleanup = await removeStaleFiles(store, day, manifest, previous, started, log);
-    return publishedSummary(manifest, previous, objects.length, objectBytes, cleanup, started);
-  } finally {
-    if (!published && uploaded.length > 0) {
-      // Not published (an error, or another run won): our files are garbage. If this cleanup
-      // fails too, the next successful run removes them as orphans.
-      await store.delete(uploaded).catch((error: unknown) => {
-        log(`${day}: could not remove ${uploaded.length} unpublished file(s): ${(error as Error).message}`);
-      });
-    }
-    await rm(dir, { recursive: true, force: true });
-  }
+    const published = await publishDays(run, table, [{ manifest, previous }], {
+      started,
+      log,
+      retentionMs: options.retentionMs,
+    });
+    log(
+      `${day}: published run ${runId} as snapshot ${published.commit.snapshotId}: ${built.rows} rows in ${built.files.length} file(s)`,
+    );
+    return publishedSummary(manifest, previous, objects.length, objectBytes, published, started);
+  });
 }

@@ -1,5 +1,9 @@
 import { tmpdir } from 'node:os';
+import { glueClient } from '../aws/glue.js';
 import { s3Client } from '../aws/s3.js';
+import { GlueCatalog, type GlueTableRef } from '../iceberg/glue-catalog.js';
+import { CURATED_GLUE_ENV } from '../iceberg/glue-schema.js';
+import { CuratedTable } from '../iceberg/table.js';
 import { S3Store } from '../lake/s3-store.js';
 import { DEFAULT_COMPACTION_LATE_WINDOW_DAYS, settingsFromEnv, settingsProblems } from '../lake/settings.js';
 import type { ObjectStore } from '../lake/store.js';
@@ -13,6 +17,8 @@ export interface CompactionConfig {
   lateWindowDays: number;
   memoryLimitMiB: number;
   workDir: string;
+  /** The Glue table the curated table is committed through; undefined: the file-system catalog. */
+  curatedGlue: GlueTableRef | undefined;
 }
 
 export class ConfigError extends CompactionError {
@@ -26,7 +32,9 @@ export class ConfigError extends CompactionError {
 /**
  * LAKE_BUCKET (required), LAKE_PREFIX, COMPACTION_LATE_WINDOW_DAYS (default in lake/settings.ts),
  * COMPACTION_MEMORY_LIMIT_MIB (default 70% of the function's memory: Node, the SDK's buffers and
- * DuckDB's allocations outside its buffer pool need the rest), COMPACTION_WORK_DIR (default /tmp).
+ * DuckDB's allocations outside its buffer pool need the rest), COMPACTION_WORK_DIR (default /tmp),
+ * CURATED_GLUE_DATABASE and CURATED_GLUE_TABLE (both or neither: the Glue table commits go
+ * through, infra/glue-catalog.ts bindCuratedTable).
  */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): CompactionConfig {
   const bucket = env.LAKE_BUCKET;
@@ -35,6 +43,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): CompactionC
   const problems: string[] = [];
   const shared = settingsFromEnv(env, 'lambda', ['compactionLateWindowDays'], problems);
   problems.push(...settingsProblems(shared, 'lambda'));
+  const database = env[CURATED_GLUE_ENV.database] || undefined;
+  const table = env[CURATED_GLUE_ENV.table] || undefined;
+  if ((database === undefined) !== (table === undefined))
+    problems.push(
+      `${CURATED_GLUE_ENV.database} and ${CURATED_GLUE_ENV.table} go together: set both (the curated table in Glue) or neither (the lake's file-system catalog)`,
+    );
   if (problems.length > 0) throw new ConfigError(problems.join('; '));
   return {
     bucket,
@@ -42,6 +56,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): CompactionC
     lateWindowDays: shared.compactionLateWindowDays ?? DEFAULT_COMPACTION_LATE_WINDOW_DAYS,
     memoryLimitMiB: positiveInt(env, 'COMPACTION_MEMORY_LIMIT_MIB', Math.floor(lambdaMiB * 0.7)),
     workDir: env.COMPACTION_WORK_DIR ?? tmpdir(),
+    curatedGlue: database && table ? { database, table } : undefined,
   };
 }
 
@@ -56,4 +71,15 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
 
 export function storeFromConfig(config: CompactionConfig): ObjectStore {
   return new S3Store(s3Client({ requestTimeoutMs: 120_000 }), config.bucket, config.prefix);
+}
+
+/**
+ * The curated table the functions commit, one per invocation (its caches of decoded manifests do
+ * not outlive it): through Glue when configured, with one Glue client for the sandbox's life.
+ */
+export function curatedTables(config: CompactionConfig, store: ObjectStore): () => CuratedTable {
+  const ref = config.curatedGlue;
+  if (!ref) return () => new CuratedTable(store);
+  const glue = glueClient();
+  return () => new CuratedTable(store, new GlueCatalog(store, glue, ref));
 }

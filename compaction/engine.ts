@@ -34,7 +34,6 @@ export type SqlName =
   | 'file-rows'
   | 'probe-object'
   | 'set-curated-files'
-  | 'curated-files'
   | 'curated-view'
   | 'unit-uuids'
   | 'cross-unit-hashes'

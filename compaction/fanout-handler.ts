@@ -1,7 +1,7 @@
 import { type Day, dayOf, parseDay } from '../lake/layout.js';
 import { commitDay } from './commit.js';
 import { type CompactionSummary, compactDay, removeStaleWorkDirs } from './compact.js';
-import { configFromEnv, storeFromConfig } from './config.js';
+import { configFromEnv, curatedTables, storeFromConfig } from './config.js';
 import { CompactionError, MissingDayError, StagingShrunkError } from './errors.js';
 import { nightlyDays } from './nightly.js';
 import { clearPendingDay, pendingDays } from './pending.js';
@@ -13,12 +13,15 @@ import { DEFAULT_UNIT_BYTES } from './unit-size.js';
 //   plan:   {scheduledTime} (the nightly schedule) or {date, force} (by hand) -> the days to
 //           compact, the units of those that fan out, the commits to make;
 //   unit:   one item of the Distributed Map: a unit of a planned run, or a whole small day;
-//   commit: one fanned-out day: the day-wide checks and the conditional manifest write.
+//   commit: one fanned-out day: the day-wide checks and the one commit of the table.
 // Config from the environment as the compaction Lambda's (compaction/config.ts), plus
 // COMPACTION_UNIT_MIB (gzip staging per unit).
 
 const config = configFromEnv();
 const store = storeFromConfig(config);
+// The plan reads the curated table, the unit and the commit commit it, all through one catalog:
+// Glue in the stack (CURATED_GLUE_*), else the file system.
+const curatedTable = curatedTables(config, store);
 const unitBytes = process.env.COMPACTION_UNIT_MIB
   ? Number(process.env.COMPACTION_UNIT_MIB) * 2 ** 20
   : DEFAULT_UNIT_BYTES;
@@ -66,7 +69,7 @@ export const plan = async (event: PlanEvent | null | undefined): Promise<PlanOut
   const out: PlanOutput = { days: [], units: [], commits: [] };
   for (const [i, day] of days.entries()) {
     try {
-      const planned = await planDay({ store, day, force, unitBytes, log });
+      const planned = await planDay({ store, table: curatedTable(), day, force, unitBytes, log });
       if (planned.mode === 'unchanged') out.days.push({ day, mode: 'unchanged' });
       else if (planned.mode === 'single') {
         out.days.push({ day, mode: 'single', note: planned.reason });
@@ -100,6 +103,7 @@ export const unit = async (item: UnitItem) => {
   await removeStaleWorkDirs(config.workDir, 0);
   const common = {
     store,
+    table: curatedTable(),
     day: item.day,
     workDir: config.workDir,
     memoryLimitMiB: config.memoryLimitMiB,
@@ -124,6 +128,7 @@ export const commit = async (item: { day: Day; run_id: string }) => {
   await removeStaleWorkDirs(config.workDir, 0);
   const summary = await commitDay({
     store,
+    table: curatedTable(),
     day: item.day,
     runId: item.run_id,
     workDir: config.workDir,

@@ -1,6 +1,6 @@
 import { parseDay } from '../lake/layout.js';
 import { compactDay, removeStaleWorkDirs } from './compact.js';
-import { configFromEnv, storeFromConfig } from './config.js';
+import { configFromEnv, curatedTables, storeFromConfig } from './config.js';
 import { CompactionError } from './errors.js';
 import { compactNightly } from './nightly.js';
 
@@ -13,6 +13,7 @@ import { compactNightly } from './nightly.js';
 
 const config = configFromEnv();
 const store = storeFromConfig(config);
+const curatedTable = curatedTables(config, store);
 
 export interface CompactionEvent {
   date?: string;
@@ -35,6 +36,7 @@ export const handler = async (event: CompactionEvent | null | undefined) => {
   if (stale > 0) console.log(`removed ${stale} work folder(s) of earlier runs that did not finish`);
   const common = {
     store,
+    table: curatedTable(),
     workDir: config.workDir,
     memoryLimitMiB: config.memoryLimitMiB,
     force: event?.force === true,

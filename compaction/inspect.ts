@@ -1,11 +1,13 @@
+import type { CuratedTable } from '../iceberg/table.js';
 import { dayPrefix } from '../lake/layout.js';
 import { listAll, type ObjectInfo } from '../lake/store.js';
 import { MissingDayError, StagingShrunkError } from './errors.js';
+import { adoptDayManifests } from './legacy.js';
 import { curatedSchemaVersion, type Manifest, type ManifestVersion, readManifest } from './manifest.js';
 import type { CompactDayOptions } from './options.js';
 import { type CompactionSummary, unchangedSummary } from './summary.js';
 
-// Step 1 of a run: what the day's manifest consumed against what staging holds now.
+// Step 1 of a run: what the day's record consumed against what staging holds now.
 
 /** What a run finds before building: the day unchanged since its manifest, or work to do. */
 export type InspectedDay =
@@ -17,12 +19,13 @@ export type InspectedDay =
  * changed since the manifest (throws MissingDayError, StagingShrunkError).
  */
 export async function inspectDay(
-  options: Pick<CompactDayOptions, 'store' | 'day' | 'force' | 'log'>,
+  options: Pick<CompactDayOptions, 'store' | 'day' | 'force' | 'log'> & { table: CuratedTable },
   started: Date,
 ): Promise<InspectedDay> {
-  const { store, day } = options;
+  const { store, day, table } = options;
   const log = options.log ?? (() => {});
-  const previous = await readManifest(store, day);
+  await adoptDayManifests(table, log);
+  const previous = await readManifest(store, day, { table });
   const stagingPrefix = dayPrefix('staging', day);
   // Every object of the day, whatever its name: one that is not gzip NDJSON fails the run by
   // name rather than being skipped without a trace.

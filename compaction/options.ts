@@ -1,3 +1,4 @@
+import type { CuratedTable } from '../iceberg/table.js';
 import type { Day } from '../lake/layout.js';
 import type { ObjectStore } from '../lake/store.js';
 
@@ -19,7 +20,11 @@ export interface CompactDayOptions {
   zstdLevel?: number;
   /** Progress lines (objects, rows, bytes); the CLI sends them to stderr. */
   log?: (line: string) => void;
-  /** Test seam: runs after the files are uploaded, right before the manifest switch. */
+  /** The curated table and its catalog (default: the lake's file-system catalog). */
+  table?: CuratedTable;
+  /** Expire snapshots older than this at the commit, instead of the table's retention. */
+  retentionMs?: number;
+  /** Test seam: runs after the files are uploaded, right before the commit. */
   beforePublish?: (runId: string) => Promise<void>;
   /** Run id (default: UTC time + random); must be unique per run. */
   runId?: string;

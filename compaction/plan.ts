@@ -1,3 +1,4 @@
+import { CuratedTable } from '../iceberg/table.js';
 import { type Day, PREFIX, parseDay, parsePartitions } from '../lake/layout.js';
 import type { ObjectInfo, ObjectStore } from '../lake/store.js';
 import { type CompactionSummary, newRunId } from './compact.js';
@@ -7,7 +8,7 @@ import { type ConsumedObject, curatedSchemaVersion, type ManifestVersion } from 
 import { DEFAULT_UNIT_BYTES } from './unit-size.js';
 
 // Fan-out compaction, step 1: cut a day into units that workers compact independently, then one
-// commit step publishes them all through the day's manifest (compaction/commit.ts).
+// commit step publishes them all in one snapshot of the table (compaction/commit.ts).
 //
 // Why dedup inside a unit is exact: the transform stages an event under the minute of its
 // created_at (event time), or its day's late shelf (`hour=24`) when it arrived over an hour
@@ -39,9 +40,9 @@ export interface FanOutPlan {
   run_id: string;
   started_at: string;
   schema_version: string;
-  /** The manifest the run read in step 1: the commit's write is conditional on its ETag. */
+  /** The day as the run read it in step 1: the commit is conditional on it being unchanged. */
   previous: ManifestVersion | null;
-  /** Every staging object of the day, in key order (the manifest's staging_objects). */
+  /** Every staging object of the day, in key order (the record's staging_objects). */
   objects: ConsumedObject[];
   units: Unit[];
 }
@@ -119,6 +120,7 @@ export interface PlanDayOptions {
   unitBytes?: number;
   runId?: string;
   log?: (line: string) => void;
+  table?: CuratedTable;
 }
 
 export type DayPlan =
@@ -136,7 +138,10 @@ export async function planDay(options: PlanDayOptions): Promise<DayPlan> {
   const started = new Date();
   const { store, day } = options;
   const log = options.log ?? (() => {});
-  const inspected = await inspectDay(options, started);
+  const inspected = await inspectDay(
+    { ...options, table: options.table ?? new CuratedTable(store) },
+    started,
+  );
   if (inspected.kind === 'unchanged') return { mode: 'unchanged', summary: inspected.summary };
   const { previous, objects } = inspected;
   const units = planUnits(objects, options.unitBytes ?? DEFAULT_UNIT_BYTES);

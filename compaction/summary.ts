@@ -1,16 +1,18 @@
-import { type Day, manifestKey } from '../lake/layout.js';
+import type { Day } from '../lake/layout.js';
 import type { Manifest, ManifestFile, ManifestVersion } from './manifest.js';
+import type { Published } from './publish.js';
 
 // What a compaction run reports: its summary (the CLI prints it, the Lambdas return it) and the
 // sizes in its progress lines.
 
 export interface CompactionSummary {
   day: Day;
-  /** published: a new manifest is live; unchanged: staging matched the live manifest, nothing done. */
+  /** published: a new snapshot holds the day; unchanged: staging matched the day's record, nothing done. */
   status: 'published' | 'unchanged';
   run_id: string;
   previous_run_id: string | null;
-  manifest_key: string;
+  /** The table snapshot that holds the day as this summary describes it. */
+  snapshot_id: number;
   objects: number;
   object_bytes: number;
   rows_read: number;
@@ -19,8 +21,10 @@ export interface CompactionSummary {
   rows_by_language: Record<string, number>;
   files: ManifestFile[];
   parquet_bytes: number;
-  /** Curated files removed after the switch: the previous run's, and orphans of killed runs. */
+  /** Files removed after the commit: of expired snapshots, and orphans of killed runs. */
   deleted_files: number;
+  /** The commit's own time (metadata written, swapped, cleaned up), ms; 0 when nothing was committed. */
+  commit_ms: number;
   elapsed_ms: number;
   /** Fan-out runs: how many units workers compacted (compaction/workers.ts). */
   units?: number;
@@ -34,7 +38,7 @@ export function publishedSummary(
   previous: ManifestVersion | undefined,
   objects: number,
   objectBytes: number,
-  cleanup: { deleted: number; note?: string },
+  published: Published,
   started: Date,
 ): CompactionSummary {
   return {
@@ -42,7 +46,7 @@ export function publishedSummary(
     status: 'published',
     run_id: manifest.run_id,
     previous_run_id: previous?.manifest.run_id ?? null,
-    manifest_key: manifestKey(manifest.day),
+    snapshot_id: published.commit.snapshotId,
     objects,
     object_bytes: objectBytes,
     rows_read: manifest.rows_read,
@@ -51,9 +55,10 @@ export function publishedSummary(
     rows_by_language: manifest.rows_by_language,
     files: manifest.files,
     parquet_bytes: manifest.files.reduce((sum, f) => sum + f.bytes, 0),
-    deleted_files: cleanup.deleted,
+    deleted_files: published.commit.deletedFiles,
+    commit_ms: published.commit.commitMs,
     elapsed_ms: Date.now() - started.getTime(),
-    ...(cleanup.note ? { note: cleanup.note } : {}),
+    ...(published.note ? { note: published.note } : {}),
   };
 }
 
@@ -70,7 +75,7 @@ export function unchangedSummary(
     status: 'unchanged',
     run_id: m.run_id,
     previous_run_id: m.run_id,
-    manifest_key: manifestKey(m.day),
+    snapshot_id: previous.snapshot_id,
     objects,
     object_bytes: objectBytes,
     rows_read: m.rows_read,
@@ -80,6 +85,7 @@ export function unchangedSummary(
     files: m.files,
     parquet_bytes: m.files.reduce((sum, f) => sum + f.bytes, 0),
     deleted_files: 0,
+    commit_ms: 0,
     elapsed_ms: Date.now() - started.getTime(),
     note: `staging unchanged since run ${m.run_id}: nothing to do (use --force to recompact)`,
   };

@@ -1,13 +1,15 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CuratedTable } from '../iceberg/table.js';
 import type { Day } from '../lake/layout.js';
 import type { ObjectInfo, ObjectStore } from '../lake/store.js';
 import { build, openRunEngine } from './build.js';
 import type { CompactDayOptions } from './compact.js';
 import { CompactionError } from './errors.js';
+import { writeFieldIds } from './field-ids.js';
 import type { ManifestFile } from './manifest.js';
 import { readPlan, unitHashesKey, unitResultKey, unitRunId } from './plan.js';
+import { withRun } from './run.js';
 import { mib } from './summary.js';
 
 // Fan-out compaction, step 2: one worker compacts one unit of a planned run. It is the day's
@@ -17,7 +19,8 @@ import { mib } from './summary.js';
 // result (files, counts) and the hashes of its uuids go under the run's folder.
 //
 // Retry-safe: a unit run again (a worker killed, a Lambda timed out) writes the same keys over
-// the earlier attempt's, and a unit whose result exists is done.
+// the earlier attempt's, and a unit whose result exists is done. No reader sees a unit's files:
+// the table names them only once the commit publishes the run.
 
 export interface UnitResult {
   day: Day;
@@ -36,7 +39,14 @@ export interface UnitResult {
 export interface CompactUnitOptions
   extends Pick<
     CompactDayOptions,
-    'workDir' | 'memoryLimitMiB' | 'threads' | 'fileSizeBytes' | 'rowGroupSize' | 'zstdLevel' | 'log'
+    | 'workDir'
+    | 'memoryLimitMiB'
+    | 'threads'
+    | 'fileSizeBytes'
+    | 'rowGroupSize'
+    | 'zstdLevel'
+    | 'log'
+    | 'table'
   > {
   store: ObjectStore;
   day: Day;
@@ -60,13 +70,10 @@ export async function compactUnit(options: CompactUnitOptions): Promise<UnitResu
   const tag = `${day} unit ${unit} (${planned.first_minute}-${planned.last_minute})`;
   log(`${tag}: ${objects.length} staging objects, ${mib(planned.bytes)} gzip`);
 
-  const dir = join(options.workDir ?? tmpdir(), `firelake-compaction-${unitRunId(runId, unit)}`);
-  const uploaded: string[] = [];
-  let done = false;
-  try {
-    await mkdir(dir, { recursive: true });
-    const engine = await openRunEngine(dir, options);
-    const hashesPath = join(dir, 'uuids.parquet');
+  return withRun({ store, workDir: options.workDir, name: unitRunId(runId, unit), log }, async (run) => {
+    const fieldIds = await writeFieldIds(options.table ?? new CuratedTable(store));
+    const engine = await openRunEngine(run.dir, options);
+    const hashesPath = join(run.dir, 'uuids.parquet');
     let built: Awaited<ReturnType<typeof build>>;
     try {
       built = await build(
@@ -75,17 +82,17 @@ export async function compactUnit(options: CompactUnitOptions): Promise<UnitResu
         day,
         objects,
         unitRunId(runId, unit),
-        dir,
-        options,
+        run.dir,
+        { ...options, fieldIds },
         (line) => log(line.replace(day, tag)),
-        uploaded,
+        run.uploaded,
       );
       await engine.run('unit-uuids', { path: hashesPath });
     } finally {
       engine.close();
     }
     const hashesKey = unitHashesKey(day, runId, unit);
-    uploaded.push(hashesKey);
+    run.uploaded.push(hashesKey);
     await store.putFile(hashesKey, hashesPath, { contentType: 'application/vnd.apache.parquet' });
     const result: UnitResult = {
       day,
@@ -99,17 +106,11 @@ export async function compactUnit(options: CompactUnitOptions): Promise<UnitResu
       uuid_hashes_bytes: (await stat(hashesPath)).size,
       elapsed_ms: Date.now() - started,
     };
-    // Written last: its presence says the unit's files are complete.
+    // Written last: its presence says the unit's files are complete. From here they are the
+    // commit's: it publishes them, or removes them when it does not.
     await store.put(resultKey, JSON.stringify(result), { contentType: 'application/json' });
-    done = true;
+    run.keepFiles = true;
     log(`${tag}: ${built.rows} rows in ${built.files.length} file(s), ${Date.now() - started} ms`);
     return result;
-  } finally {
-    if (!done && uploaded.length > 0) {
-      // A failed attempt's files: a retry writes the same keys again, the commit of another run
-      // removes them as orphans otherwise.
-      await store.delete(uploaded).catch(() => {});
-    }
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }

@@ -120,7 +120,10 @@ export function settingsFromTemplate(template: TemplateJson): CostSettings {
   const tables: Partial<CostSettings['tables']> = {};
   for (const [id, t] of ofType('AWS::DynamoDB::Table')) {
     const props = t.Properties as Props;
-    const name = String(props.TableName);
+    // A retained table's name ends with the stack's id (infra/state-tables.ts): a Fn::Join whose
+    // first part is the plain name.
+    const joined = (props.TableName as { 'Fn::Join'?: [string, unknown[]] } | undefined)?.['Fn::Join'];
+    const name = String(joined ? joined[1][0] : props.TableName);
     const role = (['dedup', 'users', 'subscriptions'] as const).find((r) => name.endsWith(`-${r}`));
     if (!role) continue;
     const provisioned = props.BillingMode !== 'PAY_PER_REQUEST';

@@ -29,8 +29,6 @@ export interface CompactionFanOutProps {
   bucket: s3.Bucket;
 }
 
-/** Units compacted at once: Lambda concurrency the fan-out may take from the account. */
-export const MAX_UNITS_IN_FLIGHT = 40;
 /** Errors a retry cannot fix (compaction/errors.ts): the same staging fails the same way. */
 const PERMANENT_ERRORS = [
   'UnreadableObjectError',
@@ -102,7 +100,8 @@ export class CompactionFanOut extends Construct {
     });
     const units = new sfn.DistributedMap(this, 'Units', {
       itemsPath: sfn.JsonPath.stringAt('$.units'),
-      maxConcurrency: MAX_UNITS_IN_FLIGHT,
+      // Units compacted at once: Lambda concurrency the fan-out may take from the account.
+      maxConcurrency: compaction.maxConcurrency,
       // No tolerated failures (the default): a unit failing after its retries fails the run
       // before any commit, and the old days stay.
       mapExecutionType: sfn.StateMachineType.STANDARD,

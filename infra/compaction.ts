@@ -161,8 +161,9 @@ export class Compaction extends Construct {
       handler: 'handler',
       memoryMiB: compaction.memoryMiB,
       timeoutMinutes: compaction.timeoutMinutes,
-      // One run at a time: a retried schedule must not race the run it retries.
-      reservedConcurrentExecutions: 1,
+      // None by default, which a new account requires: two runs of a day may race, and the
+      // manifest's conditional write lets only one of them publish (compaction/publish.ts).
+      reservedConcurrentExecutions: compaction.reservedConcurrency,
       bucket,
       compaction,
       logRetentionDays: props.logRetentionDays,

@@ -71,6 +71,8 @@ export function configFromContext(get: (key: string) => unknown): DeepPartial<Fi
       time: str('compactionTime'),
       manifestDeadline: str('manifestDeadline'),
       memoryMiB: nr('compactionMemoryMiB'),
+      reservedConcurrency: nr('compactionReservedConcurrency'),
+      maxConcurrency: nr('compactionMaxConcurrency'),
       lateWindowDays: nr('compactionLateWindowDays'),
     },
     alarms: { email: str('alarmEmail') },

@@ -2,6 +2,7 @@ import { UNKNOWN_LANGUAGE } from '../events/curated.js';
 import { DEFAULT_DELIVERY_SETTINGS } from '../lake/delivery.js';
 import {
   DEFAULT_COMPACTION_LATE_WINDOW_DAYS,
+  DEFAULT_COMPACTION_MEMORY_MIB,
   DEFAULT_DEDUP_TTL_HOURS,
   DEFAULT_METRICS_NAMESPACE,
   DEFAULT_NAME_PREFIX,
@@ -38,9 +39,11 @@ export const DEFAULT_CONFIG: FirelakeConfig = {
   compaction: {
     time: '02:30',
     manifestDeadline: '06:00',
-    memoryMiB: 10240,
+    memoryMiB: DEFAULT_COMPACTION_MEMORY_MIB,
     ephemeralStorageMiB: 10240,
     timeoutMinutes: 15,
+    reservedConcurrency: undefined,
+    maxConcurrency: 40,
     lateWindowDays: DEFAULT_COMPACTION_LATE_WINDOW_DAYS,
     retryAttempts: 2,
   },

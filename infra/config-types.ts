@@ -97,9 +97,18 @@ export interface FirelakeConfig {
     time: string;
     /** Alarm when yesterday's manifest is still missing at this time, `HH:MM` UTC. */
     manifestDeadline: string;
+    /** The nightly and fan-out compaction functions (default: a new account's 3,008 MB cap). */
     memoryMiB: number;
     ephemeralStorageMiB: number;
     timeoutMinutes: number;
+    /**
+     * Reserved concurrency of the by-hand compaction function; undefined = none. Not needed for
+     * correctness: the manifest's conditional write lets only one of two runs of a day publish
+     * (compaction/publish.ts). A new account cannot reserve any (docs/deploy.md).
+     */
+    reservedConcurrency?: number;
+    /** Units the fan-out's Distributed Map compacts at once: Lambda concurrency it may take. */
+    maxConcurrency: number;
     /** Days before yesterday re-checked for late staging objects (at least the transform's; docs/settings.md). */
     lateWindowDays: number;
     /** Scheduler retries of a failed invocation before the event goes to the dead-letter queue. */

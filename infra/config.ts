@@ -136,6 +136,9 @@ export function resolveConfig(overrides: DeepPartial<FirelakeConfig> = {}): Fire
   int('compaction.memoryMiB', c.compaction.memoryMiB, 1024, 10240);
   int('compaction.ephemeralStorageMiB', c.compaction.ephemeralStorageMiB, 512, 10240);
   int('compaction.timeoutMinutes', c.compaction.timeoutMinutes, 1, 15);
+  int('compaction.reservedConcurrency', c.compaction.reservedConcurrency, 1, 10000);
+  // A Distributed Map runs up to 10,000 child executions at once.
+  int('compaction.maxConcurrency', c.compaction.maxConcurrency, 1, 10000);
   int('compaction.retryAttempts', c.compaction.retryAttempts, 0, 185);
   if (c.catalog.languages.length === 0 || c.catalog.languages.some((l) => !/^[A-Za-z0-9_-]+$/.test(l))) {
     problems.push('catalog.languages: a non-empty list of language codes (letters, digits, _ and -)');

@@ -1,17 +1,29 @@
 import { Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { curatedColumns, type DuckDbType, specificsFields } from '../events/curated.js';
+import { type DuckDbType, specificsFields } from '../events/curated.js';
 import type { QuarantineRecord, StagedEvent } from '../events/types.js';
+import { CURATED_GLUE_ENV, glueColumns } from '../iceberg/glue-schema.js';
+import { newTableMetadata } from '../iceberg/metadata.js';
 import { LATE_SHELF, PREFIX } from '../lake/layout.js';
 import type { FirelakeConfig } from './config.js';
 import { ATHENA_RESULTS_PREFIX } from './lake-bucket.js';
 
-// The Glue Data Catalog over the lake: curated (Parquet), staging and quarantine (gzip NDJSON),
-// with partition projection so Athena finds new days without crawlers or MSCK REPAIR TABLE.
-// Columns come from events/curated.ts and events/types.ts, the same source as the data.
+// The Glue Data Catalog over the lake: curated events as an Apache Iceberg table, staging and
+// quarantine as gzip NDJSON with partition projection, so Athena finds new minutes without
+// crawlers or MSCK REPAIR TABLE. Columns come from events/curated.ts and events/types.ts (through
+// the Iceberg schema for curated), the same source as the data.
+//
+// The curated table is created as Glue creates Iceberg tables (OpenTableFormatInput.IcebergInput,
+// MetadataOperation CREATE, format version 2: Glue writes an empty table's metadata under the
+// location); compaction's first commit replaces that metadata with Firelake's (the partition spec,
+// the snapshots) through UpdateTable (iceberg/glue-catalog.ts), and Athena reads the snapshot the
+// table's `metadata_location` names. Its partitions are the Iceberg spec's (day of created_at,
+// language): no projection, no partition keys, every language visible.
 
 const HIVE_TYPE: Record<DuckDbType, string> = {
   VARCHAR: 'string',
@@ -28,15 +40,25 @@ export function specificsHiveType(): string {
     .join(',')}>`;
 }
 
-/** Curated columns in Glue terms; `language` is a partition key there, not a data column. */
+/** The curated table's Glue name: Athena queries `<database>.curated_events`. */
+export const CURATED_TABLE_NAME = 'curated_events';
+
+/** The curated table's columns as Glue shows them: its Iceberg schema's, `language` included. */
 export function curatedGlueColumns(): glue.CfnTable.ColumnProperty[] {
-  return curatedColumns()
-    .filter((c) => c.name !== 'language')
-    .map((c) => ({
-      name: c.name,
-      type: c.name === 'event_specifics' ? specificsHiveType() : HIVE_TYPE[c.type as DuckDbType],
-    }));
+  return glueColumns(newTableMetadata('s3://lake/curated/events', 0)).map((c) => ({
+    name: c.Name,
+    type: c.Type,
+  }));
 }
+
+/** What a function may do to the curated table: read its current version, or commit new ones. */
+export type CuratedAccess = 'read' | 'commit';
+
+/** Glue actions per access: GetTable reads the pointer, UpdateTable swaps it (the commit). */
+export const CURATED_GLUE_ACTIONS: Record<CuratedAccess, string[]> = {
+  read: ['glue:GetTable'],
+  commit: ['glue:GetTable', 'glue:UpdateTable'],
+};
 
 // Typed by the staging/quarantine line types: a field added there fails the type-check here.
 // Timestamps stay strings: the JSON SerDe does not parse ISO-8601 with a zone reliably.
@@ -88,6 +110,7 @@ const two = (name: string, min: number, max: number) => ({
 export class GlueCatalog extends Construct {
   readonly database: glue.CfnDatabase;
   readonly databaseName: string;
+  /** The curated Iceberg table (its pointer moves with each compaction commit). */
   readonly curated: glue.CfnTable;
   readonly staging: glue.CfnTable;
   readonly quarantine: glue.CfnTable;
@@ -134,31 +157,19 @@ export class GlueCatalog extends Construct {
       serdeInfo: { serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe' },
     };
 
-    this.curated = new glue.CfnTable(this, 'Curated', {
+    // A new logical id and name: CloudFormation creates the Iceberg table before it deletes the
+    // Hive table `events` it replaces (data files are not touched).
+    this.curated = new glue.CfnTable(this, 'CuratedIceberg', {
       catalogId: stack.account,
       databaseName: this.databaseName,
+      openTableFormatInput: { icebergInput: { metadataOperation: 'CREATE', version: '2' } },
       tableInput: {
-        name: 'events',
-        description: 'Curated events: deduplicated Parquet (zstd), one folder per day and language',
+        name: CURATED_TABLE_NAME,
+        description: 'Curated events: an Apache Iceberg table (v2), committed by compaction',
         tableType: 'EXTERNAL_TABLE',
-        partitionKeys: ['year', 'month', 'day', 'language'].map((name) => ({ name, type: 'string' })),
-        parameters: {
-          classification: 'parquet',
-          EXTERNAL: 'TRUE',
-          'projection.enabled': 'true',
-          ...year,
-          ...two('month', 1, 12),
-          ...two('day', 1, 31),
-          'projection.language.type': 'enum',
-          'projection.language.values': props.catalog.languages.join(','),
-          'storage.location.template': `${location(PREFIX.curatedEvents)}year=\${year}/month=\${month}/day=\${day}/language=\${language}/`,
-        },
         storageDescriptor: {
           location: location(PREFIX.curatedEvents),
           columns: curatedGlueColumns(),
-          inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
-          outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
-          serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
         },
       },
     });
@@ -226,5 +237,28 @@ export class GlueCatalog extends Construct {
         },
       },
     });
+  }
+
+  /**
+   * Wires a compaction function to the curated table: the variables it finds the table by and
+   * exactly the Glue actions the access needs, on the catalog, the database and that table (Glue
+   * authorizes GetTable and UpdateTable on all three).
+   */
+  bindCuratedTable(fn: lambda.Function, access: CuratedAccess): void {
+    const stack = Stack.of(this);
+    fn.addEnvironment(CURATED_GLUE_ENV.database, this.databaseName);
+    fn.addEnvironment(CURATED_GLUE_ENV.table, CURATED_TABLE_NAME);
+    const arn = (resource: 'catalog' | 'database' | 'table', resourceName?: string) =>
+      stack.formatArn({ service: 'glue', resource, ...(resourceName ? { resourceName } : {}) });
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: CURATED_GLUE_ACTIONS[access],
+        resources: [
+          arn('catalog'),
+          arn('database', this.databaseName),
+          arn('table', `${this.databaseName}/${CURATED_TABLE_NAME}`),
+        ],
+      }),
+    );
   }
 }

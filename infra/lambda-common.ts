@@ -20,8 +20,8 @@ export const entry = (relative: string) => join(ROOT, relative);
 
 export const LOCK_FILE = join(ROOT, 'package-lock.json');
 
-/** Node.js 22: the LTS line the project is tested on. */
-export const NODE_RUNTIME = lambda.Runtime.NODEJS_22_X;
+/** Node.js 24, the newest LTS Lambda runs (nodejs22.x leaves standard support in April 2027). */
+export const NODE_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 /**
  * ESM bundles with every dependency inside, the AWS SDK included: the code runs with the SDK
@@ -34,7 +34,7 @@ export const FUNCTION_NODE_OPTIONS = '--enable-source-maps';
 
 export const BUNDLING: BundlingOptions = {
   format: OutputFormat.ESM,
-  target: 'node22',
+  target: 'node24',
   externalModules: [],
   minify: true,
   sourceMap: true,
@@ -124,11 +124,11 @@ export class FunctionBase extends Construct {
   }
 }
 
-/** The Node.js 22 runtime is a choice (see NODE_RUNTIME), not an oversight. */
+/** The Node.js 24 runtime is a choice (see NODE_RUNTIME), not an oversight. */
 export function acknowledgeRuntime(fn: lambda.IFunction): void {
   Validations.of(fn).acknowledge({
     id: 'AwsSolutions-L1',
     reason:
-      'Pinned to Node.js 22 LTS, the runtime Firelake is built and tested on; upgraded with the project.',
+      'Pinned to Node.js 24 LTS, the runtime Firelake is built and benchmarked on; upgraded with the project.',
   });
 }

@@ -81,6 +81,11 @@ export class FirelakeStack extends Stack {
       catalog: config.catalog,
       bucket: this.lake.bucket,
     });
+    // Every function that commits the curated table commits it through Glue, so Athena reads what
+    // compaction published; the plan only reads it.
+    for (const fn of [this.compaction.fn, fanOut.unitFn, fanOut.commitFn])
+      this.catalog.bindCuratedTable(fn, 'commit');
+    this.catalog.bindCuratedTable(fanOut.planFn, 'read');
     if (config.api.enabled) {
       this.api = new IngestApi(this, 'Ingest', {
         namePrefix: p,
@@ -110,7 +115,7 @@ export class FirelakeStack extends Stack {
     out(
       'GlueDatabase',
       this.catalog.databaseName,
-      'Glue database for Athena (tables events, staging_events, quarantine)',
+      'Glue database for Athena (tables curated_events, staging_events, quarantine)',
     );
     out('AthenaWorkgroup', this.catalog.workgroup.name, 'Athena workgroup with its result location set');
     if (!this.delivery.sourceStream) {

@@ -1,4 +1,4 @@
-import { type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
@@ -35,6 +35,12 @@ export class StateTables extends Construct {
   constructor(scope: Construct, id: string, props: StateTablesProps) {
     super(scope, id);
     const { billing } = props.tables;
+    // Retained tables outlive the stack: a fixed name would make the next deploy after a
+    // `cdk destroy` fail ("already exists"). Theirs ends with the first 8 hex digits of the
+    // stack's id, the same for the stack's life and new for each stack created. Tables deleted
+    // with the stack keep the plain name, as locally.
+    const retained = props.removalPolicy === RemovalPolicy.RETAIN;
+    const stackSuffix = Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', Aws.STACK_ID))));
     const make = (tableId: TableId): dynamodb.Table => {
       const def: (typeof TABLES)[TableId] = TABLES[tableId];
       const capacity = billing.mode === 'provisioned' ? capacityOf(billing, tableId) : undefined;
@@ -43,7 +49,9 @@ export class StateTables extends Construct {
           ? (props.tables.dedupPointInTimeRecovery ?? props.tables.pointInTimeRecovery)
           : props.tables.pointInTimeRecovery;
       const table = new dynamodb.Table(this, tableId, {
-        tableName: tableNameFor(props.namePrefix, tableId),
+        tableName: retained
+          ? Fn.join('-', [tableNameFor(props.namePrefix, tableId), stackSuffix])
+          : tableNameFor(props.namePrefix, tableId),
         partitionKey: { name: def.partitionKey.name, type: ATTRIBUTE_TYPE[def.partitionKey.type] },
         sortKey:
           'sortKey' in def ? { name: def.sortKey.name, type: ATTRIBUTE_TYPE[def.sortKey.type] } : undefined,

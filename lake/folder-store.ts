@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -13,8 +13,12 @@ import {
 
 /**
  * The lake as a local folder with S3's keys. Writes go to a temporary file and are renamed into
- * place, so a reader never sees half an object. Conditional puts are serialised by an exclusive
- * lock file per key, which makes If-None-Match / If-Match hold across processes on one machine.
+ * place, so a reader never sees half an object. A create-only put (If-None-Match) hard-links its
+ * finished temporary file to the key, which the file system does only if the key is absent: one
+ * of several writers in any processes wins, and one killed at any moment leaves nothing that
+ * stops the next (the Iceberg catalog commits by it). If-Match puts are serialised by an exclusive
+ * lock file per key. A file system without hard links (FAT, some network shares) cannot hold the
+ * table's metadata.
  */
 export class FolderStore implements ObjectStore {
   constructor(readonly root: string) {}
@@ -36,6 +40,17 @@ export class FolderStore implements ObjectStore {
     await writeFileDurably(tmp, bytes);
     if (options.ifNoneMatch === undefined && options.ifMatch === undefined) {
       await rename(tmp, target);
+      return { etag: await statEtag(target) };
+    }
+    if (options.ifNoneMatch && options.ifMatch === undefined) {
+      try {
+        await link(tmp, target);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new PreconditionFailedError(key);
+        throw error;
+      } finally {
+        await rm(tmp, { force: true });
+      }
       return { etag: await statEtag(target) };
     }
     const lock = `${target}.lock`;

@@ -39,6 +39,16 @@ export const DEFAULT_LAKE = lakeIn(DEFAULT_DATA_DIR);
 // SDK clients, which import nothing of Firelake.
 export { DEFAULT_REGION } from '../aws/region.js';
 
+/**
+ * Lambda in a new AWS account: 10 concurrent executions and 3,008 MB of memory per function,
+ * until AWS raises them (docs/deploy.md). The stack's defaults fit it; `firelake preflight`
+ * compares the account's own figures with what the configured stack asks for.
+ */
+export const NEW_ACCOUNT_LAMBDA = { concurrentExecutions: 10, memoryMiB: 3008 } as const;
+
+/** Compaction's Lambda memory (the nightly function and the fan-out's units): a new account's cap. */
+export const DEFAULT_COMPACTION_MEMORY_MIB = NEW_ACCOUNT_LAMBDA.memoryMiB;
+
 /** CloudWatch namespace of the EMF metrics (the transform, the manifest check, the stack's alarms). */
 export const DEFAULT_METRICS_NAMESPACE = 'Firelake';
 

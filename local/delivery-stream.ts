@@ -14,6 +14,7 @@ import {
   zeroCounts,
 } from './delivery/types.js';
 import { writeObject } from './delivery/write.js';
+import type { Appended } from './wal.js';
 
 // A Firehose delivery stream (Direct PUT -> Lambda processor -> S3 with dynamic partitioning),
 // behaving as docs/firehose.md describes, configured by the same DeliveryStreamConfig as the CDK
@@ -120,9 +121,9 @@ export class DeliveryStream {
     });
     if (accepted.length === 0) return results;
     // Logged before the transform can see them, so a record is settled only after its append.
-    let tag: number | undefined;
+    let appended: Appended | undefined;
     try {
-      tag = this.options.journal?.append(
+      appended = this.options.journal?.append(
         accepted.map((r) => r.data),
         now,
       );
@@ -135,25 +136,40 @@ export class DeliveryStream {
       }
       throw error;
     }
-    for (const record of accepted) this.toProcessor(record, tag);
+    accepted.forEach((record, i) => {
+      this.toProcessor(record, appended && { tag: appended.tag, ordinal: appended.first + i });
+    });
     return results;
   }
 
   /**
    * Deaggregation comes before the processor (docs/firehose.md); each sub-record is a record of its
-   * own for the transform, with the arrival time of the record it came in. A record that stays
-   * one keeps its RecordId; sub-records get ids of their own. The log holds the record as it was
-   * put, so its entry is settled once per part.
+   * own for the transform, with the arrival time of the record it came in. The log holds the
+   * record as it was put, so its entry is settled once per part.
+   *
+   * The recordIds the transform sees name one sub-record of one stored record, the same on every
+   * delivery of it: the transform's dedup tells a Firehose retry from a client's copy by them
+   * (transform/dedup.ts), and sub-records of one call share their arrival time. An invocation
+   * retried in this process carries the same records; a logged record redelivered by a later run
+   * gets the id it had, made from its place in the log (arrival, segment, place in the segment,
+   * sub-record), as AWS's look like the stored record's sequence number and a six-digit suffix
+   * (docs/firehose.md). Without a log nothing is redelivered: a record that stays whole keeps
+   * its RecordId, sub-records get ids of their own.
    */
-  private toProcessor(record: InputRecord, tag: number | undefined): void {
+  private toProcessor(record: InputRecord, logged: { tag: number; ordinal: number } | undefined): void {
     const parts = this.subRecords.of(record.data);
-    if (tag !== undefined && parts.length > 1) this.options.journal?.retain(tag, parts.length - 1);
-    for (const data of parts) {
-      const recordId = parts.length === 1 ? record.recordId : this.recordIds.next();
+    if (logged && parts.length > 1) this.options.journal?.retain(logged.tag, parts.length - 1);
+    const base = logged && loggedRecordId(record.arrivalMs, logged.tag, logged.ordinal);
+    parts.forEach((data, sub) => {
+      const recordId = base
+        ? `${base}${String(sub).padStart(6, '0')}`
+        : parts.length === 1
+          ? record.recordId
+          : this.recordIds.next();
       this.counters.processorRecords++;
       this.backlog.bytes += data.length;
-      this.buffer.add({ recordId, data, arrivalMs: record.arrivalMs, tag });
-    }
+      this.buffer.add({ recordId, data, arrivalMs: record.arrivalMs, tag: logged?.tag });
+    });
   }
 
   /** Resolves once the records put so far are in the write-ahead log (at once without one). */
@@ -163,13 +179,14 @@ export class DeliveryStream {
 
   /**
    * Records an earlier run acknowledged and logged but did not deliver: taken whatever the
-   * backlog, with their original arrival time (the transform's dedup key for a redelivery).
+   * backlog, with their original arrival time and recordIds (by which the transform's dedup
+   * admits a redelivery of markers the earlier run wrote).
    */
-  putRecovered(records: readonly { data: Buffer; arrivalMs: number; tag: number }[]): void {
+  putRecovered(records: readonly { data: Buffer; arrivalMs: number; tag: number; ordinal: number }[]): void {
     for (const r of records) {
       this.counters.incomingRecords++;
       this.counters.incomingBytes += r.data.length;
-      this.toProcessor({ recordId: this.recordIds.next(), data: r.data, arrivalMs: r.arrivalMs }, r.tag);
+      this.toProcessor({ recordId: this.recordIds.next(), data: r.data, arrivalMs: r.arrivalMs }, r);
     }
   }
 
@@ -337,4 +354,9 @@ export class DeliveryStream {
   private releaseBacklog(bytes: number): void {
     this.backlog.bytes -= bytes;
   }
+}
+
+/** A logged record's id, from its place in the log: digits, as Firehose's are. */
+function loggedRecordId(arrivalMs: number, segment: number, ordinal: number): string {
+  return `${String(arrivalMs).padStart(15, '0')}${String(segment).padStart(10, '0')}${String(ordinal).padStart(10, '0')}`;
 }

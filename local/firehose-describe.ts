@@ -2,8 +2,9 @@ import type { DeliveryStream } from './delivery-stream.js';
 
 // DescribeDeliveryStream as Firehose shapes it (the API's DeliveryStreamDescription), for tools
 // that check a stream before sending: a DirectPut stream, ACTIVE, with one extended S3
-// destination carrying the prefixes, buffering hints, GZIP, the Lambda processor and dynamic
-// partitioning, from the same DeliveryStreamConfig the CDK stack deploys.
+// destination carrying the prefixes, buffering hints, GZIP, the processors in the order the
+// stream applies them (RecordDeAggregation, then the Lambda) and dynamic partitioning, from the
+// same DeliveryStreamConfig the CDK stack deploys.
 
 /** Firehose operations this endpoint answers; any other one is refused by name. */
 export const SUPPORTED_OPERATIONS = [
@@ -73,6 +74,16 @@ export function describeDeliveryStream(stream: DeliveryStream, context: Describe
             ProcessingConfiguration: {
               Enabled: true,
               Processors: [
+                ...(config.deaggregation
+                  ? [
+                      {
+                        Type: 'RecordDeAggregation',
+                        Parameters: [
+                          { ParameterName: 'SubRecordType', ParameterValue: config.deaggregation },
+                        ],
+                      },
+                    ]
+                  : []),
                 {
                   Type: 'Lambda',
                   Parameters: [

@@ -114,7 +114,7 @@ export async function startFirehoseServer(options: FirehoseServerOptions): Promi
         case 'PutRecord':
           return send(res, 200, await durable(streamOf(body), putRecord(body)));
         case 'ListDeliveryStreams':
-          return send(res, 200, { DeliveryStreamNames: [...streams.keys()], HasMoreDeliveryStreams: false });
+          return send(res, 200, listDeliveryStreams([...streams.keys()], body));
         case 'DescribeDeliveryStream':
           return send(
             res,
@@ -188,17 +188,14 @@ export async function startFirehoseServer(options: FirehoseServerOptions): Promi
       records.length < 1 ||
       records.length > FIREHOSE_LIMITS.maxRecordsPerBatch
     ) {
-      throw new ApiError(
-        'ValidationException',
-        `1 validation error detected: Value at 'records' failed to satisfy constraint: Member must have length between 1 and ${FIREHOSE_LIMITS.maxRecordsPerBatch}`,
-      );
+      throw new ApiError('ValidationException', recordCountMessage(records));
     }
     const data = records.map((r, i) => decodeRecord(r, `records.${i + 1}.member.data`));
     const total = data.reduce((sum, d) => sum + d.length, 0);
     if (total > FIREHOSE_LIMITS.maxBatchBytes) {
       throw new ApiError(
         'InvalidArgumentException',
-        `Records size exceeds ${FIREHOSE_LIMITS.maxBatchBytes} bytes limit (got ${total}).`,
+        `Records size exceeds ${FIREHOSE_LIMITS.maxBatchBytes / (1024 * 1024)} MB limit`,
       );
     }
     const results: PutResult[] = take(stream, data);
@@ -230,6 +227,58 @@ export async function startFirehoseServer(options: FirehoseServerOptions): Promi
           for (const socket of inFlight.keys()) socket.destroy();
         }, graceMs).unref();
       }),
+  };
+}
+
+/**
+ * Firehose's validation message for a Records list of the wrong length: its validator shows the
+ * list as Java prints it (https://github.com/boto/boto3/issues/1156 quotes one for a long list).
+ */
+function recordCountMessage(records: unknown): string {
+  if (!Array.isArray(records)) {
+    return "1 validation error detected: Value null at 'records' failed to satisfy constraint: Member must not be null";
+  }
+  if (records.length === 0) {
+    return "1 validation error detected: Value '[]' at 'records' failed to satisfy constraint: Member must have length greater than or equal to 1";
+  }
+  const shown = records.map(
+    (_, i) => `com.amazonaws.firehose.v20150804.Record@${(((i + 1) * 0x9e3779b1) >>> 0).toString(16)}`,
+  );
+  return `1 validation error detected: Value '[${shown.join(', ')}]' at 'records' failed to satisfy constraint: Member must have length less than or equal to ${FIREHOSE_LIMITS.maxRecordsPerBatch}`;
+}
+
+const STREAM_TYPES = ['DirectPut', 'KinesisStreamAsSource', 'MSKAsSource', 'DatabaseAsSource'];
+
+/**
+ * ListDeliveryStreams as Firehose answers it: names in order, only streams of the asked
+ * DeliveryStreamType (every local stream is DirectPut), those after ExclusiveStartDeliveryStreamName,
+ * at most Limit (1-10000, default 10) with HasMoreDeliveryStreams when more remain.
+ */
+export function listDeliveryStreams(names: readonly string[], body: Record<string, unknown>) {
+  const { Limit, DeliveryStreamType, ExclusiveStartDeliveryStreamName } = body;
+  if (
+    Limit !== undefined &&
+    (!Number.isInteger(Limit) || (Limit as number) < 1 || (Limit as number) > 10_000)
+  ) {
+    throw new ApiError(
+      'ValidationException',
+      `1 validation error detected: Value '${String(Limit)}' at 'limit' failed to satisfy constraint: Member must have value ${(Limit as number) < 1 ? 'greater than or equal to 1' : 'less than or equal to 10000'}`,
+    );
+  }
+  if (DeliveryStreamType !== undefined && !STREAM_TYPES.includes(DeliveryStreamType as string)) {
+    throw new ApiError(
+      'ValidationException',
+      `1 validation error detected: Value '${String(DeliveryStreamType)}' at 'deliveryStreamType' failed to satisfy constraint: Member must satisfy enum value set: [${STREAM_TYPES.join(', ')}]`,
+    );
+  }
+  const after =
+    typeof ExclusiveStartDeliveryStreamName === 'string' ? ExclusiveStartDeliveryStreamName : undefined;
+  const directPut = DeliveryStreamType === undefined || DeliveryStreamType === 'DirectPut';
+  const matching = directPut ? [...names].sort().filter((n) => after === undefined || n > after) : [];
+  const limit = (Limit as number | undefined) ?? 10;
+  return {
+    DeliveryStreamNames: matching.slice(0, limit),
+    HasMoreDeliveryStreams: matching.length > limit,
   };
 }
 

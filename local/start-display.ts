@@ -9,7 +9,8 @@ export function duckdbCommands(location: string): string[] {
       ? relative(process.cwd(), location) || '.'
       : location;
   return [
-    `duckdb -c "SELECT language, count(*) AS events FROM read_parquet('${base}/curated/events/**/*.parquet', hive_partitioning = true) GROUP BY ALL ORDER BY 2 DESC"`,
+    // Curated is an Iceberg table: a glob of its folder would also read files of earlier snapshots.
+    `duckdb -c "INSTALL iceberg; LOAD iceberg; SELECT language, count(*) AS events FROM iceberg_scan('${base}/curated/events') GROUP BY ALL ORDER BY 2 DESC"`,
     `duckdb -c "SELECT event_name, count(*) AS events FROM read_json_auto('${base}/staging/**/*.gz') GROUP BY ALL ORDER BY 2 DESC"`,
     `duckdb -c "SELECT reason, count(*) AS records FROM read_json_auto('${base}/quarantine/**/*.gz') GROUP BY ALL ORDER BY 2 DESC"`,
   ];

@@ -42,6 +42,14 @@ export interface RecoveredRecord {
   arrivalMs: number;
   /** The segment it is in: settle() it once the record is in the lake. */
   tag: number;
+  /** Its place in that segment (0 for the first record appended to it). */
+  ordinal: number;
+}
+
+/** Where one call's records went: their segment (the tag) and the place of the first in it. */
+export interface Appended {
+  tag: number;
+  first: number;
 }
 
 export interface WalStats {
@@ -57,8 +65,11 @@ export interface WalStats {
 
 /** What the delivery stream needs of a log (delivery-stream.ts). */
 export interface DeliveryJournal {
-  /** Appends the accepted records of one call; returns the tag to settle each of them with. */
-  append(records: readonly Buffer[], arrivalMs: number): number;
+  /**
+   * Appends the accepted records of one call; returns the tag to settle each of them with, and
+   * the place of the first in its segment (the records after it follow in order).
+   */
+  append(records: readonly Buffer[], arrivalMs: number): Appended;
   /** Resolves once everything appended so far is durable (per the mode). */
   commit(): Promise<void>;
   /** These records (one tag per record) reached the lake. */
@@ -77,6 +88,8 @@ interface Segment {
   bytes: number;
   /** Records appended and not yet settled. */
   pending: number;
+  /** Records ever appended: the next one's place. */
+  appended: number;
   sealed: boolean;
   openedAt: number;
   /** Chunks appended, not yet handed to the writer. */
@@ -147,12 +160,15 @@ export class WriteAheadLog implements DeliveryJournal {
         path,
         bytes: 0,
         pending: records.length,
+        appended: records.length,
         sealed: true,
         openedAt: 0,
         unwritten: [],
       };
       wal.segments.set(id, segment);
-      for (const r of records) recovered.push({ ...r, tag: id });
+      records.forEach((r, ordinal) => {
+        recovered.push({ ...r, tag: id, ordinal });
+      });
     }
     return { wal, recovered };
   }
@@ -161,17 +177,19 @@ export class WriteAheadLog implements DeliveryJournal {
     return { ...this.counters, segments: this.segments.size };
   }
 
-  append(records: readonly Buffer[], arrivalMs: number): number {
+  append(records: readonly Buffer[], arrivalMs: number): Appended {
     if (this.failure) throw this.failure;
     const entry = encodeEntry(records, arrivalMs);
 
     const segment = this.segmentFor(entry.length);
+    const first = segment.appended;
     segment.unwritten.push(entry);
     segment.bytes += entry.length;
     segment.pending += records.length;
+    segment.appended += records.length;
     this.counters.appendedRecords += records.length;
     this.counters.appendedBytes += entry.length;
-    return segment.id;
+    return { tag: segment.id, first };
   }
 
   commit(): Promise<void> {
@@ -235,6 +253,7 @@ export class WriteAheadLog implements DeliveryJournal {
       path: join(this.dir, segmentFileName(id)),
       bytes: 0,
       pending: 0,
+      appended: 0,
       sealed: false,
       openedAt: now,
       unwritten: [],

@@ -1,5 +1,5 @@
 import type { GeneratorStats } from '../generator/stats.js';
-import { type Day, manifestKey, parseDay } from '../lake/layout.js';
+import { type Day, parseDay } from '../lake/layout.js';
 import type { ObjectStore } from '../lake/store.js';
 import { LakeDay, NoDataError, type Row } from '../sql/runner.js';
 import { runScorecard, type Scorecard, type ThresholdOverrides } from '../sql/scorecard.js';
@@ -121,7 +121,7 @@ async function collectDay(options: CollectOptions & { asOf: Date; series: boolea
         problem: {
           kind: 'not_compacted',
           message:
-            `${day} is not compacted in ${store.location}: there is no manifest ${manifestKey(day)}, so ` +
+            `${day} is not compacted in ${store.location}: the curated table does not hold it, so ` +
             `there are no curated events to draw. Run firelake compact --date ${day}; the scorecard ` +
             'below covers what staging, quarantine and errors hold.',
         },

@@ -4,25 +4,19 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DuckDBResultReader } from '@duckdb/node-api';
+import { readManifest } from '../compaction/manifest.js';
+import { CuratedTable } from '../iceberg/table.js';
 import { mapLimit } from '../lake/concurrency.js';
 import { type DuckDb, openDuckDb, type SqlFile, sqlFile } from '../lake/duckdb.js';
 import { FirelakeError } from '../lake/errors.js';
 import { FolderStore } from '../lake/folder-store.js';
-import {
-  type Day,
-  dayPrefix,
-  errorsDayPrefix,
-  manifestKey,
-  PREFIX,
-  parseDay,
-  replaysDayPrefix,
-} from '../lake/layout.js';
+import { type Day, dayPrefix, errorsDayPrefix, parseDay, replaysDayPrefix } from '../lake/layout.js';
 import type { ObjectStore } from '../lake/store.js';
 
 // Runs the .sql files of sql/ over one day of the lake. The SQL reads a local folder with the
 // lake's keys (DuckDB's httpfs is not available offline), so a folder lake is read in place and
-// an S3 lake is mirrored to a temporary folder first: only the day's objects, its manifest, the
-// history days' manifests and the Parquet files they list.
+// an S3 lake is mirrored to a temporary folder first: only the day's objects and the Parquet files
+// the table's snapshot names for the day and its history days.
 
 /** This sql/ folder. */
 export const SQL_DIR = dirname(fileURLToPath(import.meta.url));
@@ -75,6 +69,8 @@ export interface OpenDayOptions {
   asOf?: Date;
   /** Events created before it were backfilled: freshness judges the rest (default: none). */
   liveFrom?: Date;
+  /** Read curated data as a snapshot of the table held it: by id, or the one current at a time (default: now). */
+  snapshot?: { snapshotId?: number; time?: Date };
 }
 
 /** What the day's lake holds, as the SQL prelude (sql/lake/open.sql) found it. */
@@ -96,7 +92,7 @@ export class LakeDay {
     readonly folder: string,
     readonly inventory: DayInventory,
     private readonly db: DuckDb,
-    private readonly mirror: string | undefined,
+    private readonly mirror: string,
   ) {}
 
   static async open(options: OpenDayOptions): Promise<LakeDay> {
@@ -104,23 +100,25 @@ export class LakeDay {
     parseDay(day);
     const historyDays = options.historyDays ?? 7;
     let folder: string;
-    let mirror: string | undefined;
-    if (store instanceof FolderStore) {
-      folder = store.root;
-      if (!existsSync(folder) || !statSync(folder).isDirectory()) {
-        throw new NoDataError(`no lake at ${folder}: the folder does not exist (give --lake PATH)`);
+    if (store instanceof FolderStore && (!existsSync(store.root) || !statSync(store.root).isDirectory())) {
+      throw new NoDataError(`no lake at ${store.root}: the folder does not exist (give --lake PATH)`);
+    }
+    // The day documents (sql/lake/open.sql's manifest_files) go here, and an S3 lake's mirror.
+    const mirror = await mkdtemp(join(tmpdir(), 'firelake-sql-'));
+    let dayDocs: string[];
+    try {
+      dayDocs = await writeDayDocuments(store, day, historyDays, mirror, options.snapshot);
+      if (store instanceof FolderStore) folder = store.root;
+      else {
+        folder = join(mirror, 'lake');
+        await mirrorDay(store, day, dayDocs, folder);
       }
-    } else {
-      mirror = await mkdtemp(join(tmpdir(), 'firelake-sql-'));
-      folder = mirror;
-      try {
-        await mirrorDay(store, day, historyDays, mirror);
-      } catch (error) {
-        await rm(mirror, { recursive: true, force: true });
-        throw new LakeSqlError(`could not read ${store.location}: ${(error as Error).message}`, {
-          cause: error,
-        });
-      }
+    } catch (error) {
+      await rm(mirror, { recursive: true, force: true });
+      if (error instanceof LakeSqlError) throw error;
+      throw new LakeSqlError(`could not read ${store.location}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     const db = await openDuckDb();
     const { connection } = db;
@@ -132,6 +130,10 @@ export class LakeDay {
         (options.asOf ?? new Date()).toISOString().replace('Z', ''),
       ]);
       await connection.run('SET VARIABLE sql_dir = $1', [SQL_DIR]);
+      // As JSON text: an empty list has no item type for DuckDB to bind.
+      await connection.run(`SET VARIABLE manifest_files = from_json($1, '["VARCHAR"]')`, [
+        JSON.stringify(dayDocs),
+      ]);
       if (options.liveFrom) {
         await connection.run('SET VARIABLE live_from = $1::TIMESTAMP', [
           options.liveFrom.toISOString().replace('Z', ''),
@@ -158,7 +160,7 @@ export class LakeDay {
       return new LakeDay(store, day, folder, inventory, db, mirror);
     } catch (error) {
       db.close();
-      if (mirror) await rm(mirror, { recursive: true, force: true });
+      await rm(mirror, { recursive: true, force: true });
       throw error instanceof LakeSqlError
         ? error
         : new LakeSqlError(`could not open ${day} of ${store.location}: ${(error as Error).message}`, {
@@ -178,7 +180,7 @@ export class LakeDay {
     if (!this.empty) return undefined;
     return (
       `no data for ${this.day} in ${this.store.location}: no staging objects under ` +
-      `${dayPrefix('staging', this.day)}, no quarantine or errors, and no manifest ${manifestKey(this.day)}`
+      `${dayPrefix('staging', this.day)}, no quarantine or errors, and the curated table does not hold the day`
     );
   }
 
@@ -194,7 +196,7 @@ export class LakeDay {
 
   async close(): Promise<void> {
     this.db.close();
-    if (this.mirror) await rm(this.mirror, { recursive: true, force: true });
+    await rm(this.mirror, { recursive: true, force: true });
   }
 }
 
@@ -258,8 +260,46 @@ function toResult(reader: DuckDBResultReader): QueryResult {
   return { columns, rows };
 }
 
+/**
+ * The day and its history days as the table's current snapshot (or `snapshot`) holds them,
+ * one JSON document per day in `folder`/days/ (its record, with the files the snapshot's
+ * manifests list): what sql/lake/open.sql reads as `manifest_files`. Read once, so the Parquet
+ * files the SQL reads are the ones of that snapshot even if a compaction commits meanwhile.
+ */
+export async function writeDayDocuments(
+  store: ObjectStore,
+  day: Day,
+  historyDays: number,
+  folder: string,
+  snapshot: { snapshotId?: number; time?: Date } | undefined,
+): Promise<string[]> {
+  const table = new CuratedTable(store);
+  const state = await table.state(snapshot);
+  if (!state) return [];
+  const first = parseDay(day).startMs - historyDays * 86_400_000;
+  const days = Object.keys(state.index.days).filter((d) => {
+    const ms = Date.parse(`${d}T00:00:00Z`);
+    return ms >= first && ms <= parseDay(day).startMs;
+  });
+  const paths: string[] = [];
+  for (const d of days.sort()) {
+    const version = await readManifest(store, d, { table, state });
+    if (!version) continue;
+    const path = join(folder, 'days', `${d}.json`);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, JSON.stringify(version.manifest));
+    paths.push(path);
+  }
+  return paths;
+}
+
 /** Copies what the SQL of one day reads from a non-folder store into a local folder. */
-async function mirrorDay(store: ObjectStore, day: Day, historyDays: number, folder: string): Promise<void> {
+async function mirrorDay(
+  store: ObjectStore,
+  day: Day,
+  dayDocs: readonly string[],
+  folder: string,
+): Promise<void> {
   const keys: string[] = [];
   const prefixes = [
     dayPrefix('staging', day),
@@ -270,27 +310,16 @@ async function mirrorDay(store: ObjectStore, day: Day, historyDays: number, fold
   for (const prefix of prefixes) {
     for await (const o of store.list(prefix)) keys.push(o.key);
   }
-  const first = parseDay(day).startMs - historyDays * 86_400_000;
-  const manifests: string[] = [];
-  for await (const o of store.list(PREFIX.manifests)) {
-    const m = /(\d{4}-\d{2}-\d{2})\.json$/.exec(o.key);
-    if (!m) continue;
-    const ms = Date.parse(`${m[1]}T00:00:00Z`);
-    if (ms >= first && ms <= parseDay(day).startMs) manifests.push(o.key);
-  }
-  // Each manifest is read once and its bytes kept, so the Parquet files fetched are the ones
-  // the mirrored manifest lists even if compaction switches it meanwhile.
-  for (const key of manifests) {
-    const bytes = await store.get(key);
-    await writeLocal(folder, key, bytes);
-    const doc = JSON.parse(Buffer.from(bytes).toString('utf8')) as { files?: { key: string }[] };
+  for (const path of dayDocs) {
+    const doc = JSON.parse(await readFile(path, 'utf8')) as { files?: { key: string }[] };
     for (const f of doc.files ?? []) keys.push(f.key);
   }
+  await mkdir(folder, { recursive: true });
   // Every download has settled when this throws: the caller removes the folder after a failure.
   await mapLimit(keys, 8, (key) => store.getToFile(key, join(folder, ...key.split('/'))));
 }
 
-async function writeLocal(folder: string, key: string, bytes: Uint8Array): Promise<void> {
+async function _writeLocal(folder: string, key: string, bytes: Uint8Array): Promise<void> {
   const path = join(folder, ...key.split('/'));
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, bytes);

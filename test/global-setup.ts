@@ -11,6 +11,7 @@ import {
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import type { TestProject } from 'vitest/node';
+import { chooseBrowser } from './support/browser-path.js';
 import { COMPILED_ROOT, ROOT } from './support/compiled.js';
 
 // Once per `vitest run`: a copy of the sources with each .ts compiled to .js beside it, for the
@@ -50,5 +51,13 @@ export default async function setup(project: TestProject): Promise<() => void> {
     logLevel: 'warning',
   });
   project.provide('compiledDir', COMPILED_DIR);
+  // The browser tests' chromium, chosen (and on a bare machine unpacked) once, before any worker
+  // asks; a choice that fails fails the browser tests with its reason, not the run.
+  try {
+    const browser = chooseBrowser();
+    process.stderr.write(`browser tests: ${browser.source} chromium ${browser.path}\n`);
+  } catch (error) {
+    process.stderr.write(`browser tests: ${(error as Error).message}\n`);
+  }
   return () => rmSync(COMPILED_DIR, { recursive: true, force: true });
 }

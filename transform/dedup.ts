@@ -8,17 +8,27 @@ import { ATTR, TABLES } from './tables.js';
 //
 // Retry safety. Firehose retries a whole batch after an error or timeout, and a marker written
 // by the failed attempt must not turn the retry into a "duplicate" (that would lose the event).
-// Whether recordIds stay the same across retries is undocumented, so the marker also keeps a
-// delivery key that is a property of the record itself and so the same on every retry: the
-// Kinesis sequence number for a Kinesis source, else Firehose's approximateArrivalTimestamp
-// (a client that resends the event makes a new record with a new arrival time). A write may
-// take over a marker when it is the same payload (fingerprint) AND the same record_id or the
-// same delivery key, or when the marker is older than the dedup window:
-//   - the same batch retried: same fingerprint and delivery key -> not a duplicate;
-//   - a client resend: same fingerprint, another arrival and record -> duplicate;
+// A write may take over a marker when it is the same payload (fingerprint) AND one delivery of
+// the same record: the same record_id, or the same delivery key; or when the marker is older
+// than the dedup window. What names one delivery of one record:
+//   - record_id. With multi-record deaggregation every sub-record gets its own (the answer must
+//     return each once), and the ids Firehose passes look like the stored record's sequence
+//     number with a six-digit suffix, so a property of the stored sub-record, not of the attempt
+//     (docs/firehose.md; AWS does not document it). The local Firehose keeps them across its
+//     retries and its write-ahead log's redeliveries.
+//   - the delivery key, in case a retry carries other recordIds: where the record came from
+//     (the Kinesis sequence number, else the arrival time) and a digest of the whole batch as a
+//     set (each record's arrival and fingerprint, in any order). Not the arrival alone: every
+//     record of one PutRecordBatch call shares it, and so would two copies of an event a client
+//     packed into one call, which then, split into two invocations, would both be staged.
+// So:
+//   - the same batch retried, same recordIds or not, in any order -> not a duplicate;
+//   - a client resend, in a later call or packed twice into the same one -> duplicate;
 //   - the same uuid with another payload -> uuid_conflict, whatever the delivery.
-// The one leak is a resend arriving in the same millisecond and split into another batch: it is
-// staged twice, and compaction drops it by event_uuid. Never the other way round (no loss).
+// The leaks go the safe way: two copies of an event in two invocations with the very same
+// contents are both staged (compaction drops one by event_uuid). An event would be lost only
+// if a retry carried both other recordIds and another batch: the local Firehose never does, and
+// nothing seen of Firehose's recordIds suggests it does.
 // Within a batch the kept record of a uuid is the earliest arrival (then position), not the
 // first seen, so a retry that reorders records keeps the same one.
 //
@@ -36,7 +46,10 @@ export interface DedupCandidate {
   arrivalMs: number;
   /** String(arrivalMs), when the caller has it already. */
   arrivalText?: string;
-  /** `k:<shard>:<sequence>:<subsequence>` (Kinesis source) or `a:<arrival ms>` (Direct PUT). */
+  /**
+   * `k:<shard>:<sequence>:<subsequence>` (Kinesis source) or `a:<arrival ms>` (Direct PUT), then
+   * `@<digest of the batch>` (see above).
+   */
   deliveryKey: string;
   uuid: string;
   fingerprint: string;

@@ -106,6 +106,8 @@ export async function transformBatch(
 
   // 1-2. Decode, validate, time checks.
   const candidates: Candidate[] = [];
+  // What the batch holds, whatever its recordIds and order: part of every marker's delivery key.
+  const contents = new BatchDigest();
   for (let i = 0; i < records.length; i++) {
     const rec = records[i]!;
     if (typeof rec.data !== 'string') {
@@ -116,6 +118,7 @@ export async function transformBatch(
     }
     const arrivalMs = arrivalOf(rec, nowMs);
     const decoded = decodeRecord(rec.data);
+    contents.add(arrivalMs, decoded.ok ? decoded.fingerprint : undefined, rec.data.length);
     if (!decoded.ok) {
       quarantine(i, arrivalMs, {
         reason: decoded.reason,
@@ -147,12 +150,17 @@ export async function transformBatch(
       recordId: rec.recordId,
       arrivalMs,
       arrivalText,
-      deliveryKey: deliveryKeyOf(rec, arrivalText),
+      deliveryKey: deliveryKeyOf(rec, arrivalText), // its batch's digest is appended below
       uuid: decoded.uuid,
       fingerprint: decoded.fingerprint,
       takeoverArrivalMs: decoded.replay?.originalArrivalMs ?? undefined,
       event: decoded,
     });
+  }
+
+  if (candidates.length > 0) {
+    const batchKey = contents.text();
+    for (const c of candidates) c.deliveryKey += `@${batchKey}`;
   }
 
   // 3. Dedup, and meanwhile read the state the lessons need (before this batch's state writes,
@@ -296,10 +304,47 @@ function arrivalOf(rec: FirehoseTransformationEventRecord, nowMs: number): numbe
   return typeof t === 'number' && Number.isFinite(t) ? t : nowMs;
 }
 
-/** What identifies this record on every retry of the batch (see transform/dedup.ts). */
+/** Where the record came from; with its batch's digest, what a retry of the batch repeats (transform/dedup.ts). */
 function deliveryKeyOf(rec: FirehoseTransformationEventRecord, arrivalText: string): string {
   const k = rec.kinesisRecordMetadata;
   return k ? `k:${k.shardId}:${k.sequenceNumber}:${k.subsequenceNumber}` : `a:${arrivalText}`;
+}
+
+/**
+ * The batch's records as a set, in no order: how many, and sums of their arrival times and of
+ * 48 bits of each payload fingerprint (its size when it has none). A retry of the batch gives the
+ * same, in any order and whatever its recordIds; another batch, another. Sums rather than a hash
+ * of the sorted list: no sort of thousands of strings per invocation.
+ */
+class BatchDigest {
+  private count = 0;
+  private arrivals = 0;
+  private prints = 0;
+  private sizes = 0;
+
+  add(arrivalMs: number, fingerprint: string | undefined, size: number): void {
+    this.count++;
+    this.arrivals = (this.arrivals + (arrivalMs % MOD)) % MOD;
+    if (fingerprint === undefined) this.sizes += size;
+    else this.prints = (this.prints + bits48(fingerprint)) % MOD;
+  }
+
+  text(): string {
+    return `${this.count.toString(36)}.${this.arrivals.toString(36)}.${this.prints.toString(36)}.${this.sizes.toString(36)}`;
+  }
+}
+
+/** Sums stay exact in a double: each part below 2^48. */
+const MOD = 2 ** 48;
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const SIXBITS = new Uint8Array(128);
+for (let i = 0; i < BASE64URL.length; i++) SIXBITS[BASE64URL.charCodeAt(i)] = i;
+
+/** The first 48 bits of a base64url fingerprint, as a number. */
+function bits48(fingerprint: string): number {
+  let n = 0;
+  for (let i = 0; i < 8; i++) n = n * 64 + (SIXBITS[fingerprint.charCodeAt(i) & 127] ?? 0);
+  return n;
 }
 
 function flatCounts(c: BatchCounts): Record<string, number> {

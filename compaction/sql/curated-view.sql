@@ -1,4 +1,4 @@
--- Readers: the view over the files in the curated_files variable (see curated-files.sql).
+-- Readers: the view over the files in the curated_files variable (set-curated-files.sql).
 -- hive_partitioning off: the columns are exactly the curated schema (language is in the files).
 -- union_by_name: days written under different catalog versions are read together by column name.
 CREATE OR REPLACE TEMP VIEW curated_events AS

@@ -34,5 +34,7 @@ COPY (
   COMPRESSION_LEVEL $zstd_level,
   ROW_GROUP_SIZE $row_group_size,
   PARTITION_BY (_language_id, _file),
-  FILENAME_PATTERN 'part-{i}'
+  FILENAME_PATTERN 'part-{i}',
+  -- The curated table's Iceberg field ids (iceberg/schema.ts), as the spec's Parquet appendix requires.
+  FIELD_IDS $field_ids
 );

@@ -6,6 +6,7 @@
 --   history_days  previous days the volume check compares with (default 7)
 --   as_of         the instant the scorecard is taken (default now): hours after it are not due yet
 --   sql_dir       this sql/ folder (default 'sql', i.e. run from the repository root)
+--   manifest_files  the day documents of the curated table's snapshot (sql/runner.ts writes them)
 --
 -- Records sent by `firelake replay` carry their origin (`replayed_from`: object key and line) in
 -- staging, quarantine and (inside rawData) errors; the replay's run records are in
@@ -13,8 +14,8 @@
 --
 -- Staging is partitioned by event time, quarantine and errors by arrival time (docs/design.md), so
 -- every record is counted in exactly one day: staged events in their event day, quarantined
--- and failed records in their arrival day. Curated files come from the day's manifest, never a
--- glob, so a half-published compaction is invisible.
+-- and failed records in their arrival day. Curated files come from the table's snapshot, never a
+-- glob, so a compaction at work or one that lost is invisible.
 
 SET TimeZone = 'UTC';
 SET VARIABLE sql_dir = coalesce(getvariable('sql_dir'), 'sql');
@@ -46,14 +47,11 @@ SET VARIABLE replay_files = (
   SELECT coalesce(list(file ORDER BY file), [])
   FROM glob(getvariable('lake') || '/replays/runs/' || getvariable('day_path') || '/*.json')
 );
-SET VARIABLE manifest_files = (
-  SELECT coalesce(list(file ORDER BY file), [])
-  FROM glob(getvariable('lake') || '/curated/_manifests/*.json')
-  WHERE try_cast(regexp_extract(file, '(\d{4}-\d{2}-\d{2})\.json$', 1) AS DATE)
-    BETWEEN getvariable('day_date') - getvariable('history_days') AND getvariable('day_date')
-);
+-- One JSON document per compacted day (<day>.json: its record and the files of the table's
+-- snapshot, as `firelake` writes them from the Iceberg metadata) for the day and its history days.
+SET VARIABLE manifest_files = coalesce(getvariable('manifest_files'), []::VARCHAR[]);
 
--- The manifests of the day and of the history days: which Parquet files are current.
+-- The day documents of the day and of the history days: which Parquet files are current.
 CREATE OR REPLACE TEMP TABLE manifest_files AS
 SELECT
   regexp_extract(filename, '(\d{4}-\d{2}-\d{2})\.json$', 1)::DATE AS day,

@@ -6,7 +6,7 @@ import { type CheckList, type Figures, judge, num } from './checks.js';
 import type { Bounds, Check, ScorecardOptions } from './types.js';
 
 // Reconciliation: every record received is staged, quarantined or failed, every staged event is
-// curated once, the manifest matches its files, tombstones point at a kept event, replays add up,
+// curated once, the snapshot matches its files, tombstones point at a kept event, replays add up,
 // and (with the generator's --stats) the lake matches what was sent.
 
 /** The reconciliation checks of sql/quality/reconciliation.sql and replays.sql. */
@@ -45,13 +45,13 @@ export function reconciliationChecks(
     compacted
       ? `staged unique ${num(r.staged_unique)}, curated rows ${num(r.curated_rows)}: ` +
           `${notCurated} staged events not in curated, ${notStaged} curated events not in staging`
-      : `day not compacted (no curated/_manifests/${options.day}.json): ${notCurated} staged events ` +
+      : `day not compacted (not in the curated table): ${notCurated} staged events ` +
           `not in curated; run firelake compact --date ${options.day}`,
   );
   add(
     'reconciliation.manifest_rows',
     Math.abs(num(r.manifest_rows) - num(r.curated_rows)),
-    `manifest says ${num(r.manifest_rows)} rows, its Parquet files hold ${num(r.curated_rows)}`,
+    `the snapshot says ${num(r.manifest_rows)} rows, its Parquet files hold ${num(r.curated_rows)}`,
   );
   add(
     'reconciliation.orphan_tombstones',

@@ -67,13 +67,28 @@ name = os.environ["FIRELAKE_STREAM"]
 desc = fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
 out = fh.put_record_batch(DeliveryStreamName=name, Records=[{"Data": e.encode()} for e in events])
 names = fh.list_delivery_streams()["DeliveryStreamNames"]
+kinesis_sourced = fh.list_delivery_streams(DeliveryStreamType="KinesisStreamAsSource")["DeliveryStreamNames"]
 try:
     fh.delete_delivery_stream(DeliveryStreamName=name)
     unsupported = "accepted"
 except fh.exceptions.InvalidArgumentException as e:
     unsupported = str(e)
-print(json.dumps({"status": desc["DeliveryStreamStatus"], "dest": desc["Destinations"][0]["ExtendedS3DestinationDescription"], "failed": out["FailedPutCount"], "ids": [r.get("RecordId") for r in out["RequestResponses"]], "names": names, "unsupported": unsupported}, default=str))
+print(json.dumps({"status": desc["DeliveryStreamStatus"], "dest": desc["Destinations"][0]["ExtendedS3DestinationDescription"], "failed": out["FailedPutCount"], "ids": [r.get("RecordId") for r in out["RequestResponses"]], "names": names, "kinesis_sourced": kinesis_sourced, "unsupported": unsupported}, default=str))
 `;
+
+/** The processors in the order the stream applies them: deaggregation, then the transform. */
+const PROCESSORS = [
+  { Type: 'RecordDeAggregation', Parameters: [{ ParameterName: 'SubRecordType', ParameterValue: 'JSON' }] },
+  {
+    Type: 'Lambda',
+    Parameters: expect.arrayContaining([
+      {
+        ParameterName: 'LambdaArn',
+        ParameterValue: expect.stringMatching(/^arn:aws:lambda:.*:function:firelake-transform$/),
+      },
+    ]),
+  },
+];
 
 async function staged(): Promise<Set<string>> {
   const lake = new FolderStore(join(dataDir, 'lake'));
@@ -99,18 +114,20 @@ describe('AWS clients other than the JS SDK against firelake serve', { timeout: 
         failed: number;
         ids: string[];
         names: string[];
+        kinesis_sourced: string[];
         unsupported: string;
       };
       expect(result.failed).toBe(0);
       expect(result.ids.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
       expect(result.status).toBe('ACTIVE');
       expect(result.names).toEqual([serve.env.FIRELAKE_STREAM]);
+      expect(result.kinesis_sourced).toEqual([]);
       expect(result.dest).toMatchObject({
         Prefix: expect.stringContaining('!{partitionKeyFromLambda:dataset}/'),
         ErrorOutputPrefix: expect.stringContaining('errors/!{firehose:error-output-type}'),
         BufferingHints: { SizeInMBs: 8, IntervalInSeconds: 5 },
         CompressionFormat: 'GZIP',
-        ProcessingConfiguration: { Enabled: true },
+        ProcessingConfiguration: { Enabled: true, Processors: PROCESSORS },
         DynamicPartitioningConfiguration: { Enabled: true },
       });
       expect(result.unsupported).toMatch(/DeleteDeliveryStream is not supported by the local Firehose/);
@@ -135,9 +152,33 @@ describe('AWS clients other than the JS SDK against firelake serve', { timeout: 
             encoding: 'utf8',
           },
         ),
-      ) as { DeliveryStreamDescription: { DeliveryStreamStatus: string; DeliveryStreamARN: string } };
+      ) as {
+        DeliveryStreamDescription: {
+          DeliveryStreamStatus: string;
+          DeliveryStreamARN: string;
+          Destinations: { ExtendedS3DestinationDescription: { ProcessingConfiguration: unknown } }[];
+        };
+      };
       expect(describe.DeliveryStreamDescription.DeliveryStreamStatus).toBe('ACTIVE');
       expect(describe.DeliveryStreamDescription.DeliveryStreamARN).toMatch(/^arn:aws:firehose:us-east-1:/);
+      expect(
+        describe.DeliveryStreamDescription.Destinations[0]!.ExtendedS3DestinationDescription
+          .ProcessingConfiguration,
+      ).toMatchObject({ Enabled: true, Processors: PROCESSORS });
+      const kinesisSourced = JSON.parse(
+        execFileSync(
+          cli.path,
+          [
+            'firehose',
+            'list-delivery-streams',
+            '--delivery-stream-type',
+            'KinesisStreamAsSource',
+            ...endpoint,
+          ],
+          { env, encoding: 'utf8' },
+        ),
+      ) as { DeliveryStreamNames: string[] };
+      expect(kinesisSourced.DeliveryStreamNames).toEqual([]);
       const [event] = validEvents(1, cli.version.startsWith('aws-cli/2') ? 33 : 32);
       sentUuids.push(event!.uuid);
       // v1 takes a blob argument as text; v2 as base64 unless told otherwise.

@@ -10,6 +10,8 @@ import { readManifest } from '../../compaction/manifest.js';
 import { createCuratedView } from '../../compaction/read.js';
 import { curatedColumns } from '../../events/curated.js';
 import { specificsSchemas } from '../../events/schemas.js';
+import { idsByPath } from '../../iceberg/schema.js';
+import { CuratedTable } from '../../iceberg/table.js';
 import { openDuckDb } from '../../lake/duckdb.js';
 import { FolderStore } from '../../lake/folder-store.js';
 import { type Day, dayOf, dayPrefix } from '../../lake/layout.js';
@@ -17,6 +19,7 @@ import { listAll } from '../../lake/store.js';
 import { runScorecard } from '../../sql/scorecard.js';
 import { awayFromMidnight } from '../support/clock.js';
 import { cliArgv } from '../support/compiled.js';
+import { tableHead } from '../support/lake-read.js';
 import { sendThroughLocalFirehose } from '../support/local-send.js';
 
 // The catalog adopts a field that lived in extras; with the day's staging
@@ -133,9 +136,15 @@ describe('firelake backfill', () => {
     expect(manifest.rows_by_language).toEqual(manifestBefore.rows_by_language);
     expect(manifest.run_id).not.toBe(manifestBefore.run_id);
     expect(manifest.schema_version).not.toBe(manifestBefore.schema_version);
-    // The previous run's files are gone: only the manifest's files remain under the day.
-    const curated = (await listAll(store, `curated/events/`)).map((o) => o.key).sort();
-    expect(curated).toEqual(manifest.files.map((f) => f.key).sort());
+    // The previous run's files stay for the earlier snapshot (time travel) until it expires.
+    const curated = (await listAll(store, 'curated/events/year=')).map((o) => o.key).sort();
+    expect(curated).toEqual([...manifestBefore.files, ...manifest.files].map((f) => f.key).sort());
+    // The table's schema gained xp as a column with a new field id; the others kept theirs.
+    const state = (await new CuratedTable(store).state())!;
+    const [older, newer] = state.version.metadata.schemas.slice(-2).map((x) => idsByPath(x.fields));
+    expect(older!.has('event_specifics.xp')).toBe(false);
+    expect(newer!.get('event_specifics.xp')!.id).toBe(state.version.metadata['last-column-id']);
+    for (const [path, field] of older!) expect(newer!.get(path)?.id, path).toBe(field.id);
   });
 
   it('recompacts from staging when every staging object of the day is still there', async () => {
@@ -192,7 +201,7 @@ describe('firelake backfill', () => {
 describe('firelake backfill on bad input', () => {
   it('says what is wrong, exits non-zero and touches nothing', async () => {
     const { store, day } = await ingestDay('lake-bad');
-    const manifest = readFileSync(join(store.root, 'curated', '_manifests', `${day}.json`), 'utf8');
+    const head = await tableHead(store);
     const run = (...args: string[]) => {
       const r = spawnSync(process.execPath, [...cliArgv(), 'backfill', '--lake', store.root, ...args], {
         encoding: 'utf8',
@@ -219,6 +228,6 @@ describe('firelake backfill on bad input', () => {
     expect(unknown.stderr).toContain('"xp" is not a field of the catalog');
 
     for (const r of [reversed, badDate, never, unknown]) expect(r.stdout).toBe('');
-    expect(readFileSync(join(store.root, 'curated', '_manifests', `${day}.json`), 'utf8')).toBe(manifest);
+    expect(await tableHead(store)).toEqual(head);
   });
 });

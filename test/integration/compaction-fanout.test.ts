@@ -272,9 +272,9 @@ describe('fan-out compaction', () => {
       const rows = await curatedRows(store);
       expect(rows).toHaveLength(staged.unique);
       expect(rows).toEqual(singleRows);
-      // The single run's files are gone, the run folder too: only the fan-out's files remain.
+      // The single run's files stay for its snapshot until it expires; no unit hash or run folder remains.
       const keys = (await listAll(store, curatedDayPrefix(DAY))).map((o) => o.key).sort();
-      expect(keys).toEqual(fanned.files.map((f) => f.key).sort());
+      expect(keys).toEqual([...single.files, ...fanned.files].map((f) => f.key).sort());
       expect(await listAll(store, runPrefix(DAY))).toEqual([]);
     });
   }

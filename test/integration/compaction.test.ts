@@ -17,9 +17,10 @@ import { compactNightly } from '../../compaction/nightly.js';
 import { createCuratedView } from '../../compaction/read.js';
 import { curatedColumns, UNKNOWN_LANGUAGE } from '../../events/curated.js';
 import type { StagedEvent } from '../../events/types.js';
+import { metadataKey } from '../../iceberg/catalog.js';
 import { openDuckDb } from '../../lake/duckdb.js';
 import { FolderStore } from '../../lake/folder-store.js';
-import { curatedDayPrefix, manifestKey } from '../../lake/layout.js';
+import { curatedDayPrefix } from '../../lake/layout.js';
 import { listAll, type ObjectStore, PreconditionFailedError, type PutOptions } from '../../lake/store.js';
 import {
   ndjsonGz,
@@ -29,6 +30,7 @@ import {
   stagingKey,
   writeStagingDay,
 } from '../compaction-staging.js';
+import { tableHead } from '../support/lake-read.js';
 
 let root: string;
 beforeAll(() => {
@@ -212,11 +214,11 @@ describe('compaction of a day', () => {
     expect(back.totals).toEqual({ n: 2, uuids: 2 });
   });
 
-  it('changes nothing on a second run, and a forced run gives the same rows and removes the old files', async () => {
+  it('changes nothing on a second run; a forced run gives the same rows, keeps the old files for the earlier snapshot until it expires', async () => {
     const store = newLake();
     await writeStagingDay(store, { day: '2026-11-20', hours: [2, 3], duplicateShare: 0.1 });
     const first = await compactDay({ store, day: '2026-11-20', ...engine });
-    const before = await store.head(manifestKey('2026-11-20'));
+    const before = await tableHead(store);
     const all = { rows: 'SELECT * FROM curated_events ORDER BY event_uuid' };
     const rowsBefore = (await readBack(store, ['2026-11-20'], all)).results.rows;
     expect(rowsBefore).toHaveLength(first.rows);
@@ -225,24 +227,32 @@ describe('compaction of a day', () => {
     expect(second.status).toBe('unchanged');
     expect(second.note).toMatch(/unchanged since run/);
     expect(second.rows).toBe(first.rows);
-    expect(await store.head(manifestKey('2026-11-20'))).toEqual(before);
+    expect(await tableHead(store)).toEqual(before);
     expect(await curatedKeys(store, '2026-11-20')).toEqual(first.files.map((f) => f.key).sort());
 
     const forced = await compactDay({ store, day: '2026-11-20', force: true, ...engine });
     expect(forced.status).toBe('published');
     expect(forced.run_id).not.toBe(first.run_id);
     expect(forced.previous_run_id).toBe(first.run_id);
-    expect(forced.deleted_files).toBe(first.files.length);
-    expect(await curatedKeys(store, '2026-11-20')).toEqual(forced.files.map((f) => f.key).sort());
+    // The first snapshot still names the first run's files: they stay until it expires.
+    expect(forced.deleted_files).toBe(0);
+    expect(await curatedKeys(store, '2026-11-20')).toEqual(
+      [...first.files, ...forced.files].map((f) => f.key).sort(),
+    );
     const rowsAfter = (await readBack(store, ['2026-11-20'], all)).results.rows;
     expect(rowsAfter).toEqual(rowsBefore);
+
+    const expiring = await compactDay({ store, day: '2026-11-20', force: true, retentionMs: 0, ...engine });
+    expect(expiring.deleted_files).toBe(first.files.length + forced.files.length);
+    expect(await curatedKeys(store, '2026-11-20')).toEqual(expiring.files.map((f) => f.key).sort());
+    expect((await readBack(store, ['2026-11-20'], all)).results.rows).toEqual(rowsBefore);
   });
 
-  it('leaves the published day intact when a run dies before the manifest switch', async () => {
+  it('leaves the published day intact when a run dies before the commit', async () => {
     const store = newLake();
     const staged = await writeStagingDay(store, { day: '2026-11-20', hours: [4] });
     const first = await compactDay({ store, day: '2026-11-20', ...engine });
-    const manifestBefore = await store.get(manifestKey('2026-11-20'));
+    const headBefore = await tableHead(store);
     await writeStagingDay(store, { day: '2026-11-20', hours: [5], seed: 99 });
 
     let uploadedBeforeDeath: string[] = [];
@@ -259,7 +269,7 @@ describe('compaction of a day', () => {
     ).rejects.toThrow('killed');
 
     expect(uploadedBeforeDeath.length).toBeGreaterThan(0);
-    expect(Buffer.from(await store.get(manifestKey('2026-11-20')))).toEqual(Buffer.from(manifestBefore));
+    expect(await tableHead(store)).toEqual(headBefore);
     expect(await curatedKeys(store, '2026-11-20')).toEqual(first.files.map((f) => f.key).sort());
     const back = await readBack(store, ['2026-11-20']);
     expect(back.totals.n).toBe(staged.unique);
@@ -268,7 +278,7 @@ describe('compaction of a day', () => {
   it('removes the files a killed run left behind on the next successful run', async () => {
     const store = newLake();
     await writeStagingDay(store, { day: '2026-11-20', hours: [6] });
-    // What a run killed mid-upload leaves: a file under a run id no manifest names.
+    // What a run killed mid-upload leaves: a file under a run id no snapshot names.
     const orphan = 'curated/events/year=2026/month=11/day=20/language=de/20261120T000000Z-deadbeef-0.parquet';
     await store.put(orphan, 'PAR1 half written');
     await new Promise((r) => setTimeout(r, 20));
@@ -284,7 +294,7 @@ describe('compaction of a day', () => {
     const store = newLake();
     await writeStagingDay(store, { day: '2026-11-20', hours: [7, 8] });
     const first = await compactDay({ store, day: '2026-11-20', ...engine });
-    const manifestBefore = await store.head(manifestKey('2026-11-20'));
+    const headBefore = await tableHead(store);
     const t = Date.parse('2026-11-20T08:15:00Z');
 
     const notGzip = stagingKey(t, t + 60_000);
@@ -309,7 +319,7 @@ describe('compaction of a day', () => {
       ),
     );
 
-    expect(await store.head(manifestKey('2026-11-20'))).toEqual(manifestBefore);
+    expect(await tableHead(store)).toEqual(headBefore);
     expect(await curatedKeys(store, '2026-11-20')).toEqual(first.files.map((f) => f.key).sort());
   });
 
@@ -329,25 +339,30 @@ describe('compaction of a day', () => {
 
     expect(error).toBeInstanceOf(UnreadableObjectError);
     expect((error as Error).message).toContain(`${broken} is unreadable: download failed: connection reset`);
-    expect(await store.head(manifestKey('2026-11-20'))).toBeUndefined();
+    expect(await tableHead(store)).toBeUndefined();
     expect(await curatedKeys(store, '2026-11-20')).toEqual([]);
   });
 
-  it('counts a manifest write whose answer was lost as published, and keeps its files', async () => {
+  it('counts a commit whose answer was lost as published, and keeps its files', async () => {
     const store = newLake();
     const staged = await writeStagingDay(store, { day: '2026-11-20', hours: [4] });
-    // Injected fault: the manifest is written, then the answer is lost (as an SDK retry of a
-    // conditional put that had succeeded would report 412).
+    // Injected fault: the metadata file is written, then the answer is lost (as an SDK retry of
+    // a conditional put that had succeeded would report 412).
+    let lost = 0;
     const lossy: ObjectStore = Object.assign(Object.create(store) as FolderStore, {
       put: async (key: string, body: Uint8Array | string, options?: PutOptions) => {
         const out = await store.put(key, body, options);
-        if (key === manifestKey('2026-11-20')) throw new PreconditionFailedError(key);
+        if (key === metadataKey(1)) {
+          lost++;
+          throw new PreconditionFailedError(key);
+        }
         return out;
       },
     });
 
     const summary = await compactDay({ store: lossy, day: '2026-11-20', ...engine });
 
+    expect(lost).toBe(1);
     expect(summary.status).toBe('published');
     expect((await readManifest(store, '2026-11-20'))?.manifest.run_id).toBe(summary.run_id);
     expect(await curatedKeys(store, '2026-11-20')).toEqual(summary.files.map((f) => f.key).sort());
@@ -468,25 +483,24 @@ describe('nightly compaction', () => {
   });
 });
 
-describe('curated reader SQL', () => {
-  it("finds a day's files from its manifest with the DuckDB CLI recipe", async () => {
+describe('curated readers', () => {
+  it("read a day's files from the table's snapshot, never a file it does not name", async () => {
     const store = newLake();
     const staged = await writeStagingDay(store, { day: '2026-11-20', hours: [11], duplicateShare: 0.2 });
     await compactDay({ store, day: '2026-11-20', ...engine });
-    // A run in progress (or one that lost a race) has files under curated/ that no manifest names.
+    // A run in progress (or one that lost a race) has files under curated/ that no snapshot names.
     await store.put(
       'curated/events/year=2026/month=11/day=20/language=de/20991231T000000Z-0-0.parquet',
       'junk',
     );
 
     const db = await openDuckDb();
-    const c = db.connection;
-    await c.run(`SET VARIABLE lake = '${store.root}'`);
-    await c.run(`SET VARIABLE days = ['2026-11-20']`);
-    await c.run(sqlText('curated-files'));
-    await c.run(sqlText('curated-view'));
-    const rows = (await c.runAndReadAll('SELECT count(*)::INT AS n FROM curated_events')).getRowObjectsJson();
+    const files = await createCuratedView(db.connection, store, ['2026-11-20']);
+    const rows = (
+      await db.connection.runAndReadAll('SELECT count(*)::INT AS n FROM curated_events')
+    ).getRowObjectsJson();
     db.close();
+    expect(files).toBeGreaterThan(0);
     expect(rows).toEqual([{ n: staged.unique }]);
   });
 });

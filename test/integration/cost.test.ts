@@ -180,7 +180,7 @@ describe('cost settings from the synthesized template', () => {
     });
     expect(s.tables.dedup).toMatchObject({ billing: 'on-demand', pointInTimeRecovery: true });
     expect(s.transform).toMatchObject({ memoryMiB: 1024, architecture: 'arm64' });
-    expect(s.compaction).toMatchObject({ memoryMiB: 10240, ephemeralStorageMiB: 10240 });
+    expect(s.compaction).toMatchObject({ memoryMiB: 3008, ephemeralStorageMiB: 10240 });
     expect(s.lake).toEqual({
       stagingExpirationDays: 30,
       curatedTransitionDays: 90,
@@ -242,12 +242,12 @@ describe('the recommended-1m profile', () => {
   it('is chosen with -c firelake:profile=recommended-1m, and other context settings apply on top', () => {
     const context: Record<string, string> = {
       'firelake:profile': 'recommended-1m',
-      'firelake:compactionMemoryMiB': '3008',
+      'firelake:compactionMemoryMiB': '6144',
     };
     const config = resolveConfig(configFromContext((key) => context[key]));
     expect(config.tables.billing).toMatchObject({ mode: 'provisioned', targetUtilization: 85 });
     expect(config.tables.dedupPointInTimeRecovery).toBe(false);
-    expect(config.compaction.memoryMiB).toBe(3008);
+    expect(config.compaction.memoryMiB).toBe(6144);
     const onDemand = resolveConfig(
       configFromContext((key) => ({ ...context, 'firelake:tableBilling': 'on-demand' })[key]),
     );

@@ -6,14 +6,16 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readManifest } from '../../compaction/manifest.js';
+import { CuratedTable } from '../../iceberg/table.js';
 import { duckdbArchitecture, ROOT } from '../../infra/lambda-common.js';
 import { TRANSFORM_METRIC_NAMES } from '../../infra/monitoring.js';
-import { manifestKey } from '../../lake/layout.js';
 import { S3Store } from '../../lake/s3-store.js';
 import { createTables, startDynalite } from '../../local/dynamodb.js';
 import { TRANSFORM_METRICS, transformServiceName } from '../../transform/metric-names.js';
 import { DEFAULT_TABLE_NAMES, TABLES } from '../../transform/tables.js';
 import { writeStagingDay } from '../compaction-staging.js';
+import { tableHead } from '../support/lake-read.js';
 import { type LocalS3, startS3rver } from '../support/s3rver.js';
 import { batch, lesson, outputs, record, T0 } from '../transform-fixtures.js';
 
@@ -160,20 +162,23 @@ describe('the bundled Lambdas', () => {
       rows: written.unique,
       duplicates_dropped: written.duplicates,
     });
-    expect(await store.head(manifestKey(day))).toBeDefined();
+    expect((await tableHead(store))?.snapshot).toBeDefined();
+    expect((await readManifest(store, day))?.manifest.rows).toBe(written.unique);
     const parquet: string[] = [];
     for await (const o of store.list('curated/events/year=2026/month=11/day=20/')) parquet.push(o.key);
     expect(parquet.length).toBeGreaterThan(0);
     expect(parquet.every((k) => k.endsWith('.parquet'))).toBe(true);
   });
 
-  it('the manifest check reports a missing manifest, then a present one, as an EMF metric', async () => {
+  it('the commit check reports a day missing from the table, then present, as an EMF metric', async () => {
     const store = new S3Store(s3.client, s3.bucket, '');
     const asset = assetOf('firelake-manifest-check');
     const missing = await invoke(asset, { scheduledTime: '2026-11-23T06:00:00Z' }, s3Env());
     expect(missing.result).toMatchObject({ day: '2026-11-22', present: false });
     expect(missing.stdout).toMatch(/"ManifestMissing":1\b/);
-    await store.put(manifestKey('2026-11-22'), '{}');
+    await new CuratedTable(store).commit([
+      { day: '2026-11-22', basedOn: undefined, runId: 'r1', record: {}, files: [] },
+    ]);
     const present = await invoke(asset, { scheduledTime: '2026-11-23T06:00:00Z' }, s3Env());
     expect(present.result).toMatchObject({ day: '2026-11-22', present: true });
     expect(present.stdout).toMatch(/"ManifestMissing":0\b/);

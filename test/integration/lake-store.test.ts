@@ -93,4 +93,31 @@ describe('folder store', () => {
     await Promise.all(keys.map((k) => store.put(k, k)));
     expect((await listAll(store, 'order/')).map((o) => o.key)).toEqual([...keys].sort());
   });
+
+  it('lets one of many concurrent create-only writes of a key win, the others refused', async () => {
+    const store = new FolderStore(join(dir, 'race'));
+    const key = 'curated/events/metadata/v2.metadata.json';
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) => store.put(key, `writer ${i}`, { ifNoneMatch: true })),
+    );
+    const won = outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [i] : []));
+    expect(won).toHaveLength(1);
+    for (const o of outcomes)
+      if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(PreconditionFailedError);
+    expect(Buffer.from(await store.get(key)).toString()).toBe(`writer ${won[0]}`);
+    expect((await listAll(store, 'curated/')).map((o) => o.key)).toEqual([key]);
+  });
+
+  it('creates a key at once though a writer killed mid-write left its temporary and lock files', async () => {
+    const store = new FolderStore(join(dir, 'killed'));
+    const key = 'curated/events/metadata/v3.metadata.json';
+    const path = join(store.root, ...key.split('/'));
+    await store.put('curated/events/metadata/v2.metadata.json', '{}');
+    writeFileSync(`${path}.lock`, '');
+    writeFileSync(`${path}.0b5e.tmp`, '{"half');
+    const started = Date.now();
+    await store.put(key, '{"v":3}', { ifNoneMatch: true });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(Buffer.from(await store.get(key)).toString()).toBe('{"v":3}');
+  });
 });

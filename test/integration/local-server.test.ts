@@ -6,6 +6,7 @@ import {
   type FirehoseClient,
   InvalidArgumentException,
   ListDeliveryStreamsCommand,
+  type ListDeliveryStreamsCommandInput,
   PutRecordBatchCommand,
   PutRecordCommand,
   ResourceNotFoundException,
@@ -106,6 +107,26 @@ describe('local Firehose endpoint', () => {
   it('lists its delivery streams', async () => {
     const out = await client.send(new ListDeliveryStreamsCommand({}));
     expect(out.DeliveryStreamNames).toEqual([LOCAL_DELIVERY.streamName, 'slow-stream']);
+    expect(out.HasMoreDeliveryStreams).toBe(false);
+  });
+
+  it('lists them as Firehose does: by type, after a start name, a page at a time', async () => {
+    const list = (input: ListDeliveryStreamsCommandInput) =>
+      client.send(new ListDeliveryStreamsCommand(input));
+    // Every local stream takes direct puts; none reads a Kinesis stream.
+    expect((await list({ DeliveryStreamType: 'KinesisStreamAsSource' })).DeliveryStreamNames).toEqual([]);
+    expect((await list({ DeliveryStreamType: 'DirectPut' })).DeliveryStreamNames).toHaveLength(2);
+    expect(
+      (await list({ ExclusiveStartDeliveryStreamName: LOCAL_DELIVERY.streamName })).DeliveryStreamNames,
+    ).toEqual(['slow-stream']);
+    expect(await list({ Limit: 1 })).toMatchObject({
+      DeliveryStreamNames: [LOCAL_DELIVERY.streamName],
+      HasMoreDeliveryStreams: true,
+    });
+    await expect(list({ DeliveryStreamType: 'Nope' as 'DirectPut' })).rejects.toThrow(
+      /at 'deliveryStreamType' failed to satisfy constraint: Member must satisfy enum value set/,
+    );
+    await expect(list({ Limit: 0 })).rejects.toMatchObject({ name: 'ValidationException' });
   });
 
   it('answers ResourceNotFoundException for an unknown stream', async () => {
@@ -125,6 +146,10 @@ describe('local Firehose endpoint', () => {
       name: 'ValidationException',
       $metadata: { httpStatusCode: 400 },
     });
+    // Firehose's wording: the list as its Java validator prints it, then the constraint.
+    await expect(call).rejects.toThrow(
+      /^1 validation error detected: Value '\[com\.amazonaws\.firehose\.v20150804\.Record@[0-9a-f]+, .*\]' at 'records' failed to satisfy constraint: Member must have length less than or equal to 500$/,
+    );
   });
 
   it('refuses a record over 1,000 KiB', async () => {
@@ -146,6 +171,7 @@ describe('local Firehose endpoint', () => {
       }),
     );
     await expect(call).rejects.toBeInstanceOf(InvalidArgumentException);
+    await expect(call).rejects.toThrow(/^Records size exceeds 4 MB limit$/);
   });
 
   it('answers per-record ServiceUnavailableException "Slow down." with HTTP 200 when the backlog is full', async () => {

@@ -63,12 +63,26 @@ describe('write-ahead log', () => {
     expect(openLog({ dir }).recovered.map((r) => r.data.toString())).toEqual(['kept']);
   });
 
+  it('gives each record the place in its segment it had when appended, so a redelivery names it as before', async () => {
+    const dir = newDir();
+    const { wal } = openLog({ dir });
+    const one = wal.append([buf('a'), buf('b')], 1);
+    const two = wal.append([buf('c')], 2);
+    await wal.commit();
+    expect([one.first, two.first]).toEqual([0, 2]);
+    expect(openLog({ dir }).recovered.map((r) => [r.data.toString(), r.tag, r.ordinal])).toEqual([
+      ['a', one.tag, 0],
+      ['b', one.tag, 1],
+      ['c', two.tag, 2],
+    ]);
+  });
+
   it('deletes a segment once every record in it is settled, and keeps one that is not', async () => {
     const dir = newDir();
     const { wal } = openLog({ dir, segmentMaxAgeMs: 0 });
-    const first = wal.append([buf('1'), buf('2')], 1);
+    const first = wal.append([buf('1'), buf('2')], 1).tag;
     await wal.commit();
-    const second = wal.append([buf('3')], 2); // a new segment: the first is sealed
+    const second = wal.append([buf('3')], 2).tag; // a new segment: the first is sealed
     await wal.commit();
     expect(second).not.toBe(first);
     expect(readdirSync(dir)).toHaveLength(2);
@@ -85,7 +99,7 @@ describe('write-ahead log', () => {
   it('deletes the current segment once it is delivered and old, when no append comes to seal it', async () => {
     const dir = newDir();
     const { wal } = openLog({ dir, segmentMaxAgeMs: 20 });
-    const tag = wal.append([buf('quiet')], 1);
+    const tag = wal.append([buf('quiet')], 1).tag;
     await wal.commit();
     await new Promise((r) => setTimeout(r, 30));
     wal.settle([tag]);
@@ -96,7 +110,7 @@ describe('write-ahead log', () => {
   it('keeps a segment until every part of a record split in parts is settled', async () => {
     const dir = newDir();
     const { wal } = openLog({ dir, segmentMaxAgeMs: 0 });
-    const tag = wal.append([buf('a\nb\nc')], 1);
+    const tag = wal.append([buf('a\nb\nc')], 1).tag;
     await wal.commit();
     wal.append([buf('next')], 2); // seals the first segment
     await wal.commit();

@@ -7,6 +7,7 @@ import { openDuckDb } from '../../lake/duckdb.js';
 import { FolderStore } from '../../lake/folder-store.js';
 import { runQuery } from '../../sql/query.js';
 import { listQueries, NoDataError, type Row } from '../../sql/runner.js';
+import { firelake } from '../support/cli.js';
 import { type FixtureDay, fixtureDay, fixtureUuid } from '../support/fixture/events.js';
 import { writeDay } from '../support/fixture/lake.js';
 
@@ -242,11 +243,19 @@ describe('firelake query', () => {
   });
 
   it('runs the same files in a bare DuckDB, as the DuckDB CLI does, from the variables alone', async () => {
-    // What docs/query.md's `duckdb` session does: two variables, then the files, from the repo root.
+    // What docs/query.md's `duckdb` session does: three variables, then the files, from the repo root.
     const db = await openDuckDb();
     const connection = db.connection;
     try {
+      // The day documents of the table's snapshot, as `firelake query --day-documents` writes them.
+      const docsDir = mkdtempSync(join(tmpdir(), 'firelake-days-'));
+      const setup = firelake('query', '--day-documents', docsDir, '--date', DAY, '--lake', dir);
+      expect(setup.code).toBe(0);
+      expect(setup.stdout).toMatch(
+        /^SET VARIABLE manifest_files = \['.*\/days\/2026-11-20\.json'\]::VARCHAR\[\];\n$/,
+      );
       await connection.run(`SET VARIABLE lake = '${dir}'; SET VARIABLE day = '${DAY}';`);
+      await connection.run(setup.stdout);
       for (const file of ['lake/open.sql', 'lake/catalog.sql']) {
         await connection.run(readFileSync(join('sql', file), 'utf8'));
       }

@@ -137,6 +137,20 @@ describe('dedup', () => {
     expect(retry.every((o) => o.dataset === 'staging')).toBe(true);
   });
 
+  it('tombstones a copy a client packed into the same call (same arrival) that reached another invocation', async () => {
+    // One PutRecordBatch call: every sub-record shares its arrival time, each has its own recordId.
+    const first = mixedBatch(6);
+    const copy = record(JSON.parse(Buffer.from(first[3]!.data, 'base64').toString()), T0);
+    const second = [...mixedBatch(5), copy];
+    const { run } = transform();
+    expect(staged(outputs(await run(batch(first))))).toHaveLength(6);
+    const out = outputs(await run(batch(second)));
+    expect(out.at(-1)!.line).toMatchObject({ reason: 'duplicate', first_record_id: first[3]!.recordId });
+    expect(staged(out)).toHaveLength(5);
+    // Firehose retries the first invocation: its events are staged again, none is a duplicate.
+    expect(staged(outputs(await run(batch(first))))).toHaveLength(6);
+  });
+
   it('still tombstones a client resend that arrives after a retried batch', async () => {
     const records = mixedBatch(10);
     const { run } = transform();

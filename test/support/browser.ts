@@ -1,22 +1,16 @@
-import { existsSync } from 'node:fs';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { chooseBrowser } from './browser-path.js';
 
-// Debian's chromium, driven by puppeteer-core (no browser download): .ci/run installs it when
-// /usr/bin/chromium is missing. FIRELAKE_CHROMIUM points elsewhere.
-export const CHROMIUM = process.env.FIRELAKE_CHROMIUM ?? '/usr/bin/chromium';
-
+// Debian's chromium when installed, else the one the npm package @sparticuz/chromium ships
+// (test/support/browser-path.ts says how to force either), driven by puppeteer-core.
 export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `no browser at ${CHROMIUM}: apt-get install -y chromium (.ci/run does), or set FIRELAKE_CHROMIUM`,
-    );
-  }
+  const { path } = chooseBrowser();
   return puppeteer.launch({
-    executablePath: CHROMIUM,
+    executablePath: path,
+    // Root on CI: chromium's sandbox needs a user namespace it does not get there.
     args: ['--no-sandbox', '--disable-background-networking', '--disable-dev-shm-usage'],
   });
 }
-
 /** What a page did that a person would not want: console errors, page errors, failed or extra requests. */
 export interface PageWatch {
   consoleErrors: string[];

@@ -22,3 +22,12 @@ export async function readLines<T = Record<string, unknown>>(
   }
   return out;
 }
+
+/** The table's current version and snapshot (undefined: no table): what a commit changes. */
+export async function tableHead(
+  store: ObjectStore,
+): Promise<{ version: number; snapshot: number | undefined } | undefined> {
+  const { CuratedTable } = await import('../../iceberg/table.js');
+  const state = await new CuratedTable(store).state();
+  return state ? { version: state.version.version, snapshot: state.snapshot?.['snapshot-id'] } : undefined;
+}

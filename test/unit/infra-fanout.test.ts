@@ -45,7 +45,7 @@ describe('fan-out compaction state machine', () => {
       ItemsPath: '$.units',
       ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
     });
-    expect(map.MaxConcurrency).toBeGreaterThan(1);
+    expect(map.MaxConcurrency).toBe(DEFAULT_CONFIG.compaction.maxConcurrency);
     // No failed unit tolerated (absent means 0): a unit failing after its retries stops the run.
     expect(map.ToleratedFailurePercentage ?? 0).toBe(0);
     expect(map.ToleratedFailureCount ?? 0).toBe(0);

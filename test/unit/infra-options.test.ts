@@ -174,7 +174,13 @@ describe('provisioned tables, destroy on delete, alarm e-mail, tuned transform a
       },
       transform: { reservedConcurrency: 40, memoryMiB: 2048, dedupTtlHours: 72 },
       delivery: { processorRetries: 5, processorBufferIntervalSeconds: 30 },
-      compaction: { time: '01:15', manifestDeadline: '04:45' },
+      compaction: {
+        time: '01:15',
+        manifestDeadline: '04:45',
+        reservedConcurrency: 1,
+        maxConcurrency: 8,
+        memoryMiB: 10240,
+      },
       lake: {
         stagingExpirationDays: 14,
         quarantineExpirationDays: 30,
@@ -265,6 +271,26 @@ describe('provisioned tables, destroy on delete, alarm e-mail, tuned transform a
     });
   });
 
+  it('reserves concurrency for compaction, caps the fan-out and raises its memory when configured', () => {
+    s.template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'lake-test-compaction',
+      ReservedConcurrentExecutions: 1,
+      MemorySize: 10240,
+    });
+    s.template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'lake-test-compaction-unit',
+      MemorySize: 10240,
+    });
+    const [machine] = ofType(s, 'AWS::StepFunctions::StateMachine');
+    expect(JSON.stringify(machine![1].Properties!.DefinitionString)).toContain('\\"MaxConcurrency\\":8');
+  });
+
+  it('keeps plain table names when the tables go with the stack', () => {
+    for (const id of Object.keys(TABLES)) {
+      s.template.hasResourceProperties('AWS::DynamoDB::Table', { TableName: `lake-test-${id}` });
+    }
+  });
+
   it('runs compaction and the manifest check at the configured UTC times', () => {
     s.template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(15 1 * * ? *)',
@@ -353,7 +379,9 @@ describe('configuration', () => {
       'firelake:tableMaxWrite': '900',
       'firelake:transformReservedConcurrency': '25',
       'firelake:compactionTime': '03:05',
-      'firelake:compactionMemoryMiB': '3008',
+      'firelake:compactionMemoryMiB': '10240',
+      'firelake:compactionReservedConcurrency': '1',
+      'firelake:compactionMaxConcurrency': '8',
       'firelake:alarmEmail': 'ops@example.com',
     };
     const config = resolveConfig(configFromContext((key) => context[key]));
@@ -363,7 +391,7 @@ describe('configuration', () => {
     expect(config.tables.billing).toMatchObject({ mode: 'provisioned', maxWrite: 900, minWrite: 5 });
     expect(config.transform.reservedConcurrency).toBe(25);
     expect(config.compaction.time).toBe('03:05');
-    expect(config.compaction.memoryMiB).toBe(3008);
+    expect(config.compaction).toMatchObject({ memoryMiB: 10240, reservedConcurrency: 1, maxConcurrency: 8 });
     expect(config.alarms.email).toBe('ops@example.com');
   });
 

@@ -15,6 +15,7 @@ import {
   PENDING_COMPACTION_PREFIX,
   PREFIX,
 } from '../../lake/layout.js';
+import { NEW_ACCOUNT_LAMBDA } from '../../lake/settings.js';
 import { TABLES, type TableId } from '../../transform/tables.js';
 import {
   actionsOf,
@@ -128,6 +129,25 @@ describe('firehose delivery stream', () => {
   });
 });
 
+/**
+ * A retained table's name: `firelake-<table>-` and the first 8 hex digits of the stack's id, so
+ * that a deploy after `cdk destroy` (which keeps the tables) does not collide with them.
+ */
+const retainedName = (id: string) => ({
+  'Fn::Join': [
+    '-',
+    [
+      `firelake-${id}`,
+      {
+        'Fn::Select': [
+          0,
+          { 'Fn::Split': ['-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }] },
+        ],
+      },
+    ],
+  ],
+});
+
 describe('dynamodb tables', () => {
   it.each(Object.keys(TABLES) as TableId[])(
     '%s has exactly the keys of the shared TABLES definition',
@@ -135,7 +155,7 @@ describe('dynamodb tables', () => {
       const def = TABLES[id];
       const keys = [def.partitionKey, ...('sortKey' in def ? [def.sortKey] : [])];
       s.template.hasResourceProperties('AWS::DynamoDB::Table', {
-        TableName: `firelake-${id}`,
+        TableName: retainedName(id),
         KeySchema: keys.map((k, i) => ({ AttributeName: k.name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
         AttributeDefinitions: keys.map((k) => ({ AttributeName: k.name, AttributeType: k.type })),
         BillingMode: 'PAY_PER_REQUEST',
@@ -146,23 +166,25 @@ describe('dynamodb tables', () => {
 
   it('expires dedup markers by the TTL attribute the transform writes', () => {
     s.template.hasResourceProperties('AWS::DynamoDB::Table', {
-      TableName: 'firelake-dedup',
+      TableName: retainedName('dedup'),
       TimeToLiveSpecification: { AttributeName: TABLES.dedup.ttlAttribute, Enabled: true },
     });
   });
 
   it('keeps tables and the lake when the stack is deleted', () => {
     for (const [, table] of ofType(s, 'AWS::DynamoDB::Table')) expect(table.DeletionPolicy).toBe('Retain');
+    // The bucket's name is CloudFormation's own: a redeploy after a destroy makes a new one.
+    expect(s.resources[logicalId(s, s.stack.lake.bucket)]!.Properties!.BucketName).toBeUndefined();
     expect(s.resources[logicalId(s, s.stack.lake.bucket)]!.DeletionPolicy).toBe('Retain');
   });
 });
 
 describe('transform lambda', () => {
-  it('runs transform/handler.ts on Node.js 22, arm64, with table names and settings in its environment', () => {
+  it('runs transform/handler.ts on Node.js 24, arm64, with table names and settings in its environment', () => {
     s.template.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'firelake-transform',
       Handler: 'index.handler',
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Environment: {
         Variables: Match.objectLike({
@@ -301,20 +323,29 @@ describe('lake bucket', () => {
 });
 
 describe('compaction', () => {
-  it('runs compaction/handler.ts with 10 GB of memory and /tmp for 15 minutes on the DuckDB binding architecture', () => {
+  it("runs compaction/handler.ts with a new account's 3,008 MB, 10 GB of /tmp for 15 minutes on the DuckDB binding architecture, reserving no concurrency", () => {
     const arch = duckdbArchitecture().architecture.name;
     s.template.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'firelake-compaction',
       Handler: 'index.handler',
-      MemorySize: 10240,
+      MemorySize: 3008,
       EphemeralStorage: { Size: 10240 },
       Timeout: 900,
       Architectures: [arch],
-      ReservedConcurrentExecutions: 1,
+      ReservedConcurrentExecutions: Match.absent(),
       Environment: {
         Variables: Match.objectLike({ LAKE_BUCKET: { Ref: logicalId(s, s.stack.lake.bucket) } }),
       },
     });
+  });
+
+  it("reserves concurrency for no function, and asks no more memory than a new account's cap", () => {
+    const functions = ofType(s, 'AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThan(4);
+    for (const [id, fn] of functions) {
+      expect(fn.Properties!.ReservedConcurrentExecutions, id).toBeUndefined();
+      expect(fn.Properties!.MemorySize as number, id).toBeLessThanOrEqual(NEW_ACCOUNT_LAMBDA.memoryMiB);
+    }
   });
 
   it('has a nightly UTC schedule that starts the fan-out state machine with the scheduled time, retries and dead-letters', () => {
@@ -339,26 +370,20 @@ describe('compaction', () => {
 });
 
 describe('glue catalog', () => {
-  it('describes curated Parquet with the catalog columns and projected year/month/day/language partitions', () => {
+  it('describes curated events as an Iceberg table with the schema columns, language included', () => {
     s.template.hasResourceProperties('AWS::Glue::Table', {
+      OpenTableFormatInput: { IcebergInput: { MetadataOperation: 'CREATE', Version: '2' } },
       TableInput: Match.objectLike({
-        Name: 'events',
-        PartitionKeys: ['year', 'month', 'day', 'language'].map((name) => ({ Name: name, Type: 'string' })),
-        Parameters: Match.objectLike({
-          classification: 'parquet',
-          'projection.enabled': 'true',
-          'projection.language.type': 'enum',
-          'projection.language.values': DEFAULT_CONFIG.catalog.languages.join(','),
-        }),
+        Name: 'curated_events',
         StorageDescriptor: Match.objectLike({
           Columns: curatedGlueColumns().map((c) => ({ Name: c.name, Type: c.type })),
-          SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
         }),
       }),
     });
     const columns = curatedGlueColumns().map((c) => c.name);
     expect(columns).toContain('event_specifics');
-    expect(columns).not.toContain('language');
+    // A data column of the Iceberg table (partitioned by its identity), not a Hive partition key.
+    expect(columns).toContain('language');
     // What the catalog does not name, as JSON text: json_extract_scalar(extras, '$.xp') in Athena.
     // Then the origin of a replayed record, null for live events.
     expect(curatedGlueColumns().slice(-2)).toEqual([
