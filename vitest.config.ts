@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import GroupTimes from './test/group-times.js';
 import LongestFirst from './test/sequencer.js';
 
 // Three groups, by folder, all run by `npm test`: unit (in-process, no engine), integration (real
@@ -29,5 +30,7 @@ export default defineConfig({
     include: ['test/{unit,integration,e2e}/**/*.test.ts'],
     // Longest first, on a clean clone too (test/sequencer.ts).
     sequence: { sequencer: LongestFirst },
+    // After the run, each group's time and CPU beside its budget (docs/testing.md).
+    reporters: ['default', new GroupTimes()],
   },
 });

@@ -2,7 +2,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { connect } from 'node:net';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { DEFAULT_REGION } from '../lake/settings.js';
+import { DEFAULT_REGION } from './region.js';
 
 // Every AWS client is built with this one retry and timeout policy, by a module per service
 // (aws/s3.ts, aws/dynamodb.ts, aws/firehose.ts): code that needs one client does not load the

@@ -1,7 +1,7 @@
 // The local pipeline end to end: a producer process (the real CLI, `firelake generate`, configured
 // only by the pipeline's export lines) sends in real time through the AWS SDK's Firehose client ->
 // the local endpoint -> the delivery stream -> the real transform on dynalite (persisted, in its
-// own process) -> a folder lake. Offers a steady rate (default 1,400 events/s, the seeds' 5x
+// own process) -> a folder lake. Offers a steady rate (default 1,400 events/s, a 5x
 // spike over 1M/h) for a window (default 60 s) and reports what the lake received in that window,
 // whether the backlog grew, and latency from arrival at the endpoint to the staged object being
 // written, raw and minus the S3 buffer interval; then the same latency at a rate the pipeline
@@ -34,7 +34,7 @@ import { WAL_MODES, type WalMode } from '../local/wal.js';
 import { latenciesOf, percentile, runProducer, slopePerSecond } from './local-measure.js';
 import { peakRssMiB, processCpuSeconds, report } from './report.js';
 
-// The seeds' maximum spike (5x over 1M/h), the rate the local pipeline must sustain with the log on.
+// The largest spike the pipeline is sized for (5x over 1M/h), the rate the local pipeline must sustain with the log on.
 const TARGET = 1_400;
 const RATE = Number(process.env.FIRELAKE_BENCH_RATE ?? TARGET);
 const SECONDS = Number(process.env.FIRELAKE_BENCH_SECONDS ?? 60);

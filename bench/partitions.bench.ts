@@ -1,5 +1,5 @@
-// Staging partitions per 60 s Firehose buffer at 1M events/h with 1% late events, and during the
-// seeds' 5x spike: each partition is an S3 object (and Firehose's per-object charge) per buffer,
+// Staging partitions per 60 s Firehose buffer at 1M events/h with 1% late events, and during a
+// 5x spike: each partition is an S3 object (and Firehose's per-object charge) per buffer,
 // and Firehose allows 500 active partitions by default. Counted on the generator's own records
 // (arrival = the record's due time), with staging's keys as they were (the minute of created_at)
 // and as they are (lake/layout.ts stagingKeys: a late event on its day's shelf), in the same run.

@@ -4,7 +4,7 @@ import { billedBytes } from '../lake/delivery.js';
 import { deaggregateJson } from '../local/deaggregate.js';
 
 // What packing changes before the transform: Firehose records and billed bytes per event for the
-// same generated events (seed 000 mix, 1% duplicates, 1% bad) one per record and packed, and
+// same generated events (the app's mix, 1% duplicates, 1% bad) one per record and packed, and
 // the CPU of splitting a packed record (local/deaggregate.ts) beside JSON.parse of its events.
 // The sink is the real one; its Firehose client is a STUB that accepts every record and keeps it.
 

@@ -4,7 +4,7 @@ import { DEFAULT_DEDUP_TTL_HOURS, DEFAULT_TRANSFORM_LATE_WINDOW_DAYS } from '../
 import type { TransformConfig } from '../transform/config.js';
 import { DEFAULT_TABLE_NAMES } from '../transform/tables.js';
 
-// The records of the transform benches: generated events (seed 000 mix, 1% duplicates, 1% bad)
+// The records of the transform benches: generated events (the app's mix, 1% duplicates, 1% bad)
 // as Firehose batches of 500, arriving 300 ms after their event time.
 
 const BATCH = 500;

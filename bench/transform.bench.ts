@@ -2,7 +2,7 @@
 // (from the transform's own metrics), and its CPU cost per record with DynamoDB answered
 // instantly by an in-process stub, as a ratio to the floor of base64 -> JSON.parse ->
 // JSON.stringify -> base64 on the same records in the same run (bench/transform-cpu.ts). Events
-// come from the generator (seed 000 mix, 1% duplicates, 1% bad). Targets: reads <= 0.03
+// come from the generator (the app's mix, 1% duplicates, 1% bad). Targets: reads <= 0.03
 // requests/event, CPU <= 2.5x floor.
 //
 // The CPU ratio is measured on what Lambda runs: the handler bundled by esbuild with the CDK's

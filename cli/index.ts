@@ -12,11 +12,10 @@ const program = new Command('firelake')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-// Each command's module is loaded only when it runs: loading all of them (DuckDB, the AWS SDK
-// clients, the report's renderer, the local runtime) before any command started took 2.2 s.
-// `--help` and an unknown command load every one, which is cheap: a command module loads its
-// machinery in its action. A command now starts in 0.08-0.17 CPU-s compiled, 0.33-0.57 through
-// tsx (`--help` 1.71 -> 0.15, 3.03 -> 0.57; a bad flag 0.5-0.7 -> 0.1; docs/testing.md).
+// Each command's module is loaded only when it runs, so a command does not pay for the others'
+// machinery (DuckDB, the AWS SDK clients, the report's renderer, the local runtime). `--help` and
+// an unknown command load every one, which is cheap: a command module loads its machinery in its
+// action. A command starts in 0.08-0.17 CPU-s compiled, 0.33-0.57 through tsx (docs/testing.md).
 const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: () => import('./serve.js').then((m) => m.serveCommand),
   compact: () => import('./compact.js').then((m) => m.compactCommand),

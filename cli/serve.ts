@@ -55,11 +55,18 @@ export const serveCommand = new Command('serve')
   .action(async (options: ServeOptions) => {
     const log = (line: string) => console.error(`[serve] ${line}`);
     const settings = cliSettings(process.env);
-    const [{ startLiveServer }, { LiveStats }, { startLocalPipeline }, { watchForStop }] = await Promise.all([
+    const [
+      { startLiveServer },
+      { LiveStats },
+      { startLocalPipeline },
+      { watchForStop },
+      { deploymentConfig },
+    ] = await Promise.all([
       import('../local/live/server.js'),
       import('../local/live/stats.js'),
       import('../local/runtime.js'),
       import('../local/stop.js'),
+      import('../infra/config.js'),
     ]);
     const live = new LiveStats();
     // Watched from the start: a stop while DynamoDB starts or the log is recovered still flushes.
@@ -71,6 +78,8 @@ export const serveCommand = new Command('serve')
       host: options.host,
       wal: options.wal,
       settings,
+      // The stack's delivery settings (cdk.json's profile and context), with local buffers.
+      deliverySettings: deploymentConfig().delivery,
       log,
       onObject: live.onObject,
     });

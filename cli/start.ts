@@ -66,9 +66,10 @@ export const startCommand = new Command('start')
     const log = (line: string) => console.error(`[start] ${line}`);
     const settings = cliSettings(process.env);
     const lake = options.lake ?? lakeIn(options.dataDir);
-    const [{ firehoseClient }, { runLocalPipeline }] = await Promise.all([
+    const [{ firehoseClient }, { runLocalPipeline }, { deploymentConfig }] = await Promise.all([
       import('../aws/firehose.js'),
       import('../local/start.js'),
+      import('../infra/config.js'),
     ]);
     const summary = await runLocalPipeline({
       dataDir: options.dataDir,
@@ -86,7 +87,8 @@ export const startCommand = new Command('start')
       quality: options.compact && options.quality,
       packBytes: options.pack === 'off' ? 0 : options.pack,
       firehoseClient: () => firehoseClient(),
-      pipeline: { settings },
+      // The stack's delivery settings (cdk.json's profile and context), with local buffers.
+      pipeline: { settings, deliverySettings: deploymentConfig().delivery },
       log,
     });
     const statsFile = join(options.dataDir, 'runs', `${summary.run_id}.json`);

@@ -1,4 +1,5 @@
 import { listValue, type structValue } from '@duckdb/node-api';
+import { mapLimit } from '../lake/concurrency.js';
 import type { ObjectInfo, ObjectStore } from '../lake/store.js';
 import type { Engine } from './engine.js';
 import { CompactionError, UnreadableObjectError } from './errors.js';
@@ -7,28 +8,19 @@ import { CompactionError, UnreadableObjectError } from './errors.js';
 
 const DOWNLOAD_CONCURRENCY = 8;
 
-/** Downloads objects to local paths, a few at a time; on a failure the others stop, then it throws. */
+/** Downloads objects to local paths, a few at a time; the failure rule of lake/concurrency.ts. */
 export async function download(
   store: ObjectStore,
   objects: readonly ObjectInfo[],
   paths: string[],
 ): Promise<void> {
-  let next = 0;
-  let failure: unknown;
-  const worker = async () => {
-    for (let i = next++; i < objects.length && failure === undefined; i = next++) {
-      const key = objects[i]!.key;
-      try {
-        await store.getToFile(key, paths[i]!);
-      } catch (error) {
-        failure ??= new UnreadableObjectError(key, `download failed: ${(error as Error).message}`, {
-          cause: error,
-        });
-      }
+  await mapLimit(objects, DOWNLOAD_CONCURRENCY, async ({ key }, i) => {
+    try {
+      await store.getToFile(key, paths[i]!);
+    } catch (error) {
+      throw new UnreadableObjectError(key, `download failed: ${(error as Error).message}`, { cause: error });
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, objects.length) }, worker));
-  if (failure !== undefined) throw failure;
+  });
 }
 
 /** Turns an engine error while loading an hour into one that names the staging object. */

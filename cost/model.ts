@@ -27,7 +27,7 @@ export interface Traffic {
 
 /** What the pipeline does per event, measured (see each note); the model scales them. */
 export const WORKLOAD = {
-  /** Seed 000's mix (20 user and 5 subscription events/s out of 277.8/s): state writes. */
+  /** The app's mix (20 user and 5 subscription events/s out of 277.8/s): state writes. */
   usersWritesPerEvent: 20 / (1_000_000 / 3600),
   subscriptionsWritesPerEvent: 5 / (1_000_000 / 3600),
   /**

@@ -1,8 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { configFromContext } from '../infra/config.js';
-import { ROOT } from '../infra/lambda-common.js';
 import { FirelakeStack } from '../infra/stack.js';
 import type { TemplateJson } from './template.js';
 
@@ -10,11 +7,7 @@ import type { TemplateJson } from './template.js';
 // process without bundling the Lambdas (their code does not change the bill). The stack checks
 // its configuration as it does for a deploy: a setting it would refuse throws its ConfigError.
 
-/** cdk.json's context: the settings `npx cdk deploy` starts from. */
-export function cdkJsonContext(): Record<string, unknown> {
-  const text = readFileSync(join(ROOT, 'cdk.json'), 'utf8');
-  return (JSON.parse(text) as { context?: Record<string, unknown> }).context ?? {};
-}
+export { cdkJsonContext } from '../infra/config.js';
 
 export function synthTemplate(context: Record<string, unknown>, region: string): TemplateJson {
   const app = new App({

@@ -1,3 +1,4 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { PERSONAL_FIELDS } from './catalog.js';
 import { specificsSchemas } from './schemas.js';
 
@@ -90,3 +91,15 @@ export function catalogFieldsPatch(): string {
 
 /** Value of the `language` partition for events without a language. */
 export const UNKNOWN_LANGUAGE = 'unknown';
+
+/** The DuckDB type list of the curated schema, for an empty Parquet file with exactly its columns. */
+export function emptyCuratedSelect(): string {
+  return `SELECT ${curatedColumns()
+    .map((c) => `NULL::${c.type} AS "${c.name}"`)
+    .join(', ')} WHERE false`;
+}
+
+/** Writes an empty Parquet file with the curated columns (the sentinel read for an empty day). */
+export async function writeEmptyCurated(connection: DuckDBConnection, path: string): Promise<void> {
+  await connection.run(`COPY (${emptyCuratedSelect()}) TO '${path.replaceAll("'", "''")}' (FORMAT parquet)`);
+}

@@ -2,8 +2,8 @@
 // types (events/types.ts), the Parquet schema (events/curated.ts) and the files in
 // events/schemas/*.schema.json (written by `npm run schemas`, checked by a test) all come from here.
 //
-// User, subscription and lesson carry over seed 000's schemas field for field, with its types.
-// App engagement events follow seeds 002 and 004. Unknown extra fields are allowed and kept
+// User, subscription and lesson carry over the app's schemas field for field, with their types.
+// App engagement events (games, sessions, installs, notifications) follow the app's too. Unknown extra fields are allowed and kept
 // (curated `extras`): producers evolve first.
 //
 // What validation quarantines, and what it leaves to the quality scorecard (the policy):
@@ -17,7 +17,7 @@
 //   characters, languages 64), state strings at most 256 characters (a DynamoDB item), integers
 //   within +-(2^53 - 1) (exact in JSON and in the Parquet BIGINT).
 // - Not quarantined: business vocabularies (subscription status and type, device, difficulty,
-//   store, campaign, operation) are open strings, as in seed 000, and business bounds (a
+//   store, campaign, operation) are open strings, as the app sends them, and business bounds (a
 //   percentage within 0-100, a positive period, a two-letter country) are expectations. Both are
 //   written on the field as `x-expected`, a list of values or bounds; `firelake quality` reports
 //   the share and the top values outside them (`vocabulary.*` and `bounds.*` checks, warn), so a
@@ -148,7 +148,7 @@ export const gameSchema = {
   $schema: DRAFT_07,
   $id: 'firelake/game.schema.json',
   title: 'game',
-  description: 'A language game played in the app (seed 002): started, resumed, completed',
+  description: 'A language game played in the app: started, resumed, completed',
   'x-version': 1,
   type: 'object',
   properties: {
@@ -170,7 +170,7 @@ export const sessionSchema = {
   $schema: DRAFT_07,
   $id: 'firelake/session.schema.json',
   title: 'session',
-  description: 'An app session (seed 004): started, then ended with its duration',
+  description: 'An app session: started, then ended with its duration',
   'x-version': 1,
   type: 'object',
   properties: {
@@ -189,7 +189,7 @@ export const installSchema = {
   $schema: DRAFT_07,
   $id: 'firelake/app_installed.schema.json',
   title: 'app installed',
-  description: 'The app was installed on a device (seed 004); the user may not exist yet',
+  description: 'The app was installed on a device; the user may not exist yet',
   'x-version': 1,
   type: 'object',
   properties: {
@@ -208,7 +208,7 @@ export const notificationSchema = {
   $schema: DRAFT_07,
   $id: 'firelake/notification.schema.json',
   title: 'notification',
-  description: 'A push notification sent to or opened by a user (seed 004 view_notification)',
+  description: "A push notification sent to or opened by a user (the app's view_notification)",
   'x-version': 1,
   type: 'object',
   properties: {

@@ -18,7 +18,7 @@ export class SpikeSyntaxError extends FirelakeError {
 
 const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const SPIKE_RE = /^(\d+(?:\.\d+)?)x@(\d+(?:\.\d+)?)(s|m|h|d)\+(\d+(?:\.\d+)?)(s|m|h|d)$/;
-/** Seeds 000 and 002 put the worst spike at 5x; allow room for stress runs, not typos. */
+/** The worst spike the pipeline is sized for is 5x; allow room for stress runs, not typos. */
 export const MAX_SPIKE_MULTIPLIER = 50;
 
 /** `5x@10m+5m`: five times the rate, starting 10 minutes after the start, for 5 minutes. */

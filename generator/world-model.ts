@@ -5,7 +5,7 @@ import { WeightedChoice } from './random.js';
 // What the simulated world is made of (generator/world.ts steps it): the mix of event families,
 // the subscription status machine, the entities it keeps, and how late a late event is.
 
-/** Seed 000's mix, events per second: user 20, subscription 5, lesson 100, and the rest of the
+/** The app's mix, events per second: user 20, subscription 5, lesson 100, and the rest of the
  * 1,000,000 events/hour default (about 152.8/s) is app engagement. Shares hold at any rate. */
 export const MIX = { user: 20, subscription: 5, lesson: 100, engagement: 1_000_000 / 3600 - 125 } as const;
 

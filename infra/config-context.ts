@@ -1,5 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { profileConfig } from './config-profiles.js';
 import { ConfigError, type DeepPartial, type FirelakeConfig, mergeConfig } from './config-types.js';
+
+/** cdk.json's context: the settings `npx cdk deploy` starts from. */
+export function cdkJsonContext(): Record<string, unknown> {
+  const text = readFileSync(join(import.meta.dirname, '..', 'cdk.json'), 'utf8');
+  return (JSON.parse(text) as { context?: Record<string, unknown> }).context ?? {};
+}
 
 /**
  * The overrides given as CDK context (`cdk.json` or `-c firelake:key=value`): the common

@@ -1,5 +1,5 @@
 import { UNKNOWN_LANGUAGE } from '../events/curated.js';
-import { AWS_DELIVERY } from '../lake/delivery.js';
+import { DEFAULT_DELIVERY_SETTINGS } from '../lake/delivery.js';
 import {
   DEFAULT_COMPACTION_LATE_WINDOW_DAYS,
   DEFAULT_COMPACTION_MEMORY_MIB,
@@ -34,17 +34,7 @@ export const DEFAULT_CONFIG: FirelakeConfig = {
     lateWindowDays: DEFAULT_TRANSFORM_LATE_WINDOW_DAYS,
     logRetentionDays: 30,
   },
-  delivery: {
-    source: 'direct-put',
-    bufferSizeMiB: AWS_DELIVERY.buffering.sizeMiB,
-    bufferIntervalSeconds: AWS_DELIVERY.buffering.intervalSeconds,
-    processorBufferSizeMiB: AWS_DELIVERY.processor.bufferSizeMiB,
-    processorBufferIntervalSeconds: AWS_DELIVERY.processor.bufferIntervalSeconds,
-    processorRetries: AWS_DELIVERY.processor.retries,
-    dynamicPartitioningRetrySeconds: AWS_DELIVERY.dynamicPartitioningRetrySeconds,
-    recordDeaggregation: AWS_DELIVERY.deaggregation === 'JSON',
-    kinesisRetentionHours: 24,
-  },
+  delivery: DEFAULT_DELIVERY_SETTINGS,
   api: { enabled: false, auth: 'api-key', rateLimit: 500, burstLimit: 1000, dailyQuota: undefined },
   compaction: {
     time: '02:30',

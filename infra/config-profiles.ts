@@ -6,7 +6,7 @@ import { ConfigError, type DeepPartial, type FirelakeConfig } from './config-typ
  *
  * `recommended-1m`: the configuration for about 1M events/hour that `firelake cost` puts at or
  * under $0.36 per million events all-in (docs/cost.md), with dedup and enrichment.
- * Why each setting, and how it still takes the seeds' 5x spike without losing data:
+ * Why each setting, and how it still takes a 5x spike without losing data:
  * - Provisioned tables with autoscaling (target 85%). Each floor is the table's steady load at
  *   1M/h divided by the target (dedup: a write per event, 278/s -> 330 WCU; users and
  *   subscriptions: 20 and 5 state writes/s, and 0.38 strongly consistent reads per event

@@ -1,3 +1,4 @@
+import type { DeliverySettings } from '../lake/delivery.js';
 import { FirelakeError } from '../lake/errors.js';
 import type { TableId } from '../transform/tables.js';
 
@@ -79,23 +80,8 @@ export interface FirelakeConfig {
     lateWindowDays: number;
     logRetentionDays: number;
   };
-  delivery: {
-    /** `direct-put`: producers call PutRecordBatch; `kinesis`: an on-demand Kinesis Data Stream in front. */
-    source: 'direct-put' | 'kinesis';
-    bufferSizeMiB: number;
-    bufferIntervalSeconds: number;
-    processorBufferSizeMiB: number;
-    processorBufferIntervalSeconds: number;
-    processorRetries: number;
-    dynamicPartitioningRetrySeconds: number;
-    /**
-     * Firehose's RecordDeAggregation processor (JSON) before the transform: producers may pack
-     * up to 500 newline-delimited events in one record, billed as one (docs/packing.md).
-     */
-    recordDeaggregation: boolean;
-    /** Kinesis source only: how long the stream keeps records (24-8760 h). */
-    kinesisRetentionHours: number;
-  };
+  /** The delivery stream's settings; the stream both runtimes run is derived from them (lake/delivery.ts). */
+  delivery: DeliverySettings;
   api: {
     /** An HTTP ingest API (API Gateway -> Firehose, no Lambda in the path). */
     enabled: boolean;

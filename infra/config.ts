@@ -15,7 +15,9 @@ import {
 // The types are in config-types.ts, the defaults in config-defaults.ts, the profiles and the CDK
 // context in config-profiles.ts and config-context.ts; everything is exported from here.
 
-export { configFromContext } from './config-context.js';
+import { cdkJsonContext, configFromContext } from './config-context.js';
+
+export { cdkJsonContext, configFromContext } from './config-context.js';
 export { DEFAULT_CONFIG } from './config-defaults.js';
 export { PROFILES, profileConfig } from './config-profiles.js';
 export {
@@ -151,4 +153,13 @@ export function resolveConfig(overrides: DeepPartial<FirelakeConfig> = {}): Fire
   }
   if (problems.length > 0) throw new ConfigError(`Firelake configuration: ${problems.join('; ')}`);
   return c;
+}
+
+/**
+ * The configuration `npx cdk deploy` would deploy with cdk.json's context (its profile and
+ * overrides), checked: what the local runtime takes of it (the delivery stream's settings) is
+ * what the stack gets.
+ */
+export function deploymentConfig(context: Record<string, unknown> = cdkJsonContext()): FirelakeConfig {
+  return resolveConfig(configFromContext((key) => context[key]));
 }

@@ -6,13 +6,14 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { FIREHOSE_ERROR_PREFIX, FIREHOSE_PREFIX, PREFIX } from '../lake/layout.js';
-import { streamNameFor } from '../lake/settings.js';
+import { deliveryStreamConfig } from '../lake/delivery.js';
+import { PREFIX } from '../lake/layout.js';
 import type { FirelakeConfig } from './config.js';
 import { acknowledgePrefixGrants } from './nag.js';
 
 // The delivery stream: Direct PUT (or a Kinesis Data Stream) -> transform Lambda -> S3 with
-// dynamic partitioning on the keys the transform returns, prefixes from lake/layout.ts.
+// dynamic partitioning on the keys the transform returns. Its name, prefixes, buffers and retries
+// come from lake/delivery.ts deliveryStreamConfig, the function the local Firehose runs too.
 
 export interface EventDeliveryStreamProps {
   namePrefix: string;
@@ -36,7 +37,8 @@ export class EventDeliveryStream extends Construct {
   constructor(scope: Construct, id: string, props: EventDeliveryStreamProps) {
     super(scope, id);
     const { delivery, bucket } = props;
-    this.streamName = streamNameFor(props.namePrefix);
+    const config = deliveryStreamConfig(delivery, { runtime: 'aws', namePrefix: props.namePrefix });
+    this.streamName = config.streamName;
 
     if (delivery.source === 'kinesis') {
       this.sourceStream = new kinesis.Stream(this, 'Source', {
@@ -97,23 +99,23 @@ export class EventDeliveryStream extends Construct {
       encryption: this.sourceStream ? undefined : firehose.StreamEncryption.awsOwnedKey(),
       destination: new firehose.S3Bucket(bucket, {
         role: this.role.withoutPolicyUpdates(),
-        dataOutputPrefix: FIREHOSE_PREFIX,
-        errorOutputPrefix: FIREHOSE_ERROR_PREFIX,
+        dataOutputPrefix: config.prefix,
+        errorOutputPrefix: config.errorPrefix,
         compression: firehose.Compression.GZIP,
-        bufferingSize: Size.mebibytes(delivery.bufferSizeMiB),
-        bufferingInterval: Duration.seconds(delivery.bufferIntervalSeconds),
+        bufferingSize: Size.mebibytes(config.buffering.sizeMiB),
+        bufferingInterval: Duration.seconds(config.buffering.intervalSeconds),
         dynamicPartitioning: {
           enabled: true,
-          retryDuration: Duration.seconds(delivery.dynamicPartitioningRetrySeconds),
+          retryDuration: Duration.seconds(config.dynamicPartitioningRetrySeconds),
         },
         processors: [
           // Packed records (up to 500 JSON events each) are split before the transform, which
           // still sees one event per record; Firehose bills the record as it came in.
-          ...(delivery.recordDeaggregation ? [firehose.RecordDeAggregationProcessor.json()] : []),
+          ...(config.deaggregation === 'JSON' ? [firehose.RecordDeAggregationProcessor.json()] : []),
           new firehose.LambdaFunctionProcessor(props.transform, {
-            bufferSize: Size.kibibytes(Math.round(delivery.processorBufferSizeMiB * 1024)),
-            bufferInterval: Duration.seconds(delivery.processorBufferIntervalSeconds),
-            retries: delivery.processorRetries,
+            bufferSize: Size.kibibytes(Math.round(config.processor.bufferSizeMiB * 1024)),
+            bufferInterval: Duration.seconds(config.processor.bufferIntervalSeconds),
+            retries: config.processor.retries,
           }),
         ],
         loggingConfig: new firehose.EnableLogging(logGroup),

@@ -11,10 +11,10 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { QUARANTINE_REASONS } from '../events/types.js';
+import { TRANSFORM_METRICS as M, REASON_DIMENSION, transformServiceName } from '../transform/metric-names.js';
 import type { TableId } from '../transform/tables.js';
 import type { FirelakeConfig } from './config.js';
 import { MANIFEST_CHECK_METRICS } from './manifest-check/check.js';
-import { TRANSFORM_METRICS_SERVICE } from './transform-function.js';
 
 // Alarms to one SNS topic (optionally e-mailed) and one dashboard. Every alarm says what to do
 // first in its description, because it is read at 3 a.m.
@@ -31,16 +31,16 @@ export interface MonitoringProps {
   tables: Record<TableId, dynamodb.ITable>;
 }
 
-/** The transform's EMF metrics (transform/metrics.ts emfSink) shown on the dashboard. */
+/** The transform's EMF metrics (transform/metric-names.ts) shown on the dashboard. */
 export const TRANSFORM_METRIC_NAMES = [
-  'RecordsIn',
-  'Staged',
-  'Quarantined',
-  'Duplicates',
-  'UuidConflicts',
-  'ProcessingFailed',
-  'EnrichmentMisses',
-  'StaleStateWrites',
+  M.recordsIn,
+  M.staged,
+  M.quarantined,
+  M.duplicates,
+  M.uuidConflicts,
+  M.processingFailed,
+  M.enrichmentMisses,
+  M.staleStateWrites,
 ] as const;
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -82,7 +82,7 @@ export class Monitoring extends Construct {
       new cloudwatch.Metric({
         namespace: ns,
         metricName,
-        dimensionsMap: { service: TRANSFORM_METRICS_SERVICE, ...dimensions },
+        dimensionsMap: { service: transformServiceName(props.namePrefix), ...dimensions },
         statistic,
         period: FIVE_MINUTES,
       });
@@ -159,7 +159,7 @@ export class Monitoring extends Construct {
       'processing-failed-records',
       'The transform marked records ProcessingFailed (they could not even be quarantined): see errors/processing-failed/ and replay them.',
       {
-        metric: emf('ProcessingFailed'),
+        metric: emf(M.processingFailed),
         threshold: 0,
         comparisonOperator: GT,
         evaluationPeriods: 1,
@@ -271,7 +271,7 @@ export class Monitoring extends Construct {
       graph(
         'Transform: quarantined by reason',
         QUARANTINE_REASONS.map((reason) =>
-          emf('QuarantinedByReason', 'Sum', { reason }).with({ label: reason }),
+          emf(M.quarantinedByReason, 'Sum', { [REASON_DIMENSION]: reason }).with({ label: reason }),
         ),
         12,
       ),

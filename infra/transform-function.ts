@@ -3,6 +3,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { SETTING_SPECS, transformFunctionNameFor } from '../lake/settings.js';
+import { transformServiceName } from '../transform/metric-names.js';
 import type { FirelakeConfig } from './config.js';
 import {
   acknowledgeRuntime,
@@ -18,9 +19,6 @@ import type { StateTables } from './state-tables.js';
 
 // The Firehose transformation Lambda (transform/handler.ts): validate, dedup, state, enrich.
 // arm64: no native dependency, and cheaper per GB-second than x86-64.
-
-/** The transform's EMF metrics: Powertools' service dimension set in transform/handler.ts. */
-export const TRANSFORM_METRICS_SERVICE = 'transform';
 
 export interface TransformFunctionProps {
   namePrefix: string;
@@ -60,7 +58,7 @@ export class TransformFunction extends Construct {
         [SETTING_SPECS.dedupTtlHours.lambdaEnv!]: String(transform.dedupTtlHours),
         [SETTING_SPECS.transformLateWindowDays.lambdaEnv!]: String(transform.lateWindowDays),
         POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
-        POWERTOOLS_SERVICE_NAME: TRANSFORM_METRICS_SERVICE,
+        POWERTOOLS_SERVICE_NAME: transformServiceName(props.namePrefix),
         NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
       },
     });

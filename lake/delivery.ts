@@ -1,8 +1,41 @@
 import { FIREHOSE_ERROR_PREFIX, FIREHOSE_PREFIX } from './layout.js';
-import { DEFAULT_STREAM_NAME } from './settings.js';
+import { DEFAULT_NAME_PREFIX, streamNameFor } from './settings.js';
 
-// The delivery stream's configuration: one object for the CDK stack and the local Firehose, so
-// what runs on a laptop is what runs in AWS (only buffer sizes differ locally, see LOCAL_DELIVERY).
+// The delivery stream's configuration, derived in one function (deliveryStreamConfig) for the
+// CDK stack and the local Firehose from the settings a deployment tunes (infra/config.ts: the
+// defaults, a profile, cdk.json's context), so what runs on a laptop is what runs in AWS: only
+// the S3 buffers and the processor's interval are shorter locally.
+
+/** What a deployment tunes of its delivery stream (`delivery` of infra/config.ts). */
+export interface DeliverySettings {
+  /** `direct-put`: producers call PutRecordBatch; `kinesis`: an on-demand Kinesis Data Stream in front. */
+  source: 'direct-put' | 'kinesis';
+  bufferSizeMiB: number;
+  bufferIntervalSeconds: number;
+  processorBufferSizeMiB: number;
+  processorBufferIntervalSeconds: number;
+  processorRetries: number;
+  dynamicPartitioningRetrySeconds: number;
+  /**
+   * Firehose's RecordDeAggregation processor (JSON) before the transform: producers may pack
+   * up to 500 newline-delimited events in one record, billed as one (docs/packing.md).
+   */
+  recordDeaggregation: boolean;
+  /** Kinesis source only: how long the stream keeps records (24-8760 h). */
+  kinesisRetentionHours: number;
+}
+
+export const DEFAULT_DELIVERY_SETTINGS: DeliverySettings = {
+  source: 'direct-put',
+  bufferSizeMiB: 128,
+  bufferIntervalSeconds: 60,
+  processorBufferSizeMiB: 1,
+  processorBufferIntervalSeconds: 60,
+  processorRetries: 3,
+  dynamicPartitioningRetrySeconds: 300,
+  recordDeaggregation: true,
+  kinesisRetentionHours: 24,
+};
 
 export interface DeliveryStreamConfig {
   streamName: string;
@@ -22,26 +55,38 @@ export interface DeliveryStreamConfig {
   deaggregation?: 'JSON';
 }
 
-export const AWS_DELIVERY: DeliveryStreamConfig = {
-  streamName: DEFAULT_STREAM_NAME,
-  prefix: FIREHOSE_PREFIX,
-  errorPrefix: FIREHOSE_ERROR_PREFIX,
-  compression: 'GZIP',
-  buffering: { sizeMiB: 128, intervalSeconds: 60 },
-  processor: { bufferSizeMiB: 1, bufferIntervalSeconds: 60, retries: 3 },
-  dynamicPartitioningRetrySeconds: 300,
-  deaggregation: 'JSON',
-};
-
 /**
- * Locally the same stream with smaller, faster buffers: a laptop run shows objects within
- * seconds instead of a minute. Everything else (prefixes, processor limits, retries) is AWS's.
+ * The stream a deployment's settings describe, in AWS or locally. Locally the S3 buffers are
+ * smaller and faster (8 MiB, 5 s; the processor's interval 1 s): a laptop run shows objects
+ * within seconds instead of a minute. Everything else (prefixes, processor size, retries,
+ * deaggregation) is the deployment's.
  */
-export const LOCAL_DELIVERY: DeliveryStreamConfig = {
-  ...AWS_DELIVERY,
-  buffering: { sizeMiB: 8, intervalSeconds: 5 },
-  processor: { ...AWS_DELIVERY.processor, bufferIntervalSeconds: 1 },
-};
+export function deliveryStreamConfig(
+  settings: DeliverySettings,
+  options: { runtime: 'aws' | 'local'; namePrefix?: string },
+): DeliveryStreamConfig {
+  const local = options.runtime === 'local';
+  return {
+    streamName: streamNameFor(options.namePrefix ?? DEFAULT_NAME_PREFIX),
+    prefix: FIREHOSE_PREFIX,
+    errorPrefix: FIREHOSE_ERROR_PREFIX,
+    compression: 'GZIP',
+    buffering: local
+      ? { sizeMiB: 8, intervalSeconds: 5 }
+      : { sizeMiB: settings.bufferSizeMiB, intervalSeconds: settings.bufferIntervalSeconds },
+    processor: {
+      bufferSizeMiB: settings.processorBufferSizeMiB,
+      bufferIntervalSeconds: local ? 1 : settings.processorBufferIntervalSeconds,
+      retries: settings.processorRetries,
+    },
+    dynamicPartitioningRetrySeconds: settings.dynamicPartitioningRetrySeconds,
+    deaggregation: settings.recordDeaggregation ? 'JSON' : undefined,
+  };
+}
+
+/** The default deployment's stream in AWS, and on a laptop. */
+export const AWS_DELIVERY = deliveryStreamConfig(DEFAULT_DELIVERY_SETTINGS, { runtime: 'aws' });
+export const LOCAL_DELIVERY = deliveryStreamConfig(DEFAULT_DELIVERY_SETTINGS, { runtime: 'local' });
 
 /** Firehose limits (docs/firehose.md) that producers and the local endpoint both enforce. */
 export const FIREHOSE_LIMITS = {

@@ -7,7 +7,7 @@ import type { ObjectStore } from './store.js';
 /**
  * Opens the lake a `--lake` value names: a folder path, or `s3://bucket[/prefix]`. The S3 client
  * and store load only for an S3 lake: a command on a folder lake runs without the AWS SDK
- * (`firelake quality` on an empty folder lake, 0.58 -> 0.37 CPU-s; docs/testing.md).
+ * (`firelake quality` on an empty folder lake starts in 0.37 CPU-s; docs/testing.md).
  */
 export async function openLake(
   spec: string = DEFAULT_LAKE,

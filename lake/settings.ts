@@ -35,8 +35,9 @@ export function lakeIn(dataDir: string): string {
 
 export const DEFAULT_LAKE = lakeIn(DEFAULT_DATA_DIR);
 
-/** The region the local runtime reports, and the SDK's when none is configured. */
-export const DEFAULT_REGION = 'us-east-1';
+// The region the local runtime reports, and the SDK's when none is configured: defined beside the
+// SDK clients, which import nothing of Firelake.
+export { DEFAULT_REGION } from '../aws/region.js';
 
 /**
  * Lambda in a new AWS account: 10 concurrent executions and 3,008 MB of memory per function,

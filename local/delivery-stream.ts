@@ -1,5 +1,4 @@
 import { billedBytes, type DeliveryStreamConfig } from '../lake/delivery.js';
-import { FirelakeError } from '../lake/errors.js';
 import { DEFAULT_REGION, DEFAULT_TRANSFORM_FUNCTION_NAME } from '../lake/settings.js';
 import { ProcessorBuffer } from './delivery/buffer.js';
 import { checkErrorPrefix, type Failure, failedRecordLine } from './delivery/failed-record.js';
@@ -35,27 +34,6 @@ export type {
   PutResult,
   TransformFunction,
 } from './delivery/types.js';
-
-/** Why an invocation failed, with Firehose's error code. */
-export class InvocationError extends FirelakeError {
-  static override readonly code: string = 'TRANSFORM_INVOCATION_FAILED';
-  constructor(
-    readonly errorCode: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'InvocationError';
-  }
-}
-
-export class DeliveryStreamClosedError extends FirelakeError {
-  static override readonly code: string = 'DELIVERY_STREAM_CLOSED';
-  constructor(readonly streamName: string) {
-    super(`delivery stream ${streamName} is shutting down`);
-    this.name = 'DeliveryStreamClosedError';
-  }
-}
 
 export class DeliveryStream {
   readonly name: string;
@@ -257,13 +235,16 @@ export class DeliveryStream {
     }
   }
 
-  /** One processor batch: invoke with retries, then route every record by its result. */
+  /**
+   * One processor batch: invoke with retries, then route every record by its result, once, after
+   * the retries (a routing failure is no failed invocation, and retrying it would route twice).
+   */
   private async process(batch: Batch): Promise<void> {
     const { retries } = this.options.config.processor;
-    const { failed } = await invokeWithRetries(
-      async (attempt) => {
+    const outcome = await invokeWithRetries(
+      (): Promise<Map<string, ResultRecord>> => {
         this.counters.invocations++;
-        const results = await invoke(
+        return invoke(
           {
             transform: this.options.transform,
             deliveryStreamArn: this.arn,
@@ -272,7 +253,6 @@ export class DeliveryStream {
           },
           batch,
         );
-        this.route(batch, results, attempt);
       },
       {
         retries,
@@ -285,14 +265,17 @@ export class DeliveryStream {
         },
       },
     );
-    if (!failed) return;
-    const attemptEndingTimestamp = Date.now();
     this.releaseBacklog(batch.bytes);
+    if ('answer' in outcome) {
+      this.route(batch, outcome.answer, outcome.attempts);
+      return;
+    }
+    const attemptEndingTimestamp = Date.now();
     for (const record of batch.records) {
       this.toErrors(record, 'processing-failed', {
         attemptsMade: retries + 1,
-        errorCode: failed.errorCode,
-        errorMessage: failed.message,
+        errorCode: outcome.failed.errorCode,
+        errorMessage: outcome.failed.message,
         attemptEndingTimestamp,
       });
     }
@@ -301,7 +284,6 @@ export class DeliveryStream {
   /** Routes each record of a successful invocation: Ok to its partition, ProcessingFailed to errors. */
   private route(batch: Batch, results: Map<string, ResultRecord>, attempts: number): void {
     const { config } = this.options;
-    this.releaseBacklog(batch.bytes);
     const now = Date.now();
     for (const record of batch.records) {
       const result = results.get(record.recordId)!;
@@ -330,9 +312,8 @@ export class DeliveryStream {
       }
       this.counters.okRecords++;
       this.partitions.add(
-        partition.key,
         'data',
-        undefined,
+        partition.key,
         Buffer.from(result.data!, 'base64'),
         record.arrivalMs,
         record.tag,
@@ -342,9 +323,7 @@ export class DeliveryStream {
 
   private toErrors(record: InputRecord, errorOutputType: string, failure: Failure): void {
     this.counters.failedRecords++;
-    const key = this.options.config.errorPrefix.replaceAll('!{firehose:error-output-type}', errorOutputType);
     this.partitions.add(
-      `error:${key}`,
       'error',
       errorOutputType,
       failedRecordLine(record, failure, this.lambdaArn),

@@ -1,6 +1,11 @@
 import { join, resolve } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type DeliveryStreamConfig, LOCAL_DELIVERY } from '../lake/delivery.js';
+import {
+  DEFAULT_DELIVERY_SETTINGS,
+  type DeliverySettings,
+  type DeliveryStreamConfig,
+  deliveryStreamConfig,
+} from '../lake/delivery.js';
 import { openLake } from '../lake/open.js';
 import {
   DEFAULT_DATA_DIR,
@@ -37,6 +42,12 @@ export interface LocalPipelineOptions {
   host?: string;
   /** Firehose endpoint port; 0 picks a free one. */
   port?: number;
+  /**
+   * A deployment's delivery settings (infra/config.ts `delivery`): the local stream runs them with
+   * local buffers (lake/delivery.ts). `firelake serve` and `npm start` pass cdk.json's.
+   */
+  deliverySettings?: DeliverySettings;
+  /** The stream's whole configuration instead (tests tune its buffers). */
   delivery?: DeliveryStreamConfig;
   tableNames?: TableNames;
   /** The transform to run; the real one (transform/) by default. */
@@ -87,7 +98,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   const log = options.log ?? (() => {});
   const settings = resolveSettings(options.settings);
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
-  const delivery = options.delivery ?? LOCAL_DELIVERY;
+  const delivery =
+    options.delivery ??
+    deliveryStreamConfig(options.deliverySettings ?? DEFAULT_DELIVERY_SETTINGS, { runtime: 'local' });
   const tables = options.tableNames ?? DEFAULT_TABLE_NAMES;
   const store =
     typeof options.lake === 'object' ? options.lake : await openLake(options.lake ?? lakeIn(dataDir));

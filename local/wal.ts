@@ -228,7 +228,7 @@ export class WriteAheadLog implements DeliveryJournal {
       this.removeIfDone(segment.id);
     }
     await Promise.all(this.deleting);
-    const left = [...this.segments.values()].reduce((n, s) => n + Math.max(0, s.pending), 0);
+    const left = [...this.segments.values()].reduce((n, s) => n + s.pending, 0);
     if (left > 0) {
       this.log(
         `write-ahead log: ${left} records did not reach the lake; they stay in ${this.dir} and are delivered on the next start`,

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import { type CompactionSummary, compactDay, newRunId } from '../compaction/compact.js';
 import { MissingDayError } from '../compaction/errors.js';
 import { markPendingDays } from '../compaction/pending.js';
@@ -15,6 +14,7 @@ import { watchOutcomes } from './outcome.js';
 import { prepareRecords } from './prepare.js';
 import { ReplayInputError, type ReplaySource, readLake, readPayloadFile } from './read.js';
 import { byReason, countBy, finish, formatOutcome, type ReplayReport, sum } from './report.js';
+import type { SendOptions } from './send.js';
 
 export type { ReasonReport, ReplayReport } from './report.js';
 
@@ -35,7 +35,7 @@ export type { ReasonReport, ReplayReport } from './report.js';
 
 export const REPLAYABLE_REASONS = QUARANTINE_REASONS.filter((r) => r !== 'duplicate');
 
-export interface ReplayOptions {
+export interface ReplayOptions extends SendOptions {
   store: ObjectStore;
   /** Lake sources on days; or `file`, an NDJSON file of payloads. */
   sources: readonly ReplaySource[];
@@ -47,8 +47,6 @@ export interface ReplayOptions {
   fixFile?: string;
   allowLate?: boolean;
   dryRun?: boolean;
-  streamName: string;
-  client?: FirehoseClient;
   /** Watch the lake until every record sent is found (default true); how long at most. */
   wait?: boolean;
   waitTimeoutMs?: number;
@@ -56,15 +54,8 @@ export interface ReplayOptions {
   /** Compact the days replayed events were staged in (default true); false lists them for the nightly run. */
   compact?: boolean;
   lateWindowDays?: number;
-  maxInFlight?: number;
   now?: () => number;
   log?: (line: string) => void;
-  /** Aborting stops sending; what was sent is waited for and recorded (status interrupted). */
-  signal?: AbortSignal;
-  /** Records sent per chunk (default 1,000); an interruption stops after the chunk in flight. */
-  chunkRecords?: number;
-  /** Test seam: called after each chunk with the records sent so far. */
-  onSent?: (count: number) => void;
 }
 
 /** Checks the flags that do not need the lake: reasons and sources. */

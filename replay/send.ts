@@ -1,17 +1,30 @@
+import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import { firehoseClient } from '../aws/firehose.js';
 import { firehoseSink } from '../generator/firehose-sink.js';
 import type { ReplayRecord } from './prepare.js';
-import type { ReplayOptions } from './replay.js';
 
 // Step 4 of a replay: the records through the front door, Firehose's PutRecordBatch (the
 // generator's Firehose sink: batches, per-record resends with backoff), chunk by chunk.
 
 const DEFAULT_CHUNK_RECORDS = 1_000;
 
+/** How a replay sends: the stream, the client, and when to stop. */
+export interface SendOptions {
+  streamName: string;
+  client?: FirehoseClient;
+  maxInFlight?: number;
+  /** Aborting stops sending; what was sent is waited for and recorded (status interrupted). */
+  signal?: AbortSignal;
+  /** Records sent per chunk (default 1,000); an interruption stops after the chunk in flight. */
+  chunkRecords?: number;
+  /** Test seam: called after each chunk with the records sent so far. */
+  onSent?: (count: number) => void;
+}
+
 /** Sends the records chunk by chunk until done or aborted; what was handed over is returned. */
 export async function send(
   records: ReplayRecord[],
-  options: ReplayOptions,
+  options: SendOptions,
   log: (line: string) => void,
 ): Promise<{ count: number; undelivered: number; interrupted: boolean; records: ReplayRecord[] }> {
   const client = options.client ?? firehoseClient();

@@ -1,6 +1,4 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { CATALOG } from '../events/catalog.js';
-import { curatedColumns } from '../events/curated.js';
 import { type Expected, type SpecificsSchemaName, schemaShape, specificsSchemas } from '../events/schemas.js';
 
 // Files in sql/lake/ derived from the event catalog, so the DuckDB CLI sees the same required
@@ -104,16 +102,4 @@ export function catalogSql(): string {
     `SELECT unnest([\n  ${boundsValues.join(',\n  ')}\n], recursive := true) FROM curated;`,
     '',
   ].join('\n');
-}
-
-/** The DuckDB type list of the curated schema, for an empty Parquet file with exactly its columns. */
-export function emptyCuratedSelect(): string {
-  return `SELECT ${curatedColumns()
-    .map((c) => `NULL::${c.type} AS "${c.name}"`)
-    .join(', ')} WHERE false`;
-}
-
-/** Writes an empty Parquet file with the curated columns (the sentinel read for an empty day). */
-export async function writeEmptyCurated(connection: DuckDBConnection, path: string): Promise<void> {
-  await connection.run(`COPY (${emptyCuratedSelect()}) TO '${path.replaceAll("'", "''")}' (FORMAT parquet)`);
 }

@@ -2,8 +2,9 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeEmptyCurated } from '../events/curated.js';
 import { withDuckDb } from '../lake/duckdb.js';
-import { catalogSql, writeEmptyCurated } from './catalog.js';
+import { catalogSql } from './catalog.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'lake');
 writeFileSync(join(dir, 'catalog.sql'), catalogSql());

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { DuckDBResultReader } from '@duckdb/node-api';
 import { readManifest } from '../compaction/manifest.js';
 import { CuratedTable } from '../iceberg/table.js';
+import { mapLimit } from '../lake/concurrency.js';
 import { type DuckDb, openDuckDb, type SqlFile, sqlFile } from '../lake/duckdb.js';
 import { FirelakeError } from '../lake/errors.js';
 import { FolderStore } from '../lake/folder-store.js';
@@ -314,19 +315,12 @@ async function mirrorDay(
     for (const f of doc.files ?? []) keys.push(f.key);
   }
   await mkdir(folder, { recursive: true });
-  await inParallel(keys, 8, (key) => store.getToFile(key, join(folder, ...key.split('/'))));
+  // Every download has settled when this throws: the caller removes the folder after a failure.
+  await mapLimit(keys, 8, (key) => store.getToFile(key, join(folder, ...key.split('/'))));
 }
 
 async function _writeLocal(folder: string, key: string, bytes: Uint8Array): Promise<void> {
   const path = join(folder, ...key.split('/'));
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, bytes);
-}
-
-async function inParallel<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(width, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  });
-  await Promise.all(lanes);
 }

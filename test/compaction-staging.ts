@@ -33,7 +33,7 @@ function pick<T>(random: () => number, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)]!;
 }
 
-// Seed 000's user : subscription : lesson = 20 : 5 : 100, plus app engagement.
+// The app's user : subscription : lesson = 20 : 5 : 100, plus app engagement.
 const WEIGHTS: [EventName, number][] = [
   ['user:created', 10],
   ['user:updated', 10],

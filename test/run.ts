@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { cpuSeconds } from './cpu.js';
 
 // `npm test`: the type-check and the lint run beside the tests, not before them. The tests leave
 // part of the two cores idle while they wait on the processes they started (a buffer interval, a
@@ -8,7 +9,10 @@ import { delimiter, join } from 'node:path';
 // sooner than one step after the other (docs/testing.md). Each check's output is printed whole
 // when it ends, a failure at once; the tests still run to their end, since stopping them half way
 // would orphan the processes the e2e tests started in process groups of their own. The exit code
-// is non-zero if any step failed. Arguments go to vitest (`npm test -- test/unit`).
+// is non-zero if any step failed. Arguments go to vitest (`npm test -- test/unit`). At the end,
+// vitest prints each group's time (test/group-times.ts) and this the whole run's.
+
+const started = performance.now();
 
 const ROOT = join(import.meta.dirname, '..');
 const env = { ...process.env, PATH: `${join(ROOT, 'node_modules', '.bin')}${delimiter}${process.env.PATH}` };
@@ -63,4 +67,8 @@ const tests = step('tests (vitest run)', 'vitest', ['run', ...process.argv.slice
 // Ctrl-C reaches every step (one process group); wait for them to end rather than die first.
 process.on('SIGINT', () => {});
 const codes = await Promise.all([...checks, tests].map((s) => s.done));
+console.log(
+  `npm test: ${((performance.now() - started) / 1000).toFixed(1)} s, ${cpuSeconds().toFixed(1)} CPU-s ` +
+    '(the checks, vitest and every process they started and reaped)',
+);
 process.exitCode = codes.some((c) => c !== 0) ? 1 : 0;

@@ -1,5 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { type Dynamo, DynamoUnavailableError, type Item } from './dynamo.js';
+import { FirelakeError } from '../lake/errors.js';
+import type { Dynamo, Item } from './dynamo.js';
 import { ATTR, TABLES } from './tables.js';
 
 // Deduplication by event_uuid: first within the batch, then across batches with one conditional
@@ -86,7 +87,21 @@ interface Owner {
   fingerprint: string;
 }
 
-/** One outcome per candidate, in the same order. Throws DynamoUnavailableError on outage. */
+/**
+ * The markers of some events kept changing between the conditional write and the read that
+ * explains its failure (written, then gone or expired, round after round): no owner could be
+ * established. Not an outage: DynamoDB answered every call. The batch fails, and Firehose's retry
+ * of it reads settled markers.
+ */
+export class DedupConsistencyError extends FirelakeError {
+  static override readonly code: string = 'DEDUP_MARKERS_UNSETTLED';
+  override name = 'DedupConsistencyError';
+}
+
+/**
+ * One outcome per candidate, in the same order. Throws DynamoUnavailableError on outage,
+ * DedupConsistencyError when markers do not settle.
+ */
 export async function deduplicate(
   dynamo: Dynamo,
   candidates: readonly DedupCandidate[],
@@ -108,7 +123,7 @@ export async function deduplicate(
   const times = { now: { N: String(nowS) }, expiresAt: { N: String(expiresAt) } };
   for (let round = 0; pending.length > 0; round++) {
     if (round >= MAX_ROUNDS) {
-      throw new DynamoUnavailableError(
+      throw new DedupConsistencyError(
         `dedup markers of ${pending.length} events kept changing between write and read; retry the batch`,
       );
     }

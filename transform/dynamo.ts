@@ -6,6 +6,7 @@ import {
   PutItemCommand,
   type PutItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { mapLimit } from '../lake/concurrency.js';
 import { FirelakeError } from '../lake/errors.js';
 
 // The DynamoDB calls of the transform, counted (the metrics report requests per event) and
@@ -211,31 +212,4 @@ function unavailable(what: string, error: unknown): DynamoUnavailableError {
   return new DynamoUnavailableError(`${what} failed after the SDK's retries: ${(error as Error).message}`, {
     cause: error,
   });
-}
-
-/**
- * Runs fn over items with at most `limit` in flight. The first failure stops new work and
- * rejects (after the calls in flight settle, so nothing runs on after the invocation ends).
- */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, i: number) => Promise<R>,
-) {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (!failure && next < items.length) {
-      const i = next++;
-      try {
-        results[i] = await fn(items[i]!, i);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw failure.error;
-  return results;
 }

@@ -1,6 +1,7 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { QUARANTINE_REASONS, type QuarantineReason } from '../events/types.js';
+import { TRANSFORM_METRICS as M, REASON_DIMENSION } from './metric-names.js';
 
 /** What one invocation did, counted. The handler turns it into EMF; the local runtime sums it. */
 export interface BatchCounts {
@@ -9,7 +10,7 @@ export interface BatchCounts {
   quarantined: Record<QuarantineReason, number>;
   /** Records that could not even be wrapped (sent to Firehose's processing-failed output). */
   processingFailed: number;
-  /** Same as quarantined.duplicate / quarantined.uuid_conflict, named as the issue lists them. */
+  /** Same as quarantined.duplicate / quarantined.uuid_conflict, for the metrics that name them apart. */
   duplicates: number;
   conflicts: number;
   stateWrites: number;
@@ -79,25 +80,25 @@ export function emfSink(metrics: Metrics): MetricsSink {
   return {
     publish(c) {
       const count = MetricUnit.Count;
-      metrics.addMetric('RecordsIn', count, c.records);
-      metrics.addMetric('Staged', count, c.staged);
-      metrics.addMetric('Quarantined', count, c.records - c.staged - c.processingFailed);
-      metrics.addMetric('ProcessingFailed', count, c.processingFailed);
-      metrics.addMetric('Duplicates', count, c.duplicates);
-      metrics.addMetric('UuidConflicts', count, c.conflicts);
-      metrics.addMetric('StateWrites', count, c.stateWrites);
-      metrics.addMetric('StaleStateWrites', count, c.staleStateWrites);
-      metrics.addMetric('Lessons', count, c.lessons);
-      metrics.addMetric('EnrichmentMisses', count, c.enrichmentMisses);
-      metrics.addMetric('DynamoDBReadRequests', count, c.dynamodbReads);
-      metrics.addMetric('DynamoDBWriteRequests', count, c.dynamodbWrites);
+      metrics.addMetric(M.recordsIn, count, c.records);
+      metrics.addMetric(M.staged, count, c.staged);
+      metrics.addMetric(M.quarantined, count, c.records - c.staged - c.processingFailed);
+      metrics.addMetric(M.processingFailed, count, c.processingFailed);
+      metrics.addMetric(M.duplicates, count, c.duplicates);
+      metrics.addMetric(M.uuidConflicts, count, c.conflicts);
+      metrics.addMetric(M.stateWrites, count, c.stateWrites);
+      metrics.addMetric(M.staleStateWrites, count, c.staleStateWrites);
+      metrics.addMetric(M.lessons, count, c.lessons);
+      metrics.addMetric(M.enrichmentMisses, count, c.enrichmentMisses);
+      metrics.addMetric(M.dynamodbReads, count, c.dynamodbReads);
+      metrics.addMetric(M.dynamodbWrites, count, c.dynamodbWrites);
       metrics.publishStoredMetrics();
       for (const reason of QUARANTINE_REASONS) {
         const n = c.quarantined[reason];
         if (n === 0) continue;
         const single = metrics.singleMetric();
-        single.addDimension('reason', reason);
-        single.addMetric('QuarantinedByReason', count, n);
+        single.addDimension(REASON_DIMENSION, reason);
+        single.addMetric(M.quarantinedByReason, count, n);
       }
     },
   };

@@ -101,7 +101,7 @@ type SubscriptionAttribute =
 function statePut(change: StateChange, tables: StateTables) {
   const v = change.state.version;
   // Literal keys (fixed-shape objects, cheap to make); `satisfies` fails the build if tables.ts
-  // renames one. Same attribute order as ever: keys first, updated_at and last_event_uuid last.
+  // renames one. Attribute order: keys first, updated_at and last_event_uuid last.
   const item: Item =
     change.kind === 'user'
       ? ({

@@ -49,7 +49,8 @@ type QuarantineFields = Omit<QuarantineRecord, 'received_at' | 'record_id'>;
 /**
  * One Firehose batch: decode and validate, time checks, dedup, state, enrichment, output. Every
  * recordId comes back exactly once, in input order. Throws DynamoUnavailableError when DynamoDB
- * is down after the SDK's retries, so that Firehose retries the batch (dedup keeps it safe).
+ * is down after the SDK's retries, or DedupConsistencyError when dedup markers do not settle,
+ * so that Firehose retries the batch (dedup keeps it safe).
  */
 export async function transformBatch(
   event: FirehoseTransformationEvent,

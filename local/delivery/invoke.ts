@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FirehoseTransformationEvent, FirehoseTransformationEventRecord } from 'aws-lambda';
-import { InvocationError } from '../delivery-stream.js';
+import { InvocationError } from './invocation-error.js';
 import { type Batch, sleep } from './records.js';
 import { checkResponse, type ResultRecord } from './response.js';
 import type { TransformFunction } from './types.js';
@@ -47,24 +47,24 @@ export async function invoke(invoker: Invoker, batch: Batch): Promise<Map<string
 }
 
 /**
- * Runs `attempt` (an invocation and the routing of its answer) up to `retries + 1` times until
- * one succeeds, waiting between them; `onFailure` hears each failed one. An error that is not
- * an InvocationError counts as Lambda.FunctionError. Resolves with the last error when all fail.
+ * Runs `attempt` (one invocation) up to `retries + 1` times until one succeeds, waiting between
+ * them; `onFailure` hears each failed one. An error that is not an InvocationError counts as
+ * Lambda.FunctionError. Gives the answer and the attempts it took, or the last error when all
+ * fail. What is done with an answer happens after, once: never inside a retried attempt.
  */
-export async function invokeWithRetries(
-  attempt: (n: number) => Promise<void>,
+export async function invokeWithRetries<T>(
+  attempt: (n: number) => Promise<T>,
   options: {
     retries: number;
     retryDelayMs?: (retry: number) => number;
     onFailure: (attempt: number, error: InvocationError) => void;
   },
-): Promise<{ failed?: InvocationError }> {
+): Promise<{ answer: T; attempts: number } | { failed: InvocationError }> {
   const { retries } = options;
   let lastError: InvocationError | undefined;
   for (let n = 1; n <= retries + 1; n++) {
     try {
-      await attempt(n);
-      return {};
+      return { answer: await attempt(n), attempts: n };
     } catch (error) {
       lastError =
         error instanceof InvocationError

@@ -3,13 +3,14 @@ import { evaluatePartitionKeys, type PrefixEvaluationError } from '../prefix.js'
 import { type Backlog, MiB } from './records.js';
 import type { ResultRecord } from './response.js';
 
-// The S3 buffers of dynamic partitioning: one per partition key (and one per error prefix),
+// The S3 buffers of dynamic partitioning: one per partition key (and one per error output type),
 // each flushed on its own when it reaches the buffer size or its interval runs out.
 
 export interface Partition {
-  key: string;
+  /** What it holds: Ok records of the transform, or records Firehose writes under the error prefix. */
   kind: 'data' | 'error';
-  errorOutputType?: string;
+  /** Its key within its kind: the prefix with the transform's keys evaluated, or the error output type. */
+  key: string;
   chunks: Buffer[];
   arrivals: number[];
   tags: (number | undefined)[];
@@ -19,7 +20,8 @@ export interface Partition {
 }
 
 export class PartitionBuffers {
-  private readonly open = new Map<string, Partition>();
+  /** The open partitions of each kind, by key: a data prefix and an error output type never mix. */
+  private readonly open = { data: new Map<string, Partition>(), error: new Map<string, Partition>() };
   private readonly writes = new Set<Promise<void>>();
 
   constructor(
@@ -33,7 +35,7 @@ export class PartitionBuffers {
 
   /** Partitions with records buffered (Firehose's active partitions). */
   get size(): number {
-    return this.open.size;
+    return this.open.data.size + this.open.error.size;
   }
 
   /** Objects being written. */
@@ -41,24 +43,18 @@ export class PartitionBuffers {
     return this.writes.size;
   }
 
+  /** Whether a data partition of this key is open. */
   has(key: string): boolean {
-    return this.open.has(key);
+    return this.open.data.has(key);
   }
 
-  add(
-    key: string,
-    kind: Partition['kind'],
-    errorOutputType: string | undefined,
-    data: Buffer,
-    arrivalMs: number,
-    tag: number | undefined,
-  ): void {
-    let partition = this.open.get(key);
+  add(kind: Partition['kind'], key: string, data: Buffer, arrivalMs: number, tag: number | undefined): void {
+    const open = this.open[kind];
+    let partition = open.get(key);
     if (!partition) {
       const created: Partition = {
-        key,
         kind,
-        errorOutputType,
+        key,
         chunks: [],
         arrivals: [],
         tags: [],
@@ -68,7 +64,7 @@ export class PartitionBuffers {
       };
       created.timer.unref();
       partition = created;
-      this.open.set(key, partition);
+      open.set(key, partition);
     }
     partition.chunks.push(data);
     partition.arrivals.push(arrivalMs);
@@ -80,9 +76,10 @@ export class PartitionBuffers {
   }
 
   flush(partition: Partition): void {
-    if (this.open.get(partition.key) !== partition) return;
+    const open = this.open[partition.kind];
+    if (open.get(partition.key) !== partition) return;
     clearTimeout(partition.timer);
-    this.open.delete(partition.key);
+    open.delete(partition.key);
     const write: Promise<void> = this.write(partition)
       .catch((error) => this.onLost(partition, error as Error))
       .finally(() => {
@@ -93,7 +90,7 @@ export class PartitionBuffers {
   }
 
   flushAll(): void {
-    for (const partition of [...this.open.values()]) this.flush(partition);
+    for (const partition of [...this.open.data.values(), ...this.open.error.values()]) this.flush(partition);
   }
 
   /** Waits for the objects being written. */

@@ -1,5 +1,5 @@
 import { FIREHOSE_LIMITS } from '../../lake/delivery.js';
-import { InvocationError } from '../delivery-stream.js';
+import { InvocationError } from './invocation-error.js';
 
 // What Firehose accepts as a processor's answer (docs/firehose.md): anything else fails the
 // whole invocation with Firehose's error code.

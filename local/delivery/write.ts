@@ -24,11 +24,14 @@ export interface ObjectWriter {
 
 /** Writes the partition's records as one object, and describes it once it is in the store. */
 export async function writeObject(writer: ObjectWriter, partition: Partition): Promise<DeliveredObject> {
-  const template = partition.kind === 'error' ? partition.key.slice('error:'.length) : partition.key;
-  const prefix = evaluatePrefix(template, {
-    timestampMs: partition.oldestArrivalMs,
-    errorOutputType: partition.errorOutputType,
-  });
+  // The error output type is put in the error prefix here, with the timestamps, and nowhere else.
+  const prefix =
+    partition.kind === 'data'
+      ? evaluatePrefix(partition.key, { timestampMs: partition.oldestArrivalMs })
+      : evaluatePrefix(writer.config.errorPrefix, {
+          timestampMs: partition.oldestArrivalMs,
+          errorOutputType: partition.key,
+        });
   const key = objectKey(
     prefix,
     { name: writer.streamName, version: writer.version },

@@ -1,5 +1,5 @@
 import type { Row } from '../runner.js';
-import type { Bounds, Check, Dimension, Status, Thresholds } from '../scorecard.js';
+import type { Bounds, Check, Dimension, Status, Thresholds } from './types.js';
 
 // What every check family of the scorecard shares: the judgement of a figure against its bounds,
 // and the list the families add their checks to, in the order the scorecard shows them.

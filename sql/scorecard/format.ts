@@ -1,5 +1,5 @@
-import type { Check, Scorecard } from '../scorecard.js';
 import { pct } from './checks.js';
+import type { Check, Scorecard } from './types.js';
 
 // The scorecard for people: one line per check.
 

@@ -2,8 +2,8 @@ import { QUARANTINE_REASONS } from '../../events/types.js';
 import { BAD_KINDS, type GeneratorStats } from '../../generator/stats.js';
 import { type Day, dayOf } from '../../lake/layout.js';
 import type { Row } from '../runner.js';
-import type { Bounds, Check, ScorecardOptions } from '../scorecard.js';
 import { type CheckList, type Figures, judge, num } from './checks.js';
+import type { Bounds, Check, ScorecardOptions } from './types.js';
 
 // Reconciliation: every record received is staged, quarantined or failed, every staged event is
 // curated once, the snapshot matches its files, tombstones point at a kept event, replays add up,

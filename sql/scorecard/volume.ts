@@ -1,6 +1,6 @@
 import type { Row } from '../runner.js';
-import type { Bounds, Check, Thresholds } from '../scorecard.js';
 import { judge, num } from './checks.js';
+import type { Bounds, Check, Thresholds } from './types.js';
 
 // Volume: each due hour against a baseline, the median of the same hour on the history days (or,
 // without history, the median of the day's own hours).

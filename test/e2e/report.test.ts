@@ -5,11 +5,11 @@ import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FolderStore } from '../../lake/folder-store.js';
 import { PALETTE } from '../../report/charts.js';
-import { fixtureDay } from '../../sql/fixture/events.js';
-import { writeDay } from '../../sql/fixture/lake.js';
 import { formatFigure, type Scorecard } from '../../sql/scorecard.js';
 import { launchBrowser, watchPage } from '../support/browser.js';
 import { firelake } from '../support/cli.js';
+import { fixtureDay } from '../support/fixture/events.js';
+import { writeDay } from '../support/fixture/lake.js';
 
 // `firelake report` as a person uses it: the CLI writes the page, chromium opens it from
 // file:// with the network off, and what it shows is checked against `firelake quality --json`.
@@ -86,7 +86,7 @@ describe('firelake report', () => {
 
     const { page, watch } = await open(out);
     try {
-      // Every section the issue lists is there, each chart with a title and a text alternative.
+      // Every section of the report is there, each chart with a title and a text alternative.
       const charts = await page.$$eval('figure.chart', (figures) =>
         figures.map((f) => ({
           id: f.id,

@@ -22,7 +22,7 @@ import { cliArgv } from '../support/compiled.js';
 import { tableHead } from '../support/lake-read.js';
 import { sendThroughLocalFirehose } from '../support/local-send.js';
 
-// Issue 11, "Must show": the catalog adopts a field that lived in extras; with the day's staging
+// The catalog adopts a field that lived in extras; with the day's staging
 // gone, `backfill` fills the column from extras and leaves every other value as it was.
 
 const dir = mkdtempSync(join(tmpdir(), 'firelake-backfill-'));

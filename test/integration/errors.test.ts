@@ -95,7 +95,7 @@ describe('error codes', () => {
     expect(new CompactionError('x').code).toBe('COMPACTION_FAILED');
     expect(new FixError('x').code).toBe('REPLAY_FIX_INVALID');
     expect(new ReplayInputError('x').code).toBe('REPLAY_INPUT_INVALID');
-    // The rest of what each class carries is as before: name, message, cause, its own fields.
+    // Each class still carries the rest: its name, message, cause and own fields.
     const cause = new Error('ENOENT');
     const gone = new ObjectNotFoundError('k', { cause });
     expect([gone.name, gone.message, gone.cause, gone.key, gone.code]).toEqual([

@@ -15,7 +15,7 @@ import { decodeRecord, extrasOf } from '../../transform/decode.js';
 import { readLines } from '../support/lake-read.js';
 import { sendThroughLocalFirehose } from '../support/local-send.js';
 
-// Issue 11, "Must show": fields the catalog does not name go through the local Firehose and
+// Fields the catalog does not name go through the local Firehose and
 // compaction into curated `extras`, where DuckDB SQL and an independent Parquet reader
 // (hyparquet) read the same values.
 

@@ -10,9 +10,9 @@ import { readManifest } from '../../compaction/manifest.js';
 import { CuratedTable } from '../../iceberg/table.js';
 import { duckdbArchitecture, ROOT } from '../../infra/lambda-common.js';
 import { TRANSFORM_METRIC_NAMES } from '../../infra/monitoring.js';
-import { TRANSFORM_METRICS_SERVICE } from '../../infra/transform-function.js';
 import { S3Store } from '../../lake/s3-store.js';
 import { createTables, startDynalite } from '../../local/dynamodb.js';
+import { TRANSFORM_METRICS, transformServiceName } from '../../transform/metric-names.js';
 import { DEFAULT_TABLE_NAMES, TABLES } from '../../transform/tables.js';
 import { writeStagingDay } from '../compaction-staging.js';
 import { tableHead } from '../support/lake-read.js';
@@ -200,6 +200,8 @@ describe('the bundled Lambdas', () => {
         {
           AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
           POWERTOOLS_METRICS_NAMESPACE: 'FirelakeTest',
+          // As the stack sets it for a prefix: the service of the logs and of the metrics.
+          POWERTOOLS_SERVICE_NAME: transformServiceName('lake-test'),
           [TABLES.dedup.envVar]: DEFAULT_TABLE_NAMES.dedup,
           [TABLES.users.envVar]: DEFAULT_TABLE_NAMES.users,
           [TABLES.subscriptions.envVar]: DEFAULT_TABLE_NAMES.subscriptions,
@@ -224,16 +226,16 @@ describe('the bundled Lambdas', () => {
           })),
         ),
       );
-      for (const name of [...TRANSFORM_METRIC_NAMES, 'QuarantinedByReason']) {
+      for (const name of [...TRANSFORM_METRIC_NAMES, TRANSFORM_METRICS.quarantinedByReason]) {
         expect(
           published.find((p) => p.name === name),
           name,
         ).toMatchObject({
           namespace: 'FirelakeTest',
-          service: TRANSFORM_METRICS_SERVICE,
+          service: 'lake-test-transform',
         });
       }
-      expect(published.find((p) => p.name === 'QuarantinedByReason')?.dimensions).toEqual(
+      expect(published.find((p) => p.name === TRANSFORM_METRICS.quarantinedByReason)?.dimensions).toEqual(
         expect.arrayContaining(['service', 'reason']),
       );
       client.destroy();

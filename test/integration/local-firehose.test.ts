@@ -198,6 +198,41 @@ describe('local delivery stream', () => {
     expect(stream.stats()).toMatchObject({ invocations: 3, failedInvocations: 2, okRecords: 5 });
   });
 
+  it('routes an answer once: a failure while routing is no failed invocation to retry', async () => {
+    // A log whose first settle fails: the routing of the first answer throws half way.
+    const settled: number[] = [];
+    let settles = 0;
+    const journal = {
+      append: () => ({ tag: 7, first: 0 }),
+      commit: async () => {},
+      retain: () => {},
+      settle: (tags: readonly number[]) => {
+        if (settles++ === 0) throw new Error('settle failed');
+        settled.push(...tags);
+      },
+    };
+    const lines: string[] = [];
+    const dropAll: TransformFunction = async (event) => ({
+      records: event.records.map((r) => ({ recordId: r.recordId, result: 'Dropped' as const })),
+    });
+    const stream = new DeliveryStream({
+      config: CONFIG,
+      store: newStore(),
+      transform: dropAll,
+      journal,
+      retryDelayMs: () => 0,
+      log: (line) => lines.push(line),
+    });
+    stream.put(records(3));
+    await stream.flush();
+    expect(stream.stats()).toMatchObject({ invocations: 1, failedInvocations: 0, backlogBytes: 0 });
+    // Routed once: the routing stopped at the failure and was not run again, so no record was
+    // settled (they stay in the log, for the next start).
+    expect(settles).toBe(1);
+    expect(settled).toEqual([]);
+    expect(lines.some((l) => l.includes('batch lost: settle failed'))).toBe(true);
+  });
+
   it('writes every record of an always-failing handler to processing-failed with its raw data', async () => {
     const { stream, store } = makeStream(async () => {
       throw new Error('boom');

@@ -15,7 +15,7 @@ import { readLines } from '../support/lake-read.js';
 import { sendThroughLocalFirehose } from '../support/local-send.js';
 import { dynamoClient } from '../transform-fixtures.js';
 
-// Issue 11, "Must show": an app whose events are valid under seed 000's schemas (free strings)
+// An app whose events are valid under the catalog's schemas (free strings)
 // but outside the values Firelake expects is staged, writes state and enriches its lessons; the
 // scorecard warns about the unexpected values with their counts.
 
@@ -23,11 +23,11 @@ const dir = mkdtempSync(join(tmpdir(), 'firelake-vocabulary-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('open vocabularies', () => {
-  it('stages seed-000-valid events with arbitrary strings, writes their state, enriches lessons and warns', async () => {
+  it('stages schema-valid events with arbitrary strings, writes their state, enriches lessons and warns', async () => {
     const store = new FolderStore(join(dir, 'lake'));
     const now = (await awayFromMidnight(-60_000, 60_000)) - 60_000;
     const at = (i: number) => (now + i * 1000) / 1000;
-    // Seed 000 types every one of these as a plain string: none is Firelake's vocabulary.
+    // The schemas type every one of these as a plain string: none is Firelake's vocabulary.
     const users = ['member-0001', 'member-0002'];
     const events = [
       ...users.map((u, i) => ({

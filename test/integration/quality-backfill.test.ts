@@ -5,10 +5,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { StagedEvent } from '../../events/types.js';
 import { FolderStore } from '../../lake/folder-store.js';
 import { collectReport } from '../../report/collect.js';
-import { fixtureDay } from '../../sql/fixture/events.js';
-import { writeDay } from '../../sql/fixture/lake.js';
 import { type Check, runScorecard, type Scorecard } from '../../sql/scorecard.js';
 import { firelake } from '../support/cli.js';
+import { fixtureDay } from '../support/fixture/events.js';
+import { writeDay } from '../support/fixture/lake.js';
 
 // A backfill (history sent in minutes, as `npm start` sends its simulated stretch) against a
 // stale pipeline (live events that arrive late): with the live window declared, the first is set

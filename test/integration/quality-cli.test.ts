@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toCsv, toTable } from '../../cli/query.js';
 import { FolderStore } from '../../lake/folder-store.js';
-import { fixtureDay } from '../../sql/fixture/events.js';
-import { writeDay } from '../../sql/fixture/lake.js';
 import type { Scorecard } from '../../sql/scorecard.js';
 import { firelake, REFUSING_S3 } from '../support/cli.js';
+import { fixtureDay } from '../support/fixture/events.js';
+import { writeDay } from '../support/fixture/lake.js';
 
 // The commands as a scheduler runs them: exit codes, stdout for results, stderr for errors.
 

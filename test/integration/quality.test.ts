@@ -7,10 +7,10 @@ import type { GeneratorStats } from '../../generator/stats.js';
 import { FolderStore } from '../../lake/folder-store.js';
 import { S3Store } from '../../lake/s3-store.js';
 import type { ObjectStore } from '../../lake/store.js';
-import { type FixtureDay, type FixtureFaults, fixtureDay, fixtureUuid } from '../../sql/fixture/events.js';
-import { writeDay } from '../../sql/fixture/lake.js';
 import { NoDataError } from '../../sql/runner.js';
 import { type Check, judge, loadThresholds, runScorecard, type Scorecard } from '../../sql/scorecard.js';
+import { type FixtureDay, type FixtureFaults, fixtureDay, fixtureUuid } from '../support/fixture/events.js';
+import { writeDay } from '../support/fixture/lake.js';
 import { type LocalS3, startS3rver } from '../support/s3rver.js';
 
 // The scorecard over generated lakes with known faults: every check must report exactly the

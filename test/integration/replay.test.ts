@@ -36,7 +36,7 @@ import {
   user,
 } from '../transform-fixtures.js';
 
-// Issue 12's first "Must show", end to end on a folder lake: local Firehose (real SDK), the real
+// A replay of quarantined records, end to end on a folder lake: local Firehose (real SDK), the real
 // transform on dynalite, compaction, the scorecard.
 
 const dir = mkdtempSync(join(tmpdir(), 'firelake-replay-'));

@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StagedEvent } from '../../events/types.js';
 import { openDuckDb } from '../../lake/duckdb.js';
 import { FolderStore } from '../../lake/folder-store.js';
-import { type FixtureDay, fixtureDay, fixtureUuid } from '../../sql/fixture/events.js';
-import { writeDay } from '../../sql/fixture/lake.js';
 import { runQuery } from '../../sql/query.js';
 import { listQueries, NoDataError, type Row } from '../../sql/runner.js';
 import { firelake } from '../support/cli.js';
+import { type FixtureDay, fixtureDay, fixtureUuid } from '../support/fixture/events.js';
+import { writeDay } from '../support/fixture/lake.js';
 
 // The analytics of sql/analytics/ against the same figures computed here, in TypeScript, from
 // the generated events themselves.

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { curatedColumns } from '../../events/curated.js';
+import { curatedColumns, emptyCuratedSelect } from '../../events/curated.js';
 import { openDuckDb } from '../../lake/duckdb.js';
-import { catalogSql, emptyCuratedSelect, requiredFields } from '../../sql/catalog.js';
+import { catalogSql, requiredFields } from '../../sql/catalog.js';
 import { SQL_DIR } from '../../sql/runner.js';
 
 // sql/lake/ holds files derived from the event catalog for the DuckDB CLI; they must not drift.

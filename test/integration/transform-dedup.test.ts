@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { BatchGetItemCommand, type BatchGetItemCommandOutput } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { DedupConsistencyError } from '../../transform/dedup.js';
 import { type DynamoSender, DynamoUnavailableError } from '../../transform/dynamo.js';
 import { countingSink } from '../../transform/metrics.js';
 import { createTransform } from '../../transform/transform.js';
@@ -162,6 +164,27 @@ describe('dedup', () => {
     expect(out.map((o) => (o.line as { first_record_id: string }).first_record_id)).toEqual(
       records.map((r) => r.recordId),
     );
+  });
+
+  it('fails the batch with a consistency error, not an outage, when a marker keeps vanishing before it is read', async () => {
+    const first = game(randomUUID(), T0);
+    await transform().run(batch([record(first)]));
+    // Another payload under the same uuid fails the condition; the read that would explain it
+    // finds no marker (as if it expired in between), every round.
+    const vanishing: DynamoSender = {
+      send: (async (command: unknown) => {
+        const out = await dynamo.client.send(command as BatchGetItemCommand);
+        if (command instanceof BatchGetItemCommand) {
+          const responses = (out as BatchGetItemCommandOutput).Responses ?? {};
+          responses[testConfig().tables.dedup] = [];
+        }
+        return out;
+      }) as DynamoSender['send'],
+    };
+    const other = { ...first, event_specifics: { ...first.event_specifics, session_id: randomUUID() } };
+    const run = transform({ client: vanishing }).run(batch([record(other, T0 + 1)]));
+    await expect(run).rejects.toBeInstanceOf(DedupConsistencyError);
+    await expect(run).rejects.toThrow(/kept changing/);
   });
 
   it('forgets an event_uuid after the dedup window, checked by the condition, not by TTL deletion', async () => {

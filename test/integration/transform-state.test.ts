@@ -226,7 +226,7 @@ describe('state and enrichment', () => {
   });
 
   it('reads at most 0.03 requests per event, batching and deduplicating keys across the batch', async () => {
-    // A realistic mix (seed 000: user : subscription : lesson = 20 : 5 : 100) plus games, 60
+    // A realistic mix (the app's user : subscription : lesson = 20 : 5 : 100) plus games, 60
     // users learning two languages each.
     const users = Array.from({ length: 60 }, () => randomUUID());
     const records = [];

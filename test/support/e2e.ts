@@ -10,7 +10,7 @@ import type { DeliveryStreamStats } from '../../local/delivery-stream.js';
 import { startLocalPipeline } from '../../local/runtime.js';
 import { readLines } from './lake-read.js';
 
-// The end-to-end run of issue 4's "Must show", shared by the folder and the S3 variants:
+// The end-to-end run, shared by the folder and the S3 variants:
 // generator -> AWS SDK -> local Firehose endpoint -> real transform on dynalite -> lake, then
 // reconciliation of the lake against the generator's ground truth.
 

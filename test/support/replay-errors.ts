@@ -18,7 +18,7 @@ import { awayFromMidnight } from './clock.js';
 import { readLines } from './lake-read.js';
 import { FAST_DELIVERY, sendEvents } from './replay.js';
 
-// Issue 12's second "Must show", shared by the folder and the S3 variants: a batch fails
+// A replay of failed processing, shared by the folder and the S3 variants: a batch fails
 // processing because DynamoDB is unreachable for all of Firehose's retries, lands in
 // errors/processing-failed/; a replay of that day brings every record into staging once, and
 // the scorecard's reconciliation passes before and after.

@@ -7,7 +7,7 @@ import {
   readReleased,
 } from '../../events/compat.js';
 
-// Versioned schemas (issue 11): the catalog in the code against the snapshot of the released
+// Versioned schemas: the catalog in the code against the snapshot of the released
 // catalog, events/released.json. The first test is the gate; the others show what it catches.
 
 const problems = (released: CatalogSnapshot, current: CatalogSnapshot) =>

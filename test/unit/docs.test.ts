@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { budgets } from '../group-times.js';
 
 // The design lives in docs/: every docs/*.md that code, SQL or a page cites must exist, and every
 // relative link of the README and of docs/ must lead to a file of the repository (and to a
@@ -288,5 +289,13 @@ describe('the test tree', () => {
     const stray = tests.filter((f) => !/^test\/(unit|integration|e2e)\/[^/]+\.test\.ts$/.test(f));
     expect(stray).toEqual([]);
     expect(tests.length).toBeGreaterThan(50);
+  });
+
+  it("gives every test group a budget in docs/testing.md, in the form npm test's reporter reads", () => {
+    expect(Object.keys(budgets(read(join(DOCS, 'testing.md')))).sort()).toEqual([
+      'e2e',
+      'integration',
+      'unit',
+    ]);
   });
 });

@@ -346,9 +346,9 @@ describe('event schema files', () => {
   });
 });
 
-describe('seed 000 schemas', () => {
-  // Field for field from seed 000 (user, subscription, lesson), with the seed's types.
-  const SEED_000: Record<'user' | 'subscription' | 'lesson', Record<string, string>> = {
+describe("the app's original schemas", () => {
+  // Field for field the app's user, subscription and lesson events, with their types.
+  const ORIGINAL_SCHEMAS: Record<'user' | 'subscription' | 'lesson', Record<string, string>> = {
     user: {
       operation: 'string',
       name: 'string',
@@ -380,12 +380,12 @@ describe('seed 000 schemas', () => {
     },
   };
 
-  it.each(Object.keys(SEED_000) as (keyof typeof SEED_000)[])(
+  it.each(Object.keys(ORIGINAL_SCHEMAS) as (keyof typeof ORIGINAL_SCHEMAS)[])(
     'carry over every %s field with its type',
     (name) => {
       const properties = specificsSchemas[name].properties as Record<string, { type: string }>;
       const types = Object.fromEntries(Object.entries(properties).map(([k, p]) => [k, p.type]));
-      expect(types).toEqual(SEED_000[name]);
+      expect(types).toEqual(ORIGINAL_SCHEMAS[name]);
     },
   );
 });

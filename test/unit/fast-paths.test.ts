@@ -15,11 +15,12 @@ import { isUuid, type ValidationResult, validateEvent } from '../../events/valid
 import { Random } from '../../generator/random.js';
 import { fileSink } from '../../generator/sinks.js';
 import { World } from '../../generator/world.js';
+import { mapLimit } from '../../lake/concurrency.js';
 import { type Dataset, partitionKeysAt } from '../../lake/layout.js';
 import { cacheConditionParses } from '../../local/dynalite-parse-cache.js';
 import { canonicalJson, jsonString } from '../../transform/canonical.js';
 import { decodeRecord } from '../../transform/decode.js';
-import { Dynamo, type DynamoSender, DynamoUnavailableError, mapLimit } from '../../transform/dynamo.js';
+import { Dynamo, type DynamoSender, DynamoUnavailableError } from '../../transform/dynamo.js';
 import { okRecord, type StagedFields, stagedLineJson, TimeFormat } from '../../transform/output.js';
 import { withoutPersonal } from '../../transform/scrub.js';
 import { char, jsonValue, key, number, objectOf, SEED, text } from '../support/arbitraries.js';

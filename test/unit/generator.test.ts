@@ -311,7 +311,7 @@ describe('generator world', () => {
     for (const name of EVENT_NAMES) expect(stats.unique_by_name[name], name).toBeGreaterThan(0);
   });
 
-  it("holds seed 000's mix user : subscription : lesson = 20 : 5 : 100", () => {
+  it("holds the app's mix user : subscription : lesson = 20 : 5 : 100", () => {
     const n = stats.unique_by_name;
     const user = n['user:created']! + n['user:updated']!;
     const subscription = n['subscription:created']! + n['subscription:updated']!;

@@ -6,7 +6,7 @@ import { envelopeSchema } from '../../events/schemas.js';
 import { ConfigError, configFromContext, DEFAULT_CONFIG, resolveConfig } from '../../infra/config.js';
 import { acknowledgeRuntime } from '../../infra/lambda-common.js';
 import { FirelakeStack } from '../../infra/stack.js';
-import { FIREHOSE_LIMITS } from '../../lake/delivery.js';
+import { deliveryStreamConfig, FIREHOSE_LIMITS, LOCAL_DELIVERY } from '../../lake/delivery.js';
 import { TABLES } from '../../transform/tables.js';
 import {
   identityStatements,
@@ -173,6 +173,7 @@ describe('provisioned tables, destroy on delete, alarm e-mail, tuned transform a
         pointInTimeRecovery: false,
       },
       transform: { reservedConcurrency: 40, memoryMiB: 2048, dedupTtlHours: 72 },
+      delivery: { processorRetries: 5, processorBufferIntervalSeconds: 30 },
       compaction: {
         time: '01:15',
         manifestDeadline: '04:45',
@@ -221,6 +222,52 @@ describe('provisioned tables, destroy on delete, alarm e-mail, tuned transform a
       ReservedConcurrentExecutions: 40,
       MemorySize: 2048,
       Environment: { Variables: Match.objectLike({ DEDUP_TTL_HOURS: '72' }) },
+    });
+  });
+
+  it('deploys the stream deliveryStreamConfig derives, as the local runtime runs it', () => {
+    const stream = deliveryStreamConfig(
+      resolveConfig({ delivery: { processorRetries: 5, processorBufferIntervalSeconds: 30 } }).delivery,
+      {
+        runtime: 'aws',
+        namePrefix: 'lake-test',
+      },
+    );
+    expect(stream.processor).toMatchObject({ retries: 5, bufferIntervalSeconds: 30 });
+    s.template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      DeliveryStreamName: stream.streamName,
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        Prefix: stream.prefix,
+        ErrorOutputPrefix: stream.errorPrefix,
+        ProcessingConfiguration: Match.objectLike({
+          Processors: Match.arrayWith([
+            Match.objectLike({
+              Type: 'Lambda',
+              Parameters: Match.arrayWith([
+                { ParameterName: 'BufferIntervalInSeconds', ParameterValue: '30' },
+                { ParameterName: 'NumberOfRetries', ParameterValue: '5' },
+              ]),
+            }),
+          ]),
+        }),
+      }),
+    });
+    // Locally the same retries, with local buffers.
+    const local = deliveryStreamConfig(resolveConfig({ delivery: { processorRetries: 5 } }).delivery, {
+      runtime: 'local',
+    });
+    expect(local.processor.retries).toBe(5);
+    expect(local.buffering).toEqual(LOCAL_DELIVERY.buffering);
+  });
+
+  it("names the transform's service after the prefix, in its environment and in the alarms' dimension", () => {
+    s.template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'lake-test-transform',
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'lake-test-transform' }) },
+    });
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ProcessingFailed',
+      Dimensions: [{ Name: 'service', Value: 'lake-test-transform' }],
     });
   });
 

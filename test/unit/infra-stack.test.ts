@@ -194,6 +194,7 @@ describe('transform lambda', () => {
           DEDUP_TTL_HOURS: String(DEFAULT_CONFIG.transform.dedupTtlHours),
           LATE_WINDOW_DAYS: String(DEFAULT_CONFIG.transform.lateWindowDays),
           POWERTOOLS_METRICS_NAMESPACE: DEFAULT_CONFIG.metricsNamespace,
+          POWERTOOLS_SERVICE_NAME: 'firelake-transform',
         }),
       },
     });
