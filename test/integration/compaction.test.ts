@@ -5,7 +5,6 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compactDay } from '../../compaction/compact.js';
 import { configFromEnv } from '../../compaction/config.js';
-import { sqlText } from '../../compaction/engine.js';
 import {
   ConcurrentRunError,
   MissingDayError,
