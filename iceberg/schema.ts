@@ -77,50 +77,26 @@ export function numberSchema(
 ): { fields: NestedField[]; lastColumnId: number } {
   const known = current ? idsByPath(current.fields) : new Map<string, NestedField>();
   let last = lastColumnId;
-  const number = (fields: Unnumbered[], prefix: string): NestedField[] =>
-    fields.map((f) => {
+  const idOf = (path: string) => known.get(path)?.id ?? ++last;
+  // A struct's own fields are numbered after all of its siblings, as Iceberg's writers do (the
+  // top-level columns take 1..n, then the fields of event_specifics).
+  const number = (fields: readonly Unnumbered[], prefix: string): NestedField[] => {
+    const ids = fields.map((f) => idOf(prefix + f.name));
+    return fields.map((f, i) => {
       const path = prefix + f.name;
+      if (typeof f.type !== 'string') {
+        const struct: StructType = { type: 'struct', fields: number(f.type.fields, `${path}.`) };
+        return { id: ids[i]!, name: f.name, required: f.required, type: struct };
+      }
       const seen = known.get(path);
-      const id = seen?.id ?? ++last;
-      if (typeof f.type === 'string') {
-        if (seen && seen.type !== f.type) {
-          throw new IcebergError(
-            `curated column ${path} changed type from ${String(seen.type)} to ${f.type}`,
-          );
-        }
-        return { id, name: f.name, required: f.required, type: f.type };
-      }
-      return {
-        id,
-        name: f.name,
-        required: f.required,
-        type: { type: 'struct', fields: number(f.type.fields, `${path}.`) },
-      };
-    });
-  // Top-level ids first, in column order, as Iceberg's own writers assign them; then nested.
-  const top = curatedFields();
-  const fields = top.map((f) => {
-    const seen = known.get(f.name);
-    return { f, id: seen?.id ?? ++last };
-  });
-  const numbered = fields.map(({ f, id }) => {
-    if (typeof f.type === 'string') {
-      const seen = known.get(f.name);
       if (seen && seen.type !== f.type) {
-        throw new IcebergError(
-          `curated column ${f.name} changed type from ${String(seen.type)} to ${f.type}`,
-        );
+        throw new IcebergError(`curated column ${path} changed type from ${String(seen.type)} to ${f.type}`);
       }
-      return { id, name: f.name, required: f.required, type: f.type } satisfies NestedField;
-    }
-    return {
-      id,
-      name: f.name,
-      required: f.required,
-      type: { type: 'struct', fields: number(f.type.fields, `${f.name}.`) } satisfies StructType,
-    } satisfies NestedField;
-  });
-  return { fields: numbered, lastColumnId: last };
+      return { id: ids[i]!, name: f.name, required: f.required, type: f.type };
+    });
+  };
+  const fields = number(curatedFields(), '');
+  return { fields, lastColumnId: last };
 }
 
 /** Same fields, ids, types and requiredness: the schema need not change. */
