@@ -1,4 +1,4 @@
--- daily_aggregates (seed 004's one big table): the day's activity by device, app version and
+-- daily_aggregates (one wide table for dashboards): the day's activity by device, app version and
 -- country, with hierarchical `ALL` rows from ROLLUP (day > device > app version > country).
 -- Events without a user (an install before sign-up) count under their own device, no session.
 WITH

@@ -182,7 +182,7 @@ SELECT created_at, event_uuid FROM read_parquet(
 );
 
 -- Every curated event of a user with its session: a new session starts after more than 30
--- minutes without an event of that user (seed 004's sessionization). The session takes the
+-- minutes without an event of that user (the usual sessionization). The session takes the
 -- device, app version and country of its first event that has them, so an event without them
 -- (a lesson) still counts for a device. Sessions that cross midnight are split at the day's edge.
 CREATE OR REPLACE TEMP VIEW event_sessions AS
