@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listValue } from '@duckdb/node-api';
 import { compactDay } from '../compaction/compact.js';
+import { readManifest } from '../compaction/manifest.js';
 import { openDuckDb } from '../lake/duckdb.js';
 import { FolderStore } from '../lake/folder-store.js';
-import { manifestKey } from '../lake/layout.js';
 import { LakeDay } from '../sql/runner.js';
 import { runScorecard, SCORECARD_QUERIES } from '../sql/scorecard.js';
 import { peakRssMiB, report } from './report.js';
@@ -36,11 +36,11 @@ try {
       `in ${built.objects} objects, ${(built.gzBytes / 2 ** 20).toFixed(1)} MiB gzip (${buildSeconds.toFixed(1)} s)`,
   );
   t = performance.now();
-  // Curated Parquet and the manifest, by the real compaction (this bench measures the scorecard,
+  // Curated Parquet and its snapshot, by the real compaction (this bench measures the scorecard,
   // not compaction: bench/compaction.bench.ts does).
   await compactDay({ store, day: DAY });
-  const manifestDoc = JSON.parse(Buffer.from(await store.get(manifestKey(DAY))).toString('utf8'));
-  const curatedRows = Number(manifestDoc.rows);
+  const { manifest } = (await readManifest(store, DAY))!;
+  const curatedRows = manifest.rows;
   console.log(
     `compacted: ${curatedRows.toLocaleString('en-US')} rows in ${((performance.now() - t) / 1000).toFixed(1)} s`,
   );
@@ -69,9 +69,6 @@ try {
   await lake.close();
 
   // The baseline: every column of the same Parquet files, read and hashed, in a fresh DuckDB.
-  const manifest = JSON.parse(Buffer.from(await store.get(manifestKey(DAY))).toString('utf8')) as {
-    files: { key: string }[];
-  };
   const files = manifest.files.map((f) => join(store.root, f.key));
   const db = await openDuckDb();
   const connection = db.connection;

@@ -18,7 +18,7 @@ import { arnToken } from './nag.js';
 // Compaction past one Lambda: a Step Functions state machine that plans the nightly days
 // (compaction/fanout-handler.ts `plan`), compacts their units in a Distributed Map of worker
 // Lambdas (`unit`, retried with backoff), then commits each fanned-out day (`commit`: the
-// day-wide checks and the same conditional manifest write as a single run). The nightly
+// day-wide checks and the same conditional commit of the table as a single run). The nightly
 // schedule starts it; a person starts it with {"date": "YYYY-MM-DD"}. A failed, timed-out or
 // aborted execution goes to the compaction dead-letter queue, whose alarm exists already.
 

@@ -7,6 +7,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METADATA_PREFIX } from '../iceberg/location.js';
 import { PENDING_COMPACTION_PREFIX, PREFIX } from '../lake/layout.js';
 import { SETTING_SPECS } from '../lake/settings.js';
 import { type FirelakeConfig, hourMinute } from './config.js';
@@ -162,7 +163,7 @@ export class Compaction extends Construct {
       memoryMiB: compaction.memoryMiB,
       timeoutMinutes: compaction.timeoutMinutes,
       // None by default, which a new account requires: two runs of a day may race, and the
-      // manifest's conditional write lets only one of them publish (compaction/publish.ts).
+      // table's conditional commit lets only one of them publish (compaction/publish.ts).
       reservedConcurrentExecutions: compaction.reservedConcurrency,
       bucket,
       compaction,
@@ -227,13 +228,14 @@ export class Compaction extends Construct {
       },
     });
     acknowledgeRuntime(this.check);
-    // ListBucket on the prefix makes a missing manifest a 404 instead of a 403.
-    grantLake(checkBase.role, bucket, { list: [PREFIX.manifests], read: [PREFIX.manifests], write: [] });
+    // The check reads the curated table's current metadata, its snapshot's index of days;
+    // ListBucket on the prefix makes a missing file a 404 instead of a 403.
+    grantLake(checkBase.role, bucket, { list: [METADATA_PREFIX], read: [METADATA_PREFIX], write: [] });
     acknowledgePrefixGrants(
       checkBase.role,
       bucket,
-      [PREFIX.manifests],
-      'The check reads one manifest a day by key.',
+      [METADATA_PREFIX],
+      "The check reads the curated table's current metadata file and its snapshot's index of days.",
     );
     acknowledgeInvokeVersions(this, [this.fn, this.check]);
     const deadline = hourMinute(compaction.manifestDeadline);

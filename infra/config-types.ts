@@ -103,7 +103,7 @@ export interface FirelakeConfig {
     timeoutMinutes: number;
     /**
      * Reserved concurrency of the by-hand compaction function; undefined = none. Not needed for
-     * correctness: the manifest's conditional write lets only one of two runs of a day publish
+     * correctness: the table's conditional commit lets only one of two runs of a day publish
      * (compaction/publish.ts). A new account cannot reserve any (docs/deploy.md).
      */
     reservedConcurrency?: number;

@@ -9,6 +9,7 @@ export const PREFIX = {
   /** Everything compaction owns: the Parquet and the manifests. */
   curated: 'curated/',
   curatedEvents: 'curated/events/',
+  /** Day manifests of a lake compacted before curated was an Iceberg table (compaction/legacy.ts). */
   manifests: 'curated/_manifests/',
 } as const;
 
@@ -121,10 +122,6 @@ export function curatedFileKey(day: Day, language: string, runId: string, n: num
   return `${curatedDayPrefix(day)}language=${language}/${runId}-${n}.parquet`;
 }
 
-export function manifestKey(day: Day): string {
-  parseDay(day);
-  return `${PREFIX.manifests}${day}.json`;
-}
 
 const HIVE_RE = /(?:^|\/)(year|month|day|hour|minute|language)=([^/]+)/g;
 
