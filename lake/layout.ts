@@ -122,7 +122,6 @@ export function curatedFileKey(day: Day, language: string, runId: string, n: num
   return `${curatedDayPrefix(day)}language=${language}/${runId}-${n}.parquet`;
 }
 
-
 const HIVE_RE = /(?:^|\/)(year|month|day|hour|minute|language)=([^/]+)/g;
 
 /** Reads the Hive-style partition values out of a key (`year=2026/month=11/...`). */
