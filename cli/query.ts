@@ -65,12 +65,12 @@ export const queryCommand = new Command('query')
     }
     if (flags.dayDocuments) {
       if (!flags.date) command.error("error: required option '--date <YYYY-MM-DD>' not specified");
-      const { writeDayDocuments } = await import('../sql/runner.js');
+      const { DEFAULT_HISTORY_DAYS, writeDayDocuments } = await import('../sql/runner.js');
       const { resolve } = await import('node:path');
       const docs = await writeDayDocuments(
         await openLake(flags.lake),
         flags.date!,
-        7,
+        DEFAULT_HISTORY_DAYS,
         resolve(flags.dayDocuments),
         flags.asOf,
       );

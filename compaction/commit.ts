@@ -119,8 +119,6 @@ export async function commitDay(options: CommitDayOptions): Promise<CompactionSu
       log(
         `${day}: published run ${runId} as snapshot ${published.commit.snapshotId}: ${rows} rows in ${files.length} file(s) from ${results.length} units`,
       );
-      // The unit hashes are the run's scratch, like its folder.
-      await store.delete(results.map((r) => r.uuid_hashes_key)).catch(() => {});
       const objectBytes = plan.objects.reduce((sum, o) => sum + o.size, 0);
       return {
         ...publishedSummary(manifest, previous, plan.objects.length, objectBytes, published, started),

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import avro from 'avsc';
 import { IcebergError } from './errors.js';
@@ -159,8 +160,7 @@ function containerFile(
   records: unknown[],
   meta: Record<string, string>,
 ): Buffer {
-  const sync = Buffer.alloc(16);
-  for (let i = 0; i < 16; i++) sync[i] = Math.floor(Math.random() * 256);
+  const sync = randomBytes(16);
   const metaBytes: Record<string, Buffer> = {
     'avro.schema': Buffer.from(JSON.stringify(schema)),
     'avro.codec': Buffer.from('deflate'),

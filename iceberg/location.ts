@@ -10,7 +10,7 @@ import type { ObjectStore } from '../lake/store.js';
 
 /** The table's folder: curated/events/ without its slash (Iceberg's `location` has none). */
 export const TABLE_PREFIX = PREFIX.curatedEvents.replace(/\/$/, '');
-export const METADATA_PREFIX = `${PREFIX.curatedEvents}metadata/`;
+export const METADATA_PREFIX = PREFIX.curatedMetadata;
 
 export function keyToUri(store: ObjectStore, key: string): string {
   if (store instanceof FolderStore) return pathToFileURL(join(store.root, ...key.split('/'))).href;

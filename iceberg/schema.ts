@@ -1,4 +1,5 @@
 import { type Column, curatedColumns, specificsFields } from '../events/curated.js';
+import { dayOf, parseDay } from '../lake/layout.js';
 import { IcebergError } from './errors.js';
 import type { NestedField, PartitionSpec, PrimitiveType, Schema, StructType } from './types.js';
 
@@ -138,9 +139,11 @@ export function partitionSpec(schema: { fields: readonly NestedField[] }): Parti
 
 /** Days since 1970-01-01 of a `YYYY-MM-DD` day: the value of the day transform (spec "Partition Transforms"). */
 export function epochDay(day: string): number {
-  return Math.round(Date.parse(`${day}T00:00:00Z`) / 86_400_000);
+  return parseDay(day).startMs / DAY_MS;
 }
 
 export function dayOfEpochDay(n: number): string {
-  return new Date(n * 86_400_000).toISOString().slice(0, 10);
+  return dayOf(n * DAY_MS);
 }
+
+const DAY_MS = 86_400_000;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Day } from '../lake/layout.js';
+import { curatedDayPrefix, type Day } from '../lake/layout.js';
 import { listAll, ObjectNotFoundError, type ObjectStore } from '../lake/store.js';
 import {
   dayRange,
@@ -439,9 +439,7 @@ export class CuratedTable {
         if (Date.now() - o.lastModified.getTime() > ORPHAN_METADATA_AGE_MS) doomed.add(o.key);
       }
       for (const d of touched) {
-        const day = dayOfEpochDay(d);
-        const prefix = `${TABLE_PREFIX}/year=${day.slice(0, 4)}/month=${day.slice(5, 7)}/day=${day.slice(8, 10)}/`;
-        for (const o of await listAll(this.store, prefix))
+        for (const o of await listAll(this.store, curatedDayPrefix(dayOfEpochDay(d))))
           if (!live.has(o.key) && o.lastModified < orphansBefore) doomed.add(o.key);
       }
       await this.store.delete([...doomed]);

@@ -7,7 +7,6 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METADATA_PREFIX } from '../iceberg/location.js';
 import { PENDING_COMPACTION_PREFIX, PREFIX } from '../lake/layout.js';
 import { SETTING_SPECS } from '../lake/settings.js';
 import { type FirelakeConfig, hourMinute } from './config.js';
@@ -230,11 +229,15 @@ export class Compaction extends Construct {
     acknowledgeRuntime(this.check);
     // The check reads the curated table's current metadata, its snapshot's index of days;
     // ListBucket on the prefix makes a missing file a 404 instead of a 403.
-    grantLake(checkBase.role, bucket, { list: [METADATA_PREFIX], read: [METADATA_PREFIX], write: [] });
+    grantLake(checkBase.role, bucket, {
+      list: [PREFIX.curatedMetadata],
+      read: [PREFIX.curatedMetadata],
+      write: [],
+    });
     acknowledgePrefixGrants(
       checkBase.role,
       bucket,
-      [METADATA_PREFIX],
+      [PREFIX.curatedMetadata],
       "The check reads the curated table's current metadata file and its snapshot's index of days.",
     );
     acknowledgeInvokeVersions(this, [this.fn, this.check]);

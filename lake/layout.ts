@@ -9,6 +9,8 @@ export const PREFIX = {
   /** Everything compaction owns: the Parquet and the manifests. */
   curated: 'curated/',
   curatedEvents: 'curated/events/',
+  /** The curated Iceberg table's metadata (iceberg/). */
+  curatedMetadata: 'curated/events/metadata/',
   /** Day manifests of a lake compacted before curated was an Iceberg table (compaction/legacy.ts). */
   manifests: 'curated/_manifests/',
 } as const;

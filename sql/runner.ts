@@ -18,6 +18,9 @@ import type { ObjectStore } from '../lake/store.js';
 // an S3 lake is mirrored to a temporary folder first: only the day's objects and the Parquet files
 // the table's snapshot names for the day and its history days.
 
+/** Previous days the volume check compares with, unless told otherwise. */
+export const DEFAULT_HISTORY_DAYS = 7;
+
 /** This sql/ folder. */
 export const SQL_DIR = dirname(fileURLToPath(import.meta.url));
 
@@ -98,7 +101,7 @@ export class LakeDay {
   static async open(options: OpenDayOptions): Promise<LakeDay> {
     const { store, day } = options;
     parseDay(day);
-    const historyDays = options.historyDays ?? 7;
+    const historyDays = options.historyDays ?? DEFAULT_HISTORY_DAYS;
     let folder: string;
     if (store instanceof FolderStore && (!existsSync(store.root) || !statSync(store.root).isDirectory())) {
       throw new NoDataError(`no lake at ${store.root}: the folder does not exist (give --lake PATH)`);
