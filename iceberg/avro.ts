@@ -364,13 +364,10 @@ export function dayRange(m: ManifestFile): { first: number; last: number } | und
 export function partitionSummaries(files: readonly DataFile[]): ManifestFile['partitions'] {
   if (files.length === 0) return [{ containsNull: false }, { containsNull: false }];
   const days = files.map((f) => f.partition.created_at_day);
-  const languages = files.map((f) => f.partition.language).sort();
+  // Strings compare as their UTF-8 bytes, unsigned (spec Appendix D), not as JavaScript's UTF-16 order.
+  const languages = files.map((f) => Buffer.from(f.partition.language, 'utf8')).sort(Buffer.compare);
   return [
     { containsNull: false, lower: dateBound(Math.min(...days)), upper: dateBound(Math.max(...days)) },
-    {
-      containsNull: false,
-      lower: Buffer.from(languages[0]!, 'utf8'),
-      upper: Buffer.from(languages[languages.length - 1]!, 'utf8'),
-    },
+    { containsNull: false, lower: languages[0]!, upper: languages[languages.length - 1]! },
   ];
 }

@@ -129,6 +129,17 @@ describe('manifests and snapshots', () => {
     expect(dayRange(back!)).toEqual({ first: epochDay('2026-11-20'), last: epochDay('2026-11-20') });
   });
 
+  it('bounds the language partition by UTF-8 byte order, not JavaScript string order', () => {
+    // JavaScript puts U+1F600 first (its UTF-16 surrogate 0xD83D is below 0xFF21); in UTF-8,
+    // U+FF21 (EF BC A1) is below U+1F600 (F0 9F 98 80).
+    const [, language] = partitionSummaries([
+      file('2026-11-20', '\u{1F600}', 1),
+      file('2026-11-20', '\uFF21', 2),
+    ]);
+    expect(Buffer.from(language!.lower!).toString('utf8')).toBe('\uFF21');
+    expect(Buffer.from(language!.upper!).toString('utf8')).toBe('\u{1F600}');
+  });
+
   it('expires snapshots older than the retention, never the current one, and trims the snapshot log', () => {
     const snap = (id: number, at: number): Snapshot => ({
       'snapshot-id': id,
