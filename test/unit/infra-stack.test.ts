@@ -272,6 +272,21 @@ describe('compaction and replays', () => {
   });
 });
 
+describe('the commit check', () => {
+  it("reads the curated table's metadata, and writes nothing", () => {
+    const policy = defaultPolicyOf(s, s.stack.compaction.check.role!);
+    const statements = identityStatements(s).filter((x) => x.policy === policy);
+    const onMetadata = statements.filter((x) =>
+      JSON.stringify(x.statement).includes(`${PREFIX.curatedMetadata}*`),
+    );
+    expect(onMetadata.flatMap((x) => actionsOf(x.statement))).toEqual(
+      expect.arrayContaining(['s3:GetObject', 's3:ListBucket']),
+    );
+    const s3Actions = statements.flatMap((x) => actionsOf(x.statement)).filter((a) => a.startsWith('s3:'));
+    expect(s3Actions.filter((a) => /Put|Delete/.test(a))).toEqual([]);
+  });
+});
+
 describe('lake bucket', () => {
   it('is encrypted, private, TLS-only and logs access to its own bucket', () => {
     const logs = logicalId(s, s.stack.lake.accessLogs);
